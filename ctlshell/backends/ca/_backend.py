@@ -1,0 +1,112 @@
+"""The CA client backend on aioca.
+
+aioca runs libca with preemptive callbacks and hands every event to the runtime
+loop; a monitor merges updates that arrive while the previous one is handled, so
+no client-side queue grows without bound. libca re-connects and re-subscribes by
+itself when an IOC comes back.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import aioca
+from epicscorelibs.ca import cadef
+
+from ...core import (
+    Backend,
+    ChannelTimeoutError,
+    DisconnectedError,
+    Metadata,
+    OnReading,
+    PutRefusedError,
+    Reading,
+    coerce,
+)
+from ._convert import to_metadata, to_reading
+
+__all__ = ["CaBackend"]
+
+#: Metadata is refreshed when older than this (limits rarely change; puts check against them).
+META_MAX_AGE = 10.0
+
+
+def _error(name: str, exc: aioca.CANothing, timeout: float, verb: str) -> Exception:
+    code = getattr(exc, "errorcode", None)
+    address = f"ca://{name}"
+    if code == cadef.ECA_TIMEOUT:
+        return ChannelTimeoutError(
+            f"{address}: no answer to {verb} within {timeout} s (unknown PV, or its IOC is not "
+            "reachable through EPICS_CA_ADDR_LIST)")
+    if code == cadef.ECA_DISCONN:
+        return DisconnectedError(f"{address}: the IOC disconnected during {verb}")
+    if verb == "put":
+        return PutRefusedError(f"{address}: the IOC refused the write ({exc})")
+    return DisconnectedError(f"{address}: {verb} failed ({exc})")
+
+
+class _CaUpstream:
+    def __init__(self, sub: aioca.Subscription) -> None:
+        self._sub = sub
+
+    async def close(self) -> None:
+        self._sub.close()
+
+
+class CaBackend(Backend):
+    """``ca://`` through aioca."""
+
+    scheme = "ca"
+
+    def __init__(self) -> None:
+        self._meta: dict[str, tuple[float, Metadata]] = {}
+
+    async def get(self, name: str, timeout: float) -> Reading:
+        try:
+            value = await aioca.caget(name, format=aioca.FORMAT_TIME, timeout=timeout)
+        except aioca.CANothing as exc:
+            raise _error(name, exc, timeout, "get") from None
+        return to_reading(f"ca://{name}", value)
+
+    async def info(self, name: str, timeout: float) -> Metadata:
+        deadline = time.monotonic() + timeout
+        try:
+            ctrl = await aioca.caget(name, format=aioca.FORMAT_CTRL, timeout=timeout)
+            left = max(deadline - time.monotonic(), 0.1)
+            facts = await aioca.cainfo(name, timeout=left)
+        except aioca.CANothing as exc:
+            raise _error(name, exc, timeout, "info") from None
+        meta = to_metadata(ctrl, facts.datatype, facts.count, facts.read, facts.write)
+        self._meta[name] = (time.monotonic(), meta)
+        return meta
+
+    async def _metadata(self, name: str, timeout: float) -> Metadata:
+        cached = self._meta.get(name)
+        if cached is not None and time.monotonic() - cached[0] < META_MAX_AGE:
+            return cached[1]
+        return await self.info(name, timeout)
+
+    async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
+        started = time.monotonic()
+        meta = await self._metadata(name, timeout)
+        if not meta.writable:
+            raise PutRefusedError(f"ca://{name} is read-only for this client (access: {meta.access or 'none'})")
+        checked = coerce(value, meta, f"ca://{name}")
+        left = max(timeout - (time.monotonic() - started), 0.1)
+        try:
+            await aioca.caput(name, checked, wait=wait, timeout=left)
+        except aioca.CANothing as exc:
+            raise _error(name, exc, timeout, "put") from None
+
+    async def subscribe(self, name: str, on_reading: OnReading) -> _CaUpstream:
+        address = f"ca://{name}"
+
+        def callback(value: Any) -> None:
+            on_reading(to_reading(address, value))
+
+        sub = aioca.camonitor(name, callback, format=aioca.FORMAT_TIME, notify_disconnect=True)
+        return _CaUpstream(sub)
+
+    def release(self, name: str) -> None:
+        self._meta.pop(name, None)

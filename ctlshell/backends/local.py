@@ -1,0 +1,77 @@
+"""The ``local://`` backend: this process's own PVs, straight from the :class:`PVStore`.
+
+No sockets. Every hosted PV is readable here too, with the same readings the
+servers publish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ..core import Backend, Metadata, NotFoundError, OnReading, PVStore, Reading, Severity, SoftPV
+
+__all__ = ["LocalBackend"]
+
+
+class _LocalUpstream:
+    def __init__(self, store: PVStore, pv: SoftPV, on_reading: OnReading) -> None:
+        self._pv = pv
+        self._store = store
+        self._on_reading = on_reading
+        self._loop = asyncio.get_running_loop()
+        pv.add_listener(self._listener)
+        store.watch(self._noop, self._removed)
+        self._loop.call_soon(on_reading, pv.read())
+
+    def _deliver(self, reading: Reading) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._on_reading(reading)
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._on_reading, reading)
+
+    def _listener(self, reading: Reading, origin: object) -> None:
+        self._deliver(reading)
+
+    def _noop(self, pv: SoftPV) -> None:
+        pass
+
+    def _removed(self, pv: SoftPV) -> None:
+        if pv is self._pv:
+            self._deliver(Reading(pv.read().address, None, severity=Severity.DISCONNECTED, status="removed"))
+
+    async def close(self) -> None:
+        self._pv.remove_listener(self._listener)
+        self._store.unwatch(self._noop, self._removed)
+
+
+class LocalBackend(Backend):
+    """Reads and writes :class:`SoftPV` objects of one store.
+
+    Parameters
+    ----------
+    store : PVStore
+    """
+
+    scheme = "local"
+
+    def __init__(self, store: PVStore) -> None:
+        self.store = store
+
+    async def get(self, name: str, timeout: float) -> Reading:
+        return self.store.get(name).read()
+
+    async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
+        self.store.get(name).write(value)
+
+    async def info(self, name: str, timeout: float) -> Metadata:
+        return self.store.get(name).metadata
+
+    async def subscribe(self, name: str, on_reading: OnReading) -> _LocalUpstream:
+        if name not in self.store:
+            raise NotFoundError(f"no local PV named {name!r}")
+        return _LocalUpstream(self.store, self.store.get(name), on_reading)

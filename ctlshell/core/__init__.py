@@ -1,0 +1,37 @@
+"""Protocol-neutral core: addresses, value objects, errors, the runtime and the channel cache.
+
+Imports no protocol library, no IPython, no ipywidgets and no h5py (enforced by
+import-linter).
+"""
+
+from ._address import SCHEMES, Address, parse_address
+from ._backend import Backend, OnReading, Upstream
+from ._cache import ChannelCache, ChannelState, ChannelStatus
+from ._config import Config
+from ._convert import coerce, infer_dtype
+from ._errors import (
+    AddressError,
+    BackendUnavailableError,
+    ChannelTimeoutError,
+    CtlshellError,
+    DisconnectedError,
+    NotFoundError,
+    PutRefusedError,
+    RuntimeClosedError,
+    RuntimeDeadlockError,
+    ValidationError,
+)
+from ._fanout import KeepLast, KeepLatest, Policy, Subscription, parse_policy
+from ._model import Metadata, Reading, Severity, severity_for
+from ._registry import BackendRegistry
+from ._runtime import Runtime
+from ._store import PVStore, SoftPV
+
+__all__ = [
+    "SCHEMES", "Address", "AddressError", "Backend", "BackendRegistry", "BackendUnavailableError",
+    "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "Config", "CtlshellError",
+    "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError", "OnReading", "PVStore",
+    "Policy", "PutRefusedError", "Reading", "Runtime", "RuntimeClosedError", "RuntimeDeadlockError",
+    "Severity", "SoftPV", "Subscription", "Upstream", "ValidationError", "coerce", "infer_dtype",
+    "parse_address", "parse_policy", "severity_for",
+]

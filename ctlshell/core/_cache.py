@@ -1,0 +1,219 @@
+"""The channel cache: the PVA gateway's theory of operation for every backend.
+
+One :class:`Entry` per address, with a connection state, an activity flag set on
+each use and a count of local users. :meth:`ChannelCache.sweep` drops entries that
+were not used since the previous sweep and have no users, then clears every
+activity flag. One upstream subscription per address fans out to any number of
+local :class:`~ctlshell.core.Subscription` objects.
+
+Runs on the runtime loop only (not thread-safe by design: one thread owns it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._address import Address
+from ._backend import Backend, Upstream
+from ._errors import ChannelTimeoutError, DisconnectedError
+from ._fanout import Policy, Subscription
+from ._model import Metadata, Reading, Severity
+from ._registry import BackendRegistry
+
+__all__ = ["ChannelCache", "ChannelState", "ChannelStatus", "Entry"]
+
+log = logging.getLogger(__name__)
+
+
+class ChannelState(enum.Enum):
+    NEVER_CONNECTED = "never connected"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+    def __repr__(self) -> str:
+        return f"ChannelState.{self.name}"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class Entry:
+    """The cache's record of one address (mutable, owned by the loop)."""
+
+    address: Address
+    backend: Backend
+    state: ChannelState = ChannelState.NEVER_CONNECTED
+    active: bool = True
+    subscribers: list[Subscription] = field(default_factory=list)
+    upstream: Upstream | None = None
+    last: Reading | None = None
+    metadata: Metadata | None = None
+    updates: int = 0
+    upstream_opens: int = 0
+
+    @property
+    def users(self) -> int:
+        return len(self.subscribers)
+
+    def touch(self) -> None:
+        self.active = True
+
+    def seen(self, reading: Reading) -> None:
+        self.active = True
+        self.last = reading
+        self.state = ChannelState.CONNECTED if reading.connected else (
+            ChannelState.NEVER_CONNECTED if self.state is ChannelState.NEVER_CONNECTED
+            else ChannelState.DISCONNECTED)
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    """A snapshot of one cache entry, for ``status()`` and displays."""
+
+    address: str
+    state: ChannelState
+    users: int
+    updates: int
+    dropped: int
+    last_update: float | None
+    value: Any = None
+    severity: Severity | None = None
+
+    def __str__(self) -> str:
+        when = "-" if self.last_update is None else time.strftime("%H:%M:%S", time.localtime(self.last_update))
+        return f"{self.address:40} {self.state!s:16} users={self.users:<3} updates={self.updates:<6} last={when}"
+
+
+class ChannelCache:
+    """Entries by address, with fan-out of one upstream subscription each.
+
+    Parameters
+    ----------
+    registry : BackendRegistry
+    """
+
+    def __init__(self, registry: BackendRegistry) -> None:
+        self._registry = registry
+        self._entries: dict[Address, Entry] = {}
+
+    # -- entries -----------------------------------------------------------------
+    def entry(self, address: Address) -> Entry:
+        """The entry for ``address``, created (and its backend loaded) when new."""
+        entry = self._entries.get(address)
+        if entry is None:
+            entry = Entry(address, self._registry.get(address.scheme))
+            self._entries[address] = entry
+        entry.touch()
+        return entry
+
+    def __contains__(self, address: object) -> bool:
+        return address in self._entries
+
+    def addresses(self) -> list[Address]:
+        return list(self._entries)
+
+    def sweep(self) -> list[Address]:
+        """Drop idle entries with no users; clear every activity flag. Returns the dropped."""
+        dropped = [a for a, e in self._entries.items() if not e.active and e.users == 0 and e.upstream is None]
+        for address in dropped:
+            entry = self._entries.pop(address)
+            try:
+                entry.backend.release(address.name)
+            except Exception:
+                log.exception("release of %s failed", address)
+        for entry in self._entries.values():
+            entry.active = False
+        return dropped
+
+    def status(self) -> list[ChannelStatus]:
+        out = []
+        for address, e in sorted(self._entries.items()):
+            last = e.last
+            out.append(ChannelStatus(
+                str(address), e.state, e.users, e.updates, sum(s.dropped for s in e.subscribers),
+                None if last is None else last.timestamp,
+                None if last is None else last.value, None if last is None else last.severity))
+        return out
+
+    # -- one-shot verbs --------------------------------------------------------
+    async def get(self, address: Address, timeout: float) -> Reading:
+        entry = self.entry(address)
+        try:
+            reading = await entry.backend.get(address.name, timeout)
+        except (ChannelTimeoutError, DisconnectedError):
+            if entry.state is ChannelState.CONNECTED and entry.upstream is None:
+                entry.state = ChannelState.DISCONNECTED
+            raise
+        entry.seen(reading)
+        return reading
+
+    async def put(self, address: Address, value: Any, *, wait: bool, timeout: float) -> None:
+        entry = self.entry(address)
+        await entry.backend.put(address.name, value, wait=wait, timeout=timeout)
+        if entry.state is ChannelState.NEVER_CONNECTED:
+            entry.state = ChannelState.CONNECTED
+
+    async def info(self, address: Address, timeout: float) -> Metadata:
+        entry = self.entry(address)
+        meta = await entry.backend.info(address.name, timeout)
+        entry.metadata = meta
+        if entry.state is ChannelState.NEVER_CONNECTED:
+            entry.state = ChannelState.CONNECTED
+        return meta
+
+    # -- subscriptions -----------------------------------------------------------
+    async def subscribe(self, address: Address, callback: Callable[[Reading], object], policy: Policy,
+                        on_close: Callable[[Subscription], None] | None = None) -> Subscription:
+        """Add a local subscriber; opens the upstream subscription for the first one."""
+        entry = self.entry(address)
+        sub = Subscription(str(address), callback, policy, on_close)
+        entry.subscribers.append(sub)
+        if entry.upstream is None:
+            entry.upstream_opens += 1
+            try:
+                entry.upstream = await entry.backend.subscribe(address.name, lambda r: self._fan_out(entry, r))
+            except BaseException:
+                entry.subscribers.remove(sub)
+                sub.close()
+                raise
+        elif entry.last is not None:
+            sub.offer(entry.last)  # a late subscriber starts from the current value
+        return sub
+
+    def _fan_out(self, entry: Entry, reading: Reading) -> None:
+        entry.seen(reading)
+        entry.updates += 1
+        for sub in entry.subscribers:
+            sub.offer(reading)
+
+    async def unsubscribe(self, sub: Subscription) -> None:
+        """Remove a subscriber; closes the upstream subscription after the last one."""
+        for address, entry in self._entries.items():
+            if sub in entry.subscribers:
+                entry.subscribers.remove(sub)
+                entry.touch()
+                if not entry.subscribers and entry.upstream is not None:
+                    upstream, entry.upstream = entry.upstream, None
+                    await upstream.close()
+                return
+
+    async def close(self) -> None:
+        """Close every subscriber and upstream subscription."""
+        for entry in self._entries.values():
+            for sub in list(entry.subscribers):
+                sub.close(timeout=0.2)  # on the loop: do not wait long for a busy callback
+            entry.subscribers.clear()
+            if entry.upstream is not None:
+                upstream, entry.upstream = entry.upstream, None
+                try:
+                    await upstream.close()
+                except Exception:
+                    log.exception("closing upstream of %s failed", entry.address)
+        self._entries.clear()

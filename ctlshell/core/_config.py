@@ -1,0 +1,86 @@
+"""Session configuration as data: :class:`Config`.
+
+The environment only supplies defaults (:meth:`Config.from_env`); code passes a
+``Config`` around and never reads ``os.environ`` behind the user's back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from ._address import SCHEMES
+from ._errors import ValidationError
+
+__all__ = ["Config"]
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValidationError(f"{key}={raw!r} is not a number") from None
+
+
+@dataclass(frozen=True)
+class Config:
+    """How a ctlshell session behaves.
+
+    Attributes
+    ----------
+    default_scheme : str
+        Scheme of a bare name (``CTLSHELL_DEFAULT_SCHEME``, default ``ca``).
+    timeout : float
+        Default timeout of blocking verbs, seconds (``CTLSHELL_TIMEOUT``, 5).
+    sweep_period : float
+        Seconds between channel-cache sweeps (``CTLSHELL_SWEEP_PERIOD``, 30).
+    server_interfaces : tuple of str
+        Where hosted servers listen (``EPICS_CAS_INTF_ADDR_LIST``, default loopback only).
+    ca_server_port : int
+        UDP search / TCP port of the hosted CA server (``EPICS_CA_SERVER_PORT``, 5064).
+    """
+
+    default_scheme: str = "ca"
+    timeout: float = 5.0
+    sweep_period: float = 30.0
+    server_interfaces: tuple[str, ...] = ("127.0.0.1",)
+    ca_server_port: int = 5064
+
+    def __post_init__(self) -> None:
+        if self.default_scheme not in SCHEMES:
+            raise ValidationError(f"default_scheme must be one of {SCHEMES}, not {self.default_scheme!r}")
+        if not self.timeout > 0:
+            raise ValidationError(f"timeout must be positive, not {self.timeout!r}")
+        if not self.sweep_period > 0:
+            raise ValidationError(f"sweep_period must be positive, not {self.sweep_period!r}")
+        if not 0 < int(self.ca_server_port) < 65536:
+            raise ValidationError(f"ca_server_port must be 1..65535, not {self.ca_server_port!r}")
+        if not self.server_interfaces:
+            raise ValidationError("server_interfaces must name at least one interface")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        interfaces = tuple(env.get("EPICS_CAS_INTF_ADDR_LIST", "").split()) or ("127.0.0.1",)
+        port = env.get("EPICS_CA_SERVER_PORT") or "5064"
+        if not port.isdigit():
+            raise ValidationError(f"EPICS_CA_SERVER_PORT={port!r} is not a port number")
+        return cls(
+            default_scheme=env.get("CTLSHELL_DEFAULT_SCHEME", "ca") or "ca",
+            timeout=_float(env, "CTLSHELL_TIMEOUT", 5.0),
+            sweep_period=_float(env, "CTLSHELL_SWEEP_PERIOD", 30.0),
+            server_interfaces=interfaces,
+            ca_server_port=int(port),
+        )
+
+    def replace(self, **changes: Any) -> Config:
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValidationError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(known)}")
+        return replace(self, **changes)

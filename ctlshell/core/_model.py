@@ -1,0 +1,153 @@
+"""Protocol-neutral value objects: :class:`Severity`, :class:`Reading`, :class:`Metadata`.
+
+Frozen dataclasses only; every backend converts its own wire types into these and
+every display reads only these. Knows no protocol library.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Access", "Limits", "Metadata", "Reading", "Severity", "severity_for"]
+
+Access = Literal["", "r", "w", "rw"]
+Limits = tuple[float, float]
+
+
+class Severity(enum.IntEnum):
+    """The one alarm model every protocol maps onto (EPICS order, plus DISCONNECTED)."""
+
+    NO_ALARM = 0
+    MINOR = 1
+    MAJOR = 2
+    INVALID = 3
+    DISCONNECTED = 4
+
+    def __repr__(self) -> str:
+        return f"Severity.{self.name}"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One value of a channel as the server stamped it.
+
+    Attributes
+    ----------
+    address : str
+        ``scheme://name`` of the channel.
+    value : Any
+        The value (a number, a string, an enum index, a numpy array).
+    timestamp : float
+        Server time, POSIX seconds (CA TIME, PVA timeStamp, Tango attribute time).
+    severity : Severity
+        Alarm severity; ``DISCONNECTED`` when the server is gone.
+    status : str
+        Alarm status or message ("HIHI", "WRITE", "disconnected", "" when fine).
+    """
+
+    address: str
+    value: Any
+    timestamp: float = field(default_factory=time.time)
+    severity: Severity = Severity.NO_ALARM
+    status: str = ""
+
+    @property
+    def connected(self) -> bool:
+        """False for the reading that marks a lost connection."""
+        return self.severity is not Severity.DISCONNECTED
+
+    @property
+    def age(self) -> float:
+        """Seconds since the server stamped this reading."""
+        return time.time() - self.timestamp
+
+    def __str__(self) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.timestamp))
+        stamp += f".{int((self.timestamp % 1) * 1000):03d}"
+        alarm = ""
+        if self.severity is not Severity.NO_ALARM:
+            alarm = f" [{self.severity.name}{' ' + self.status if self.status else ''}]"
+        return f"{self.address} = {self.value!r} @ {stamp}{alarm}"
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a channel says about itself.
+
+    Attributes
+    ----------
+    dtype : str
+        Native type: ``double``, ``float``, ``long``, ``int``, ``short``, ``char``,
+        ``string`` or ``enum``.
+    count : int
+        Element count; 1 for a scalar.
+    units, precision, description
+        Display information ("" / None when the server has none).
+    display_limits, control_limits, alarm_limits, warning_limits : (low, high) or None
+        ``None`` when the server states none.
+    choices : tuple of str or None
+        Enum choices.
+    access : str
+        ``"r"``, ``"w"``, ``"rw"`` or ``""`` (no access).
+    """
+
+    dtype: str = "double"
+    count: int = 1
+    units: str = ""
+    precision: int | None = None
+    display_limits: Limits | None = None
+    control_limits: Limits | None = None
+    alarm_limits: Limits | None = None
+    warning_limits: Limits | None = None
+    choices: tuple[str, ...] | None = None
+    description: str = ""
+    access: Access = "rw"
+
+    @property
+    def writable(self) -> bool:
+        return "w" in self.access
+
+    @property
+    def is_array(self) -> bool:
+        return self.count != 1
+
+
+def severity_for(value: Any, meta: Metadata) -> tuple[Severity, str]:
+    """The alarm a numeric scalar raises against its alarm and warning limits.
+
+    Parameters
+    ----------
+    value : Any
+        The value; anything that is not a real scalar raises no alarm.
+    meta : Metadata
+
+    Returns
+    -------
+    (Severity, str)
+        Severity and EPICS-style status (``HIHI``, ``HIGH``, ``LOW``, ``LOLO`` or ``""``).
+    """
+    if meta.is_array or meta.dtype in ("string", "enum") or isinstance(value, (str, bytes)):
+        return Severity.NO_ALARM, ""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return Severity.NO_ALARM, ""
+    if meta.alarm_limits is not None:
+        lo, hi = meta.alarm_limits
+        if x >= hi:
+            return Severity.MAJOR, "HIHI"
+        if x <= lo:
+            return Severity.MAJOR, "LOLO"
+    if meta.warning_limits is not None:
+        lo, hi = meta.warning_limits
+        if x >= hi:
+            return Severity.MINOR, "HIGH"
+        if x <= lo:
+            return Severity.MINOR, "LOW"
+    return Severity.NO_ALARM, ""

@@ -1,0 +1,79 @@
+"""The lazy backend registry: scheme -> backend, built on first use.
+
+Entries are ``"module:Class"`` strings (or zero-argument factories), so importing
+ctlshell imports no protocol library; a scheme whose library is missing raises
+:class:`BackendUnavailableError` with the install hint when it is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Union
+
+from ._backend import Backend
+from ._errors import AddressError, BackendUnavailableError
+
+__all__ = ["BackendRegistry", "INSTALL_HINTS"]
+
+Entry = Union[str, Callable[[], Backend]]
+
+INSTALL_HINTS = {
+    "ca": "pip install 'ctlshell[ca]' (needs aioca)",
+    "pva": "pip install 'ctlshell[pva]' (needs p4p)",
+    "tango": "pip install 'ctlshell[tango]' (needs pytango)",
+}
+
+
+class BackendRegistry:
+    """Maps schemes to backends, creating each on first use.
+
+    Parameters
+    ----------
+    entries : mapping of scheme to ``"module:Class"`` or a factory
+    """
+
+    def __init__(self, entries: Mapping[str, Entry]) -> None:
+        self._entries = dict(entries)
+        self._backends: dict[str, Backend] = {}
+
+    @property
+    def schemes(self) -> tuple[str, ...]:
+        return tuple(self._entries)
+
+    def loaded(self) -> dict[str, Backend]:
+        return dict(self._backends)
+
+    def get(self, scheme: str) -> Backend:
+        """The backend for ``scheme``.
+
+        Raises
+        ------
+        AddressError
+            No backend is registered for the scheme.
+        BackendUnavailableError
+            Its library cannot be imported; the message says how to install it.
+        """
+        backend = self._backends.get(scheme)
+        if backend is not None:
+            return backend
+        entry = self._entries.get(scheme)
+        if entry is None:
+            raise AddressError(f"no backend serves {scheme}:// in this session (known: {', '.join(self._entries)})")
+        if isinstance(entry, str):
+            module_name, _, attr = entry.partition(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as exc:
+                if (exc.name or "").startswith("ctlshell"):
+                    raise BackendUnavailableError(
+                        f"{scheme}:// is not supported by this version of ctlshell yet") from exc
+                hint = INSTALL_HINTS.get(scheme, f"install the library {scheme}:// needs")
+                raise BackendUnavailableError(
+                    f"{scheme}:// needs a library that is not installed ({exc.name or exc}): {hint}"
+                ) from exc
+            backend = getattr(module, attr)()
+        else:
+            backend = entry()
+        self._backends[scheme] = backend
+        return backend

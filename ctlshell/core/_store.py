@@ -1,0 +1,184 @@
+"""The in-process PV store: the one model behind ``local://`` and every hosted PV.
+
+A :class:`SoftPV` holds a value, its :class:`Metadata` and the latest
+:class:`Reading`. Writes are checked first (a refused write changes nothing), then
+stored, then every listener is told. Protocol servers (CA now, PVA later) are
+listeners that mirror the PV; they never hold a value of their own, so a write from
+any side is seen on every side with the same timestamp.
+
+Thread-safe: writes may come from the user's thread or the runtime thread.
+Listeners run in the writer's thread and must not block.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from ._convert import coerce
+from ._errors import NotFoundError, ValidationError
+from ._model import Metadata, Reading, Severity, severity_for
+
+__all__ = ["Listener", "PVStore", "SoftPV"]
+
+log = logging.getLogger(__name__)
+
+#: ``listener(reading, origin)``: origin is whatever the writer passed (a server
+#: channel passes itself so that it does not publish its own write twice).
+Listener = Callable[[Reading, object], None]
+
+
+class SoftPV:
+    """One in-process PV.
+
+    Parameters
+    ----------
+    name : str
+        The PV name (served as-is on CA, and as ``local://name``).
+    value : Any
+        Initial value, already valid for ``meta``.
+    meta : Metadata
+    """
+
+    def __init__(self, name: str, value: Any, meta: Metadata) -> None:
+        self.name = name
+        self._meta = meta
+        self._lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        stored = coerce(value, meta, name)
+        severity, status = severity_for(stored, meta)
+        self._reading = Reading(f"local://{name}", stored, time.time(), severity, status)
+        self.closed = False
+
+    @property
+    def metadata(self) -> Metadata:
+        return self._meta
+
+    def read(self) -> Reading:
+        """The latest reading (never blocks on I/O)."""
+        return self._reading
+
+    def write(self, value: Any, *, origin: object = None, check_access: bool = False,
+              timestamp: float | None = None) -> Reading:
+        """Check, store and announce a new value.
+
+        Parameters
+        ----------
+        value : Any
+            The new value.
+        origin : object
+            Passed to listeners so a mirror can skip its own write.
+        check_access : bool
+            True for writes from clients: refused unless the PV is writable.
+        timestamp : float, optional
+            Server time of the value; now by default.
+
+        Returns
+        -------
+        Reading
+            The stored reading.
+
+        Raises
+        ------
+        ValidationError
+            Wrong type, outside the control limits, not a choice, or read-only;
+            nothing changed.
+        """
+        if self.closed:
+            raise NotFoundError(f"{self.name} is no longer hosted")
+        if check_access and not self._meta.writable:
+            raise ValidationError(f"{self.name} is read-only")
+        stored = coerce(value, self._meta, self.name)
+        severity, status = severity_for(stored, self._meta)
+        with self._lock:
+            stamp = time.time() if timestamp is None else timestamp
+            reading = Reading(self._reading.address, stored, stamp, severity, status)
+            self._reading = reading
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            try:
+                listener(reading, origin)
+            except Exception:  # a broken listener must not undo a stored write
+                log.exception("listener of %s failed", self.name)
+        return reading
+
+    def set_alarm(self, severity: Severity, status: str = "") -> Reading:
+        """Set an alarm by hand (a device fault, say); announced like a write."""
+        with self._lock:
+            reading = replace(self._reading, timestamp=time.time(), severity=severity, status=status)
+            self._reading = reading
+            listeners = tuple(self._listeners)
+        for listener in listeners:
+            listener(reading, None)
+        return reading
+
+    def add_listener(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+
+class PVStore:
+    """Every :class:`SoftPV` of this process, by name. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._pvs: dict[str, SoftPV] = {}
+        self._lock = threading.Lock()
+        self._on_add: list[Callable[[SoftPV], None]] = []
+        self._on_remove: list[Callable[[SoftPV], None]] = []
+
+    def add(self, pv: SoftPV) -> SoftPV:
+        """Add a PV; a name already in use raises :class:`ValidationError`."""
+        with self._lock:
+            if pv.name in self._pvs:
+                raise ValidationError(f"{pv.name} is already hosted; remove it first or pick another name")
+            self._pvs[pv.name] = pv
+        for hook in tuple(self._on_add):
+            hook(pv)
+        return pv
+
+    def remove(self, name: str) -> SoftPV:
+        with self._lock:
+            pv = self._pvs.pop(name, None)
+        if pv is None:
+            raise NotFoundError(f"{name} is not hosted here")
+        pv.closed = True
+        for hook in tuple(self._on_remove):
+            hook(pv)
+        return pv
+
+    def get(self, name: str) -> SoftPV:
+        try:
+            return self._pvs[name]
+        except KeyError:
+            raise NotFoundError(f"no local PV named {name!r}; hosted here: {self.names()[:10]}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._pvs
+
+    def __iter__(self) -> Iterator[SoftPV]:
+        with self._lock:
+            return iter(tuple(self._pvs.values()))
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._pvs)
+
+    def watch(self, on_add: Callable[[SoftPV], None], on_remove: Callable[[SoftPV], None]) -> None:
+        """Be told of every PV added or removed from now on (servers use this)."""
+        self._on_add.append(on_add)
+        self._on_remove.append(on_remove)
+
+    def unwatch(self, on_add: Callable[[SoftPV], None], on_remove: Callable[[SoftPV], None]) -> None:
+        if on_add in self._on_add:
+            self._on_add.remove(on_add)
+        if on_remove in self._on_remove:
+            self._on_remove.remove(on_remove)

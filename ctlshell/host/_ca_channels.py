@@ -1,0 +1,138 @@
+"""caproto channel classes that mirror a :class:`SoftPV` instead of owning a value.
+
+A CA client's write goes through :meth:`SoftPV.write` first (checked there: a
+refused value changes nothing, not even the alarm), then is published on CA with
+the stored reading's timestamp. Knows caproto's data classes; knows nothing of the
+server loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from caproto import AccessRights, AlarmSeverity, AlarmStatus, ChannelType
+from caproto import ChannelDouble, ChannelEnum, ChannelInteger, ChannelString
+from caproto._dbr import SubscriptionType
+
+from ..core import Metadata, Reading, SoftPV
+
+__all__ = ["make_channel", "wire_value", "write_reading"]
+
+#: Updates waiting per subscription and circuit. One: a slow client gets the newest
+#: value, never a backlog of old ones (caproto's default keeps 1000).
+SUBSCRIPTION_BACKLOG = 1
+_FLAGS = SubscriptionType.DBE_VALUE | SubscriptionType.DBE_LOG | SubscriptionType.DBE_ALARM
+
+
+def wire_value(value: Any, meta: Metadata) -> Any:
+    """A stored value as caproto wants it (enum index -> choice, array -> list)."""
+    if meta.dtype == "enum":
+        return (meta.choices or ("",))[int(value)]
+    if isinstance(value, np.ndarray):
+        return value.tolist() if meta.count <= 1 else value
+    return value
+
+
+def _store_value(value: Any, meta: Metadata) -> Any:
+    """A value from the wire as SoftPV.write takes it (one-element arrays -> scalar)."""
+    if not meta.is_array and isinstance(value, (list, tuple, np.ndarray)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value
+
+
+class _Mirror:
+    """Mixed into each caproto class; holds the SoftPV it mirrors."""
+
+    softpv: SoftPV
+
+    def check_access(self, hostname: str, username: str) -> AccessRights:
+        if self.softpv.metadata.writable:
+            return AccessRights.READ | AccessRights.WRITE
+        return AccessRights.READ
+
+    async def write(self, value: Any, *, flags: int = 0, verify_value: bool = True,
+                    update_fields: bool = True, **metadata: Any) -> None:
+        if verify_value:
+            # a CA client: check and store in the SoftPV before caproto touches anything,
+            # so a refused value leaves value *and* alarm as they were
+            reading = self.softpv.write(_store_value(value, self.softpv.metadata), origin=self,
+                                        check_access=True)
+            await write_reading(self, reading)
+            return
+        await super().write(value, flags=flags, verify_value=False,  # type: ignore[misc]
+                            update_fields=update_fields, **metadata)
+
+
+async def write_reading(channel: Any, reading: Reading) -> None:
+    """Publish a stored reading on CA: value, server timestamp and alarm together."""
+    meta = channel.softpv.metadata
+    status = AlarmStatus[reading.status] if reading.status in AlarmStatus.__members__ else (
+        AlarmStatus.NO_ALARM if not reading.status else AlarmStatus.SOFT)
+    channel._status = status
+    channel._severity = AlarmSeverity(min(int(reading.severity), 3))
+    await channel.write(wire_value(reading.value, meta), flags=_FLAGS, verify_value=False,
+                        timestamp=reading.timestamp)
+
+
+class _Double(_Mirror, ChannelDouble):
+    pass
+
+
+class _Integer(_Mirror, ChannelInteger):
+    pass
+
+
+class _String(_Mirror, ChannelString):
+    pass
+
+
+class _Enum(_Mirror, ChannelEnum):
+    pass
+
+
+def _limits(meta: Metadata) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for attr, (lo_key, hi_key) in {
+        "display_limits": ("lower_disp_limit", "upper_disp_limit"),
+        "control_limits": ("lower_ctrl_limit", "upper_ctrl_limit"),
+        "alarm_limits": ("lower_alarm_limit", "upper_alarm_limit"),
+        "warning_limits": ("lower_warning_limit", "upper_warning_limit"),
+    }.items():
+        pair = getattr(meta, attr)
+        if pair is not None:
+            out[lo_key], out[hi_key] = pair
+    if "upper_disp_limit" not in out and "upper_ctrl_limit" in out:
+        out["lower_disp_limit"], out["upper_disp_limit"] = out["lower_ctrl_limit"], out["upper_ctrl_limit"]
+    return out
+
+
+def make_channel(pv: SoftPV) -> Any:
+    """A caproto ChannelData mirroring ``pv``, holding its current reading."""
+    meta, reading = pv.metadata, pv.read()
+    common: dict[str, Any] = {
+        "value": wire_value(reading.value, meta),
+        "timestamp": reading.timestamp,
+        "max_subscription_backlog": SUBSCRIPTION_BACKLOG,
+    }
+    if meta.dtype == "enum":
+        channel: Any = _Enum(enum_strings=list(meta.choices or ()), **common)
+    elif meta.dtype == "string":
+        channel = _String(**common)
+    else:
+        numeric = dict(common, units=meta.units, **_limits(meta))
+        if meta.is_array:
+            numeric["max_length"] = meta.count
+        if meta.dtype in ("double", "float"):
+            channel = _Double(precision=meta.precision or 0, **numeric)
+        else:
+            channel = _Integer(**numeric)
+    channel.softpv = pv
+    if reading.severity:
+        channel.alarm._data["severity"] = AlarmSeverity(min(int(reading.severity), 3))
+        if reading.status in AlarmStatus.__members__:
+            channel.alarm._data["status"] = AlarmStatus[reading.status]
+    assert channel.data_type in (ChannelType.DOUBLE, ChannelType.LONG, ChannelType.STRING, ChannelType.ENUM)
+    return channel

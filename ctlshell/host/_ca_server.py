@@ -1,0 +1,206 @@
+"""The in-process CA server: caproto's asyncio server as a task on the runtime loop.
+
+Serves every :class:`SoftPV` of a :class:`PVStore`, added or removed while it
+runs. Values set from Python are published coalesced: the newest reading is sent
+once the loop gets to it, never a queue of stale ones. Slow clients are bounded:
+one queued update per subscription (newest wins), a small socket send buffer, and
+caproto's handling of the client's EVENTS_OFF flow control.
+
+Binds to loopback unless told otherwise, and then beacons to loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from typing import Any
+
+import caproto
+from caproto.asyncio.server import Context as _CaprotoContext
+
+from ..core import Config, PVStore, Reading, SoftPV, ValidationError
+from ._ca_channels import make_channel, write_reading
+
+__all__ = ["CaServer"]
+
+log = logging.getLogger(__name__)
+
+#: Kernel send buffer per client circuit. Small, so a client that reads slowly
+#: back-pressures the server (which then coalesces) instead of a megabyte of old
+#: updates queuing in the kernel.
+CIRCUIT_SNDBUF = 64 * 1024
+#: Bytes asyncio may hold for a circuit before the sender waits.
+CIRCUIT_WRITE_HIGH_WATER = 32 * 1024
+
+
+class _QuietRefusals(logging.Filter):
+    """A refused client write is normal operation: log one line, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ValidationError):
+            log.warning("refused a CA write: %s", exc)
+            return False
+        return True
+
+
+class _QuietBeacons(logging.Filter):
+    """With no CA repeater on loopback every beacon is refused; that is harmless."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to send beacon")
+
+
+class _Context(_CaprotoContext):
+    """caproto's context with per-circuit socket limits."""
+
+    async def tcp_handler(self, client: Any, addr: Any) -> None:
+        writer = getattr(client, "writer", None)
+        if writer is not None:
+            sock = writer.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, CIRCUIT_SNDBUF)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            writer.transport.set_write_buffer_limits(high=CIRCUIT_WRITE_HIGH_WATER)
+        await super().tcp_handler(client, addr)
+
+
+def _loopback_only(interfaces: tuple[str, ...]) -> bool:
+    return all(i.startswith("127.") or i in ("localhost", "::1") for i in interfaces)
+
+
+class CaServer:
+    """Serves a :class:`PVStore` over Channel Access.
+
+    Parameters
+    ----------
+    store : PVStore
+    config : Config
+        ``server_interfaces`` and ``ca_server_port`` are used.
+    """
+
+    def __init__(self, store: PVStore, config: Config) -> None:
+        self._store = store
+        self._config = config
+        self._ctx: _Context | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._channels: dict[str, Any] = {}
+        self._dirty: dict[str, Reading] = {}
+        self._flush_scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def port(self) -> int | None:
+        return getattr(self._ctx, "port", None)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    # -- lifecycle (on the loop) ----------------------------------------------------
+    async def start(self, timeout: float = 5.0) -> None:
+        """Bind and start serving; returns once searches are answered."""
+        if self.running:
+            return
+        self._loop = asyncio.get_running_loop()
+        interfaces = list(self._config.server_interfaces)
+        if _loopback_only(self._config.server_interfaces):
+            # caproto reads its beacon list from the environment: without this it
+            # would beacon to every interface's broadcast address.
+            os.environ.setdefault("EPICS_CAS_AUTO_BEACON_ADDR_LIST", "NO")
+            os.environ.setdefault("EPICS_CAS_BEACON_ADDR_LIST", "127.0.0.1")
+        logging.getLogger("caproto.circ").addFilter(_QuietRefusals())
+        logging.getLogger("caproto.ctx").addFilter(_QuietBeacons())
+        for pv in self._store:
+            self._attach(pv)
+        self._ctx = _Context(self._channels, interfaces)
+        self._ctx.ca_server_port = self._config.ca_server_port
+        self._task = asyncio.create_task(self._ctx.run(), name="ctlshell-ca-server")
+        self._store.watch(self._on_add, self._on_remove)
+        deadline = self._loop.time() + timeout
+        while not self._ctx.udp_socks:
+            if self._task.done():
+                exc = self._task.exception() if not self._task.cancelled() else None
+                raise OSError(f"CA server failed to start on port {self._config.ca_server_port}: {exc}")
+            if self._loop.time() > deadline:
+                raise OSError(f"CA server did not start within {timeout} s")
+            await asyncio.sleep(0.005)
+        log.info("CA server listening on %s port %s", interfaces, self.port)
+
+    async def stop(self) -> None:
+        """Stop serving: clients see their circuits close. Idempotent."""
+        self._store.unwatch(self._on_add, self._on_remove)
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
+        for pv in list(self._store):
+            pv.remove_listener(self._on_change)
+
+    # -- mirroring -------------------------------------------------------------------
+    def _attach(self, pv: SoftPV) -> None:
+        self._channels[pv.name] = make_channel(pv)
+        pv.add_listener(self._on_change)
+
+    def _detach(self, pv: SoftPV) -> None:
+        pv.remove_listener(self._on_change)
+        self._channels.pop(pv.name, None)
+
+    def _on_add(self, pv: SoftPV) -> None:
+        self._call_on_loop(self._attach, pv)
+
+    def _on_remove(self, pv: SoftPV) -> None:
+        self._call_on_loop(self._remove_now, pv)
+
+    def _remove_now(self, pv: SoftPV) -> None:
+        self._detach(pv)
+        if self._ctx is None:
+            return
+        # clients connected to the removed PV see it disconnect
+        for circuit in list(self._ctx.circuits):
+            for chan in list(circuit.circuit.channels.values()):
+                if chan.name == pv.name:
+                    asyncio.ensure_future(circuit.send(caproto.ServerDisconnResponse(chan.cid)))
+
+    def _call_on_loop(self, fn: Any, *args: Any) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn(*args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
+
+    def _on_change(self, reading: Reading, origin: object) -> None:
+        """A SoftPV changed (any thread): publish its newest reading once, soon."""
+        name = reading.address.partition("://")[2]
+        channel = self._channels.get(name)
+        if channel is None or origin is channel:
+            return  # the CA write path publishes its own write
+        self._dirty[name] = reading
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._call_on_loop(self._schedule_flush)
+
+    def _schedule_flush(self) -> None:
+        asyncio.ensure_future(self._flush())
+
+    async def _flush(self) -> None:
+        self._flush_scheduled = False
+        while self._dirty:
+            name, reading = self._dirty.popitem()  # atomic against writers on other threads
+            channel = self._channels.get(name)
+            if channel is not None:
+                try:
+                    await write_reading(channel, reading)
+                except Exception:
+                    log.exception("publishing %s on CA failed", name)

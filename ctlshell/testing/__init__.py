@@ -1,0 +1,10 @@
+"""Test helpers shipped with ctlshell: an isolated loopback environment, free ports,
+and real servers (caproto IOCs, pythonSoftIOC) run as subprocesses.
+
+Nothing here is a mock: every helper starts or talks to a real server, on 127.0.0.1 only.
+"""
+
+from ._env import child_command, free_port, loopback_env
+from ._ioc import IocProcess
+
+__all__ = ["IocProcess", "child_command", "free_port", "loopback_env"]

@@ -1,0 +1,141 @@
+"""Fixtures that start real servers on loopback: caproto IOCs and pythonSoftIOC as
+subprocesses, ctlshell's own hosted server in-process, and pyepics clients in other
+processes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ctlshell
+from ctlshell.api import session
+from ctlshell.testing import IocProcess, child_command, loopback_env
+
+from ..conftest import HOST_PORT, IOC_PORTS
+
+CLIENT = Path(__file__).with_name("pyepics_client.py")
+_port_cycle = itertools.cycle(IOC_PORTS)
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A PV prefix no other test uses."""
+    return f"T{uuid.uuid4().hex[:8]}:"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_teardown() -> Iterator[None]:
+    yield
+    ctlshell.shutdown()
+
+
+@pytest.fixture
+def ioc() -> Iterator[Callable[..., IocProcess]]:
+    """Start caproto example IOCs (or any script) as subprocesses; all are stopped after the test."""
+    started: list[IocProcess] = []
+
+    def start(*args: str, ready_text: str = "Server startup complete") -> IocProcess:
+        port = next(_port_cycle)
+        proc = IocProcess(list(args), port, ready_text=ready_text)
+        started.append(proc)
+        return proc.start()
+
+    yield start
+    for proc in started:
+        proc.close()
+
+
+def caproto_example(name: str, prefix: str) -> tuple[str, ...]:
+    return ("-m", f"caproto.ioc_examples.{name}", "--prefix", prefix, "--interfaces", "127.0.0.1", "-v")
+
+
+def pyepics(*args: str, timeout: float = 60.0, ports: list[int] | None = None) -> Any:
+    """Run the pyepics (libca) client in another process; returns its JSON answer."""
+    env = loopback_env(ca_search_ports=ports or [HOST_PORT, *IOC_PORTS])
+    proc = subprocess.run(child_command(str(CLIENT), *args), env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("@@")]
+    if proc.returncode != 0 or not lines:
+        raise AssertionError(f"pyepics client failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(lines[-1][2:])
+
+
+class Background:
+    """A pyepics client started in the background (for monitors while we act)."""
+
+    def __init__(self, *args: str) -> None:
+        env = loopback_env(ca_search_ports=[HOST_PORT, *IOC_PORTS])
+        self.proc = subprocess.Popen(child_command(str(CLIENT), *args), env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.ready = threading.Event()
+        self._lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("@@ready"):
+                self.ready.set()
+            elif line.startswith("@@"):
+                self._lines.append(line)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        if not self.ready.wait(timeout):
+            self.proc.kill()
+            self.result()
+
+    def result(self, timeout: float = 60.0) -> Any:
+        try:
+            self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self._reader.join(5)
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream is not None:
+                    stream.close()
+        if not self._lines:
+            raise AssertionError(f"pyepics monitor gave no result: {err}")
+        return json.loads(self._lines[-1][2:])
+
+
+@pytest.fixture
+def no_leaks() -> Iterator[None]:
+    """Fail when a test leaves threads or runtime tasks behind."""
+    s = session()
+    s.run(asyncio.sleep(0), None, "warm-up")  # the runtime and its sweeper exist before we count
+
+    async def tasks() -> set[str]:
+        return {t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+    threads_before = {t.ident for t in threading.enumerate()}
+    tasks_before = s.run(tasks(), None, "count tasks")
+    yield
+    import time
+
+    deadline = time.monotonic() + 3
+    while True:
+        extra_threads = [t.name for t in threading.enumerate() if t.ident not in threads_before
+                         and not t.name.startswith("Dummy")]
+        extra_tasks = s.run(tasks(), None, "count tasks") - tasks_before
+        if not extra_threads and not extra_tasks or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not extra_threads, f"threads left behind: {extra_threads}"
+    assert not extra_tasks, f"tasks left behind: {extra_tasks}"
+
+
+__all__ = ["Background", "caproto_example", "pyepics", "sys"]

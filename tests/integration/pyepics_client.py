@@ -1,0 +1,145 @@
+"""An independent CA client (pyepics, i.e. libca) run in its own process by the tests.
+
+Usage: pyepics_client.py VERB ARGS... ; prints one JSON line prefixed '@@'.
+  describe NAME...                 value, native type, count, metadata, alarm, timestamp
+  put NAME JSONVALUE [wait]        {"ok": bool, "error": str}
+  monitor NAME SECONDS             every update seen: value, severity, timestamp
+  slow NAME SECONDS SLEEP          a monitor whose callback sleeps: ages of the values seen
+  count NAME SECONDS               updates per second and the last value (bench)
+"""
+
+import json
+import sys
+import threading
+import time
+
+import epics
+import numpy as np
+from epics import ca, dbr
+
+
+def out(obj):
+    print("@@" + json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)), flush=True)
+
+
+def connect(name, timeout=10.0):
+    chid = ca.create_channel(name, connect=False, auto_cb=False)
+    if not ca.connect_channel(chid, timeout=timeout):
+        out({"error": f"cannot connect {name}"})
+        sys.exit(2)
+    return chid
+
+
+def describe(names):
+    result = {}
+    for name in names:
+        chid = connect(name)
+        ftype = ca.field_type(chid)
+        ctrl = ca.get_ctrlvars(chid) or {}
+        timevars = ca.get_timevars(chid) or {}
+        value = ca.get(chid, as_string=False)
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        if isinstance(value, bytes):
+            value = value.decode()
+        result[name] = {
+            "value": value,
+            "type": dbr.Name(ftype).lower(),
+            "count": ca.element_count(chid),
+            "units": ctrl.get("units", ""),
+            "precision": ctrl.get("precision"),
+            "upper_ctrl_limit": ctrl.get("upper_ctrl_limit"),
+            "lower_ctrl_limit": ctrl.get("lower_ctrl_limit"),
+            "enum_strs": list(ctrl.get("enum_strs", []) or []),
+            "severity": timevars.get("severity"),
+            "status": timevars.get("status"),
+            "timestamp": timevars.get("timestamp"),
+            "write_access": bool(ca.write_access(chid)),
+        }
+    out(result)
+
+
+def put(name, value, wait):
+    chid = connect(name)
+    error = ""
+    try:
+        ca.put(chid, value, wait=wait, timeout=5.0)
+    except Exception as exc:  # no write access raises here
+        error = f"{type(exc).__name__}: {exc}"
+    time.sleep(0.1)
+    readback = ca.get(chid, as_string=False)
+    if isinstance(readback, np.ndarray):
+        readback = readback.tolist()
+    # pyepics does not pass the put-callback status on, so "ok" means: the value took
+    out({"ok": not error and readback == value, "readback": readback, "error": error})
+
+
+def monitor(name, seconds):
+    chid = connect(name)
+    seen = []
+
+    def cb(pvname=None, value=None, severity=None, timestamp=None, **kw):
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        seen.append({"value": value, "severity": severity, "timestamp": timestamp, "t": time.time()})
+
+    handle = ca.create_subscription(chid, callback=cb, use_time=True)
+    print("@@ready", flush=True)
+    time.sleep(seconds)
+    ca.clear_subscription(handle[2])
+    out(seen)
+
+
+def slow(name, seconds, sleep):
+    chid = connect(name)
+    ages = []
+    first = []
+    lock = threading.Lock()
+
+    def cb(value=None, timestamp=None, **kw):
+        with lock:
+            now = time.time()
+            if not first:
+                first.append(now)
+            ages.append((now, now - timestamp, float(np.ravel(value)[0])))
+        time.sleep(sleep)
+
+    handle = ca.create_subscription(chid, callback=cb, use_time=True)
+    print("@@ready", flush=True)
+    time.sleep(seconds)
+    ca.clear_subscription(handle[2])
+    out({"ages": ages})
+
+
+def count(name, seconds):
+    chid = connect(name)
+    seen = {"n": 0, "last": None, "t_last": None}
+
+    def cb(value=None, **kw):
+        seen["n"] += 1
+        seen["last"] = float(np.ravel(value)[0])
+        seen["t_last"] = time.time()
+
+    handle = ca.create_subscription(chid, callback=cb, use_time=True)
+    print("@@ready", flush=True)
+    time.sleep(seconds)
+    ca.clear_subscription(handle[2])
+    out(seen)
+
+
+if __name__ == "__main__":
+    verb, args = sys.argv[1], sys.argv[2:]
+    if verb == "describe":
+        describe(args)
+    elif verb == "put":
+        put(args[0], json.loads(args[1]), len(args) > 2 and args[2] == "wait")
+    elif verb == "monitor":
+        monitor(args[0], float(args[1]))
+    elif verb == "slow":
+        slow(args[0], float(args[1]), float(args[2]))
+    elif verb == "count":
+        count(args[0], float(args[1]))
+    else:
+        out({"error": f"unknown verb {verb}"})
+        sys.exit(2)
+    epics.ca.finalize_libca()

@@ -1,0 +1,129 @@
+"""Acceptance 2 (and the hosting contract): PVs hosted by ctlshell, checked by pyepics
+(libca) in another process."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import ctlshell
+from ctlshell import Severity, ValidationError
+
+from .conftest import Background, pyepics
+
+
+@pytest.fixture
+def hosted(prefix):
+    handles = []
+
+    def make(name, value, **kw):
+        h = ctlshell.host(prefix + name, value, **kw)
+        handles.append(h)
+        return h
+
+    yield make
+    for h in handles:
+        h.remove()
+
+
+def test_types_metadata_alarm_and_timestamp_agree(hosted, prefix):
+    stamp = 1_700_000_000.125
+    d = hosted("D", 1.5, units="mm", precision=3, limits=(-10, 10), alarm_limits=(-5, 5), writable=True)
+    d.publish(7.25, timestamp=stamp)  # beyond the alarm limit: MAJOR, HIHI
+    hosted("L", 42, units="counts", limits=(0, 1000))
+    hosted("S", "hello beamline")
+    hosted("E", "Closed", enum=["Open", "Closed", "Moving"], writable=True)
+    hosted("W", np.linspace(0, 1, 100), units="V")
+
+    got = pyepics("describe", *(prefix + n for n in "DLSEW"))
+    d_, l_, s_, e_, w_ = (got[prefix + n] for n in "DLSEW")
+
+    assert d_["type"] == "time_double" or d_["type"] == "double"
+    assert d_["value"] == 7.25 and d_["units"] == "mm" and d_["precision"] == 3
+    assert (d_["lower_ctrl_limit"], d_["upper_ctrl_limit"]) == (-10, 10)
+    assert d_["severity"] == int(Severity.MAJOR)
+    assert d_["timestamp"] == pytest.approx(stamp, abs=1e-6)
+    assert d_["write_access"] is True
+
+    assert l_["type"].endswith("long") and l_["value"] == 42 and l_["units"] == "counts"
+    assert l_["write_access"] is False  # hosted read-only by default
+    assert s_["type"].endswith("string") and s_["value"] == "hello beamline"
+    assert e_["type"].endswith("enum") and e_["value"] == 1 and e_["enum_strs"] == ["Open", "Closed", "Moving"]
+    assert w_["type"].endswith("double") and w_["count"] == 100
+    assert w_["value"] == pytest.approx(np.linspace(0, 1, 100).tolist())
+
+
+def test_pyepics_put_reaches_handle_and_out_of_limit_put_is_refused(hosted, prefix):
+    pv = hosted("SP", 1.0, limits=(0, 10), writable=True)
+    heard = []
+    pv.on_write(heard.append)
+
+    assert pyepics("put", prefix + "SP", "4.5", "wait")["ok"]
+    assert pv.value == 4.5
+    assert [r.value for r in heard] == [4.5]
+
+    refused = pyepics("put", prefix + "SP", "99.0", "wait")
+    assert not refused["ok"]
+    assert pv.value == 4.5 and len(heard) == 1
+    after = pyepics("describe", prefix + "SP")[prefix + "SP"]
+    assert after["value"] == 4.5
+    assert after["severity"] == 0  # a refused write leaves no alarm behind
+
+
+def test_read_only_pv_refuses_client_writes_but_python_can_set_it(hosted, prefix):
+    pv = hosted("RO", 3)
+    assert not pyepics("put", prefix + "RO", "5", "wait")["ok"]
+    assert pv.value == 3
+    pv.value = 6
+    assert pyepics("describe", prefix + "RO")[prefix + "RO"]["value"] == 6
+
+
+def test_setting_value_publishes_to_a_pyepics_monitor(hosted, prefix):
+    pv = hosted("MON", 0.0)
+    mon = Background("monitor", prefix + "MON", "3")
+    mon.wait_ready()
+    time.sleep(0.3)
+    for v in (1.0, 2.0, 3.0):
+        pv.value = v
+        time.sleep(0.1)
+    values = [u["value"] for u in mon.result()]
+    assert values[0] == 0.0 and values[-3:] == [1.0, 2.0, 3.0]
+
+
+def test_enum_accepts_choice_or_index_and_refuses_others(hosted, prefix):
+    pv = hosted("SH", 0, enum=["Open", "Closed"], writable=True)
+    pv.value = "Closed"
+    assert pv.value == 1
+    with pytest.raises(ValidationError, match="not one of"):
+        pv.value = "Ajar"
+    assert pv.value == 1
+    assert pyepics("put", prefix + "SH", "0", "wait")["ok"]
+    assert pv.value == 0
+
+
+def test_pvs_added_and_removed_while_serving(hosted, prefix):
+    first = hosted("A1", 1.0)
+    assert pyepics("describe", prefix + "A1")[prefix + "A1"]["value"] == 1.0
+    hosted("A2", 2.0)  # the server is already running
+    assert pyepics("describe", prefix + "A2")[prefix + "A2"]["value"] == 2.0
+    first.remove()
+    assert prefix + "A1" not in ctlshell.hosted()
+    with pytest.raises(ctlshell.ChannelTimeoutError):
+        ctlshell.get(f"ca://{prefix}A1", timeout=1)
+    with pytest.raises(ctlshell.CtlshellError, match="no longer hosted"):
+        first.value = 5.0  # a removed PV takes no values
+
+
+def test_bad_host_arguments_raise_and_host_nothing(prefix):
+    before = ctlshell.hosted()
+    with pytest.raises(ValidationError):
+        ctlshell.host(prefix + "X", {"a": 1})
+    with pytest.raises(ValidationError, match="outside the control limits"):
+        ctlshell.host(prefix + "Y", 50.0, limits=(0, 10))
+    with pytest.raises(ValidationError):
+        ctlshell.host(prefix + "Z", 1.0, limits=(10, 0))
+    with pytest.raises(ctlshell.CtlshellError):
+        ctlshell.host("bad name with spaces", 1.0)
+    assert ctlshell.hosted() == before
