@@ -128,12 +128,12 @@ class Subscription:
                 if self._closed:
                     return
                 reading = self._queue.popleft()
+                self.delivered += 1  # handed over; received == delivered + dropped + pending
             try:
                 self._callback(reading)
             except Exception:
                 self.errors += 1
                 log.exception("monitor callback for %s raised", self.address)
-            self.delivered += 1
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop delivery and release the upstream subscription. Idempotent."""
