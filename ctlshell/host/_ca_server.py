@@ -15,10 +15,14 @@ import asyncio
 import logging
 import os
 import socket
+import struct
+import time
 from typing import Any
 
 import caproto
 from caproto.asyncio.server import Context as _CaprotoContext
+from caproto.asyncio.server import VirtualCircuit as _CaprotoCircuit
+from caproto.server.common import DisconnectedCircuit
 
 from ..core import Config, PVStore, Reading, SoftPV, ValidationError
 from ._ca_channels import make_channel, write_reading
@@ -30,9 +34,19 @@ log = logging.getLogger(__name__)
 #: Kernel send buffer per client circuit. Small, so a client that reads slowly
 #: back-pressures the server (which then coalesces) instead of a megabyte of old
 #: updates queuing in the kernel.
-CIRCUIT_SNDBUF = 64 * 1024
-#: Bytes asyncio may hold for a circuit before the sender waits.
-CIRCUIT_WRITE_HIGH_WATER = 32 * 1024
+CIRCUIT_SNDBUF = 32 * 1024
+#: Bytes asyncio may hold for a circuit before the sender waits: none, so that the
+#: kernel's counters below see everything not yet sent.
+CIRCUIT_WRITE_HIGH_WATER = 0
+#: How often a paced circuit looks at its socket again, seconds.
+PACE_POLL = 0.002
+#: Unread bytes a client may have before the circuit waits (one 1000-double update).
+PACE_SLACK = 8 * 1024
+#: With the window between half and nearly full and unchanged this long, send anyway;
+#: the wait doubles (up to the maximum) while the client stays behind.
+PACE_PROBE_MIN, PACE_PROBE_MAX = 0.02, 0.5
+# struct tcp_info (linux/tcp.h): tcpi_notsent_bytes and tcpi_snd_wnd (Linux >= 5.4)
+_TCPI_NOTSENT, _TCPI_SND_WND, _TCPI_LEN = 144, 228, 232
 
 
 class _QuietRefusals(logging.Filter):
@@ -53,8 +67,90 @@ class _QuietBeacons(logging.Filter):
         return not str(record.msg).startswith("Failed to send beacon")
 
 
+class _Circuit(_CaprotoCircuit):
+    """A client circuit that sends the newest update per subscription when the client
+    can take it.
+
+    caproto's own loop batches for up to 10 ms (its latency floor) and keeps writing
+    while kernel buffers absorb the data, so a slow reader ends up seconds behind.
+    Here, before collecting updates, the circuit waits until the client has taken
+    what was sent: nothing unsent in the kernel and the client's receive window at
+    least half open (read from TCP_INFO). While it waits, each subscription keeps
+    only its newest update (``max_subscription_backlog`` of 1), so what goes out is
+    always current. A client that keeps up never waits.
+    """
+
+    _max_window = 0
+    _pacing = True
+    _window_seen = -1
+    _window_since = 0.0
+    _probe = 0.0
+
+    def _socket(self) -> socket.socket | None:
+        writer = getattr(self.client, "writer", None)
+        return None if writer is None else writer.get_extra_info("socket")
+
+    def _client_busy(self, sock: socket.socket) -> bool:
+        try:
+            info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCPI_LEN)
+        except (OSError, AttributeError):
+            self._pacing = False  # not Linux, or the socket is gone: send as caproto would
+            return False
+        if len(info) < _TCPI_LEN:
+            self._pacing = False
+            return False
+        notsent, = struct.unpack_from("I", info, _TCPI_NOTSENT)
+        window, = struct.unpack_from("I", info, _TCPI_SND_WND)
+        self._max_window = max(self._max_window, window)
+        if notsent > 0:
+            return True  # the client's buffer is full: nothing more fits
+        if window >= self._max_window - PACE_SLACK:
+            self._probe = PACE_PROBE_MIN
+            return False  # the client has taken (nearly) everything
+        now = time.monotonic()
+        if window != self._window_seen:
+            self._window_seen, self._window_since = window, now
+        if window < self._max_window // 2:
+            return True  # more than half its buffer is unread
+        # Linux re-advertises a reopening window only in doubling steps, so a drained
+        # client can look half full for ever: a send now and then gets a fresh ACK. Each
+        # probe that finds the client still behind doubles the wait for the next, so a
+        # slow client drains its backlog instead of being fed at its own pace.
+        if now - self._window_since < max(self._probe, PACE_PROBE_MIN):
+            return True
+        self._probe = min(max(self._probe, PACE_PROBE_MIN) * 2, PACE_PROBE_MAX)
+        self._window_since = now
+        return False
+
+    async def subscription_queue_loop(self) -> None:
+        self.events_on.set()
+        queue = self.subscription_queue
+        while True:
+            ref = await queue.get()
+            sock = self._socket()
+            while self._pacing and sock is not None and self._client_busy(sock):
+                await asyncio.sleep(PACE_POLL)
+            refs = [ref]
+            while not queue.empty():
+                refs.append(queue.get_nowait())
+            live = {sub.subscriptionid for subs in self.subscriptions.values() for sub in subs}
+            # a dead reference is an update superseded by a newer one of its subscription
+            commands = [c for c in (r() for r in refs) if c is not None and c.subscriptionid in live]
+            if not commands:
+                continue
+            try:
+                await self.send(*commands)
+            except DisconnectedCircuit:
+                await self._on_disconnect()
+                self.circuit.disconnect()
+                await self.context.circuit_disconnected(self)
+                return
+
+
 class _Context(_CaprotoContext):
-    """caproto's context with per-circuit socket limits."""
+    """caproto's context with paced circuits and per-circuit socket limits."""
+
+    CircuitClass = _Circuit
 
     async def tcp_handler(self, client: Any, addr: Any) -> None:
         writer = getattr(client, "writer", None)

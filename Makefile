@@ -1,0 +1,43 @@
+# The two commands: `make demo` and `make test`. Each creates .venv when missing and
+# installs the project into it; nothing else is needed on a fresh machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+# As root, the EPICS C libraries give their threads real-time priority and softioc locks
+# all its memory; run tests and benches as a normal user would (no CAP_SYS_NICE/IPC_LOCK).
+NORT := $(shell [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && \
+          echo "setpriv --inh-caps -sys_nice,-ipc_lock --bounding-set -sys_nice,-ipc_lock")
+
+# The demo stays on this machine: searches and servers on loopback only.
+LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
+            EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_CAS_AUTO_BEACON_ADDR_LIST=NO \
+            EPICS_CAS_BEACON_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
+            EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
+
+.PHONY: demo test bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(LOOPBACK) $(BIN)/ctlshell --demo
+
+test: $(STAMP)
+	$(NORT) $(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(NORT) $(BIN)/python bench/bench_ca.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
