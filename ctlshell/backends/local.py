@@ -21,7 +21,7 @@ class _LocalUpstream:
         self._on_reading = on_reading
         self._loop = asyncio.get_running_loop()
         pv.add_listener(self._listener)
-        store.watch(self._noop, self._removed)
+        store.watch(self._added, self._removed)
         self._loop.call_soon(on_reading, pv.read())
 
     def _deliver(self, reading: Reading) -> None:
@@ -37,8 +37,13 @@ class _LocalUpstream:
     def _listener(self, reading: Reading, origin: object) -> None:
         self._deliver(reading)
 
-    def _noop(self, pv: SoftPV) -> None:
-        pass
+    def _added(self, pv: SoftPV) -> None:
+        if pv.name == self._pv.name and pv is not self._pv:
+            # the name is hosted again: follow the new PV, starting from its value
+            self._pv.remove_listener(self._listener)
+            self._pv = pv
+            pv.add_listener(self._listener)
+            self._deliver(pv.read())
 
     def _removed(self, pv: SoftPV) -> None:
         if pv is self._pv:
@@ -46,7 +51,7 @@ class _LocalUpstream:
 
     async def close(self) -> None:
         self._pv.remove_listener(self._listener)
-        self._store.unwatch(self._noop, self._removed)
+        self._store.unwatch(self._added, self._removed)
 
 
 class LocalBackend(Backend):

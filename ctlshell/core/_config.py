@@ -52,6 +52,15 @@ class Config:
     ca_server_port: int = 5064
 
     def __post_init__(self) -> None:
+        if isinstance(self.server_interfaces, str):
+            object.__setattr__(self, "server_interfaces", tuple(self.server_interfaces.split()))
+        try:
+            object.__setattr__(self, "timeout", float(self.timeout))
+            object.__setattr__(self, "sweep_period", float(self.sweep_period))
+            object.__setattr__(self, "ca_server_port", int(self.ca_server_port))
+            object.__setattr__(self, "server_interfaces", tuple(str(i) for i in self.server_interfaces))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"bad setting: {exc}") from None
         if self.default_scheme not in SCHEMES:
             raise ValidationError(f"default_scheme must be one of {SCHEMES}, not {self.default_scheme!r}")
         if not self.timeout > 0:

@@ -77,11 +77,12 @@ def _scalar_number(value: Any, meta: Metadata, name: str) -> float | int:
             x = float(value)
         except (TypeError, ValueError):
             raise ValidationError(f"{name}: {value!r} is not a number ({meta.dtype} expected)") from None
-        if math.isnan(x) and meta.control_limits is not None:
+        limits = meta.control_limits
+        if math.isnan(x) and limits is not None and limits[0] != limits[1]:
             raise ValidationError(f"{name}: NaN is outside the control limits {meta.control_limits}")
         _check_limits(x, meta, name)
         return x
-    if isinstance(value, float) and not value.is_integer():
+    if isinstance(value, (float, np.floating)) and not float(value).is_integer():
         raise ValidationError(f"{name}: {value!r} is not a whole number ({meta.dtype} expected)")
     try:
         i = int(value)
@@ -121,10 +122,23 @@ def _enum_index(value: Any, meta: Metadata, name: str) -> int:
 
 
 def _array(value: Any, meta: Metadata, name: str) -> np.ndarray:
-    kind = np.float64 if meta.dtype in _FLOAT_TYPES else np.int32
+    integer = meta.dtype not in _FLOAT_TYPES
     try:
-        arr = np.asarray(value, dtype=kind)
-    except (TypeError, ValueError):
+        arr = np.asarray(value, dtype=object if integer else np.float64)
+        if integer:
+            arr = np.asarray(arr.tolist() if arr.ndim else value)
+            if arr.dtype.kind not in "iub":
+                as_float = arr.astype(np.float64)
+                if not np.all(np.isfinite(as_float)) or not np.all(as_float == np.round(as_float)):
+                    raise ValidationError(f"{name}: {meta.dtype}[] elements must be whole numbers")
+                arr = as_float
+            lo, hi = _INT_RANGE[meta.dtype]
+            if arr.size and (arr.min() < lo or arr.max() > hi):
+                raise ValidationError(f"{name}: an element does not fit a {meta.dtype} ({lo}..{hi})")
+            arr = arr.astype(np.int32)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
         raise ValidationError(f"{name}: expected up to {meta.count} numbers ({meta.dtype}[])") from None
     if arr.ndim == 0:
         arr = arr.reshape(1)

@@ -141,6 +141,7 @@ class Subscription:
             if self._closed:
                 return
             self._closed = True
+            self.dropped += len(self._queue)  # never delivered: counted, not lost silently
             self._queue.clear()
             self._cond.notify_all()
         if self._on_close is not None:

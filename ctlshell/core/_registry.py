@@ -65,7 +65,7 @@ class BackendRegistry:
             try:
                 module = importlib.import_module(module_name)
             except ImportError as exc:
-                if (exc.name or "").startswith("ctlshell"):
+                if module_name.startswith("ctlshell.") and exc.name == module_name:
                     raise BackendUnavailableError(
                         f"{scheme}:// is not supported by this version of ctlshell yet") from exc
                 hint = INSTALL_HINTS.get(scheme, f"install the library {scheme}:// needs")

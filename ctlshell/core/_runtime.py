@@ -81,6 +81,8 @@ class Runtime:
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Close hooks, cancel every task, stop the loop and join its thread. Idempotent."""
+        if self.in_loop_thread():
+            raise RuntimeDeadlockError("shutdown() called from the runtime thread")
         with self._lock:
             if self._closed:
                 return
@@ -88,8 +90,6 @@ class Runtime:
             loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
-        if threading.current_thread() is thread:
-            raise RuntimeDeadlockError("shutdown() called from the runtime thread")
 
         async def stop() -> None:
             for hook in reversed(self._on_shutdown):
@@ -136,7 +136,7 @@ class Runtime:
                 "a blocking ctlshell call was made on the runtime thread (from a callback "
                 "or a server hook); use the async API there, or hand the work to another thread"
             )
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future = self.submit(coro)
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
@@ -147,7 +147,12 @@ class Runtime:
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Start ``coro`` on the loop without waiting (returns a concurrent future)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            loop = self.loop
+        except RuntimeClosedError:
+            coro.close()  # never started: no "was never awaited" warning for the user
+            raise
+        return asyncio.run_coroutine_threadsafe(coro, loop)
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Schedule a plain callable on the loop, from any thread."""

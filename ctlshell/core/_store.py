@@ -99,11 +99,7 @@ class SoftPV:
             reading = Reading(self._reading.address, stored, stamp, severity, status)
             self._reading = reading
             listeners = tuple(self._listeners)
-        for listener in listeners:
-            try:
-                listener(reading, origin)
-            except Exception:  # a broken listener must not undo a stored write
-                log.exception("listener of %s failed", self.name)
+        self._announce(listeners, reading, origin)
         return reading
 
     def set_alarm(self, severity: Severity, status: str = "") -> Reading:
@@ -112,9 +108,15 @@ class SoftPV:
             reading = replace(self._reading, timestamp=time.time(), severity=severity, status=status)
             self._reading = reading
             listeners = tuple(self._listeners)
-        for listener in listeners:
-            listener(reading, None)
+        self._announce(listeners, reading, None)
         return reading
+
+    def _announce(self, listeners: tuple[Listener, ...], reading: Reading, origin: object) -> None:
+        for listener in listeners:
+            try:
+                listener(reading, origin)
+            except Exception:  # a broken listener must not undo a stored change
+                log.exception("listener of %s failed", self.name)
 
     def add_listener(self, listener: Listener) -> None:
         with self._lock:

@@ -1,0 +1,77 @@
+"""The soak test behind docs/decisions/0002-ca-client-aioca.md: ctlshell's CA client
+(aioca on libca) against a fast C IOC flooding a monitor, and connect / put /
+server-restart churn. In every run the final value must arrive."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+
+import ctlshell
+
+from .conftest import caproto_example
+
+FLOOD_SECONDS = 3.0
+
+
+def wait_for(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("record", ["COUNT", "WAVE"])
+def test_flooding_softioc_final_value_always_arrives(ioc, prefix, record):
+    proc = ioc("tests/integration/softioc_flood.py", prefix, "3", str(FLOOD_SECONDS))
+    addr = f"ca://{prefix}{record}"
+    seen: list[float] = []
+    slow_seen: list[float] = []
+
+    def value_of(reading):
+        v = reading.value
+        return float(v[0]) if hasattr(v, "__len__") else float(v)
+
+    fast = ctlshell.monitor(addr, lambda r: seen.append(value_of(r)) if r.connected else None)
+    # a second local subscriber that is slow must not stop the final value reaching either
+    slow = ctlshell.monitor(addr, lambda r: (slow_seen.append(value_of(r)), time.sleep(0.05)))
+    try:
+        assert wait_for(lambda: "FINAL" in proc.output(), 30), proc.output()[-2000:]
+        final = float(re.search(r"FINAL (\d+)", proc.output()).group(1))
+        assert final > 1000, "the IOC really flooded"
+        assert wait_for(lambda: seen and seen[-1] == final, 15), f"last seen {seen[-1:]} of {final}"
+        assert wait_for(lambda: slow_seen and slow_seen[-1] == final, 15)
+        assert slow.dropped > 0
+        assert seen == sorted(seen), "updates arrive in order"
+    finally:
+        fast.close()
+        slow.close()
+
+
+@pytest.mark.soak
+def test_connect_put_restart_churn(ioc, prefix):
+    proc = ioc(*caproto_example("simple", prefix))
+    addr = f"ca://{prefix}B"
+    readings = []
+    got = threading.Event()
+    sub = ctlshell.monitor(addr, lambda r: (readings.append(r), got.set()), policy=1000)
+    try:
+        for cycle in range(5):
+            value = 100.0 + cycle
+            assert wait_for(lambda: readings and readings[-1].connected, 20), f"cycle {cycle}: no reconnect"
+            for i in range(20):  # a burst of puts; the last must be the value that stays
+                ctlshell.put(addr, value - 1 + i / 20)
+            ctlshell.put(addr, value, wait=True)
+            assert wait_for(lambda: readings[-1].value == value, 5), f"cycle {cycle}: final put not seen"
+            assert ctlshell.get(addr).value == value
+            proc.restart()  # the IOC restarts with its initial value
+        assert wait_for(lambda: readings[-1].connected and readings[-1].value == 2.0, 20)
+        assert sum(1 for r in readings if not r.connected) >= 5, "each restart was seen as a disconnect"
+    finally:
+        sub.close()
