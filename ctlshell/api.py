@@ -96,11 +96,16 @@ class Session:
                     log.debug("sweep dropped %s", ", ".join(map(str, dropped)))
 
     async def _close(self) -> None:
+        # clients first, while our own servers still answer, so their circuits close
+        # cleanly (libca otherwise waits 30 s at exit for circuits to a dead server)
         await self.cache.close()
+        for backend in self.registry.loaded().values():
+            try:
+                await backend.close()
+            except Exception:
+                log.exception("closing the %s backend failed", backend.scheme)
         if self._ca_server is not None:
             await self._ca_server.stop()
-        for backend in self.registry.loaded().values():
-            await backend.close()
 
     def ca_server(self) -> Any:
         """The hosted CA server, started on first use."""

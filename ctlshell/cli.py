@@ -29,7 +29,28 @@ DEMO_BANNER = """Demo beamline hosted on CA (loopback): DEMO:MOTOR (setpoint), D
 SETUP = [
     "import ctlshell",
     "from ctlshell import get, put, monitor, info, status, host, unhost, hosted",
+    "import ctlshell.cli; ctlshell.cli.quiet_errors(get_ipython())",
 ]
+
+
+def quiet_errors(shell: object) -> None:
+    """Show a ctlshell error as one line (its type and sentence), not a traceback.
+
+    Expected failures (a refused value, a PV nobody serves) are messages to the user;
+    ``ctlshell.cli.SHOW_TRACEBACKS = True`` brings the full traceback back.
+    """
+    from ctlshell.core import CtlshellError
+
+    def handler(self: object, etype: type, value: BaseException, tb: object, tb_offset: object = None) -> None:
+        if SHOW_TRACEBACKS:
+            self.showtraceback((etype, value, tb), tb_offset=tb_offset)  # type: ignore[attr-defined]
+        else:
+            print(f"{etype.__name__}: {value}", file=sys.stderr)
+
+    shell.set_custom_exc((CtlshellError,), handler)  # type: ignore[attr-defined]
+
+
+SHOW_TRACEBACKS = False
 
 
 def _parser() -> argparse.ArgumentParser:

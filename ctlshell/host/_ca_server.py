@@ -235,6 +235,12 @@ class CaServer:
             except (asyncio.CancelledError, Exception):
                 pass
             self._task = None
+        if self._ctx is not None:
+            for circuit in list(self._ctx.circuits):  # caproto leaves client sockets open
+                try:
+                    circuit.client.writer.close()
+                except Exception:
+                    pass
         for pv in list(self._store):
             pv.remove_listener(self._on_change)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,9 @@ class HostedPV:
     @value.setter
     def value(self, value: Any) -> None:
         self._pv.write(value, origin=self)
+        # Let the server thread run: a tight publishing loop would otherwise hold the GIL
+        # for Python's whole switch interval (5 ms) and starve every client (bench/).
+        time.sleep(0)
 
     @property
     def reading(self) -> Reading:
@@ -67,7 +71,9 @@ class HostedPV:
 
     def publish(self, value: Any, timestamp: float | None = None) -> Reading:
         """Set the value with an explicit server timestamp (POSIX seconds)."""
-        return self._pv.write(value, origin=self, timestamp=timestamp)
+        reading = self._pv.write(value, origin=self, timestamp=timestamp)
+        time.sleep(0)  # as for .value: give the server thread the GIL
+        return reading
 
     def on_write(self, callback: Callable[[Reading], object]) -> Callable[[Reading], object]:
         """Call ``callback(reading)`` after each write a client makes (usable as a decorator).

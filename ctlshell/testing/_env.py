@@ -70,8 +70,10 @@ def loopback_env(ca_server_port: int | None = None, ca_search_ports: Iterable[in
     if ca_server_port is not None:
         env["EPICS_CA_SERVER_PORT"] = str(ca_server_port)
         env["EPICS_CAS_SERVER_PORT"] = str(ca_server_port)
-        # a repeater port of our own keeps beacons off the standard 5065
+        # a repeater/beacon port of our own keeps beacons off the standard 5065
+        # (libca and RSRV read EPICS_CA_REPEATER_PORT, caproto EPICS_CAS_BEACON_PORT)
         env["EPICS_CA_REPEATER_PORT"] = str(ca_server_port + 1)
+        env["EPICS_CAS_BEACON_PORT"] = str(ca_server_port + 1)
     if pva_server_port is not None:
         env["EPICS_PVA_SERVER_PORT"] = env["EPICS_PVAS_SERVER_PORT"] = str(pva_server_port)
         env["EPICS_PVA_BROADCAST_PORT"] = env["EPICS_PVAS_BROADCAST_PORT"] = str(pva_server_port + 1)

@@ -110,3 +110,8 @@ class CaBackend(Backend):
 
     def release(self, name: str) -> None:
         self._meta.pop(name, None)
+
+    async def close(self) -> None:
+        """Clear every channel now (on the loop), so libca's exit has nothing to wait for."""
+        aioca.purge_channel_caches()
+        self._meta.clear()

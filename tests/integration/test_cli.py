@@ -1,0 +1,45 @@
+"""The ``ctlshell`` console script, run as a user would (in a subprocess, on loopback)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from ctlshell.testing import free_port, loopback_env
+
+SCRIPT = Path(sys.executable).with_name("ctlshell")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    port = free_port()
+    env = loopback_env(ca_server_port=port, ca_search_ports=[port])
+    return subprocess.run([str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=90)
+
+
+def test_demo_beamline_answers_and_motor_moves_the_detector():
+    proc = run("--demo", "-c", "\n".join([
+        "import time",
+        "put('DEMO:SHUTTER', 'Open'); put('DEMO:MOTOR', 2.5, wait=True)",
+        "time.sleep(2.0)",
+        "print('RBV', get('DEMO:MOTOR.RBV').value)",
+        "print('COUNTS', get('DEMO:DET:COUNTS').value)",
+        "print('UNITS', info('DEMO:MOTOR').units)",
+    ]))
+    assert proc.returncode == 0, proc.stderr
+    out = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if line[:3] in ("RBV", "COU", "UNI"))
+    assert float(out["RBV"]) == 2.5
+    assert int(out["COUNTS"]) > 500, "at the peak the detector counts far above background"
+    assert out["UNITS"] == "mm"
+
+
+def test_errors_print_one_line_not_a_traceback():
+    proc = run("--demo", "-c", "put('DEMO:MOTOR', 50)")
+    lines = [line for line in proc.stderr.splitlines() if "ValidationError" in line]
+    assert lines == ["ValidationError: ca://DEMO:MOTOR: 50.0 mm is outside the control limits [-10.0, 10.0] mm"]
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_version():
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == "0.1.0"
