@@ -7,12 +7,13 @@ NTScalarArray and NTEnum); the PV Access issue extends it. Values are read raw
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import numpy as np
 from p4p import Value
 from p4p.client.asyncio import Context, Disconnected, RemoteError
-from p4p.client.asyncio import TimeoutError as PvaTimeout
+
 
 from ..core import (
     Backend,
@@ -22,6 +23,7 @@ from ..core import (
     OnReading,
     PutRefusedError,
     Reading,
+    SyncUpstream,
     Severity,
     coerce,
 )
@@ -85,14 +87,6 @@ def _to_metadata(value: Value) -> Metadata:
     )
 
 
-class _PvaUpstream:
-    def __init__(self, sub: Any) -> None:
-        self._sub = sub
-
-    async def close(self) -> None:
-        self._sub.close()
-
-
 class PvaBackend(Backend):
     """``pva://`` through p4p."""
 
@@ -108,8 +102,8 @@ class PvaBackend(Backend):
 
     async def _get_raw(self, name: str, timeout: float, verb: str) -> Value:
         try:
-            return await self._context().get(name, timeout=timeout)
-        except PvaTimeout:
+            return await asyncio.wait_for(self._context().get(name), timeout)
+        except TimeoutError:
             raise ChannelTimeoutError(
                 f"pva://{name}: no answer to {verb} within {timeout} s (unknown PV, or its server is "
                 "not reachable through EPICS_PVA_ADDR_LIST)") from None
@@ -127,22 +121,28 @@ class PvaBackend(Backend):
         checked = coerce(value, meta, f"pva://{name}")
         payload = {"value.index": checked} if meta.dtype == "enum" else checked
         try:
-            await self._context().put(name, payload, wait=wait, timeout=timeout)
-        except PvaTimeout:
+            await asyncio.wait_for(self._context().put(name, payload, wait=wait), timeout)
+        except TimeoutError:
             raise ChannelTimeoutError(f"pva://{name}: put not confirmed within {timeout} s") from None
         except RemoteError as exc:
             raise PutRefusedError(f"pva://{name}: the server refused the write ({exc})") from None
 
-    async def subscribe(self, name: str, on_reading: OnReading) -> _PvaUpstream:
+    async def subscribe(self, name: str, on_reading: OnReading) -> SyncUpstream:
         address = f"pva://{name}"
 
-        def callback(value: Any) -> None:
+        connected = False
+
+        async def callback(value: Any) -> None:  # p4p's asyncio monitor wants a coroutine
+            nonlocal connected
             if isinstance(value, Exception):
-                on_reading(Reading(address, None, severity=Severity.DISCONNECTED, status="disconnected"))
+                if connected:  # p4p also sends one before the first connection
+                    on_reading(Reading(address, None, severity=Severity.DISCONNECTED, status="disconnected"))
+                connected = False
             else:
+                connected = True
                 on_reading(_to_reading(address, value))
 
-        return _PvaUpstream(self._context().monitor(name, callback, notify_disconnect=True))
+        return SyncUpstream(self._context().monitor(name, callback, notify_disconnect=True))
 
     async def close(self) -> None:
         if self._ctx is not None:

@@ -5,7 +5,7 @@ import-linter).
 """
 
 from ._address import SCHEMES, Address, parse_address
-from ._backend import Backend, OnReading, Upstream
+from ._backend import Backend, OnReading, SyncUpstream, Upstream
 from ._cache import ChannelCache, ChannelState, ChannelStatus
 from ._config import Config
 from ._convert import coerce, infer_dtype
@@ -32,6 +32,6 @@ __all__ = [
     "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "Config", "CtlshellError",
     "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError", "OnReading", "PVStore",
     "Policy", "PutRefusedError", "Reading", "Runtime", "RuntimeClosedError", "RuntimeDeadlockError",
-    "Severity", "SoftPV", "Subscription", "Upstream", "ValidationError", "coerce", "infer_dtype",
+    "Severity", "SoftPV", "Subscription", "SyncUpstream", "Upstream", "ValidationError", "coerce", "infer_dtype",
     "parse_address", "parse_policy", "severity_for",
 ]

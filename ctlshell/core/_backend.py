@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ._model import Metadata, Reading
 
-__all__ = ["Backend", "OnReading", "Upstream"]
+__all__ = ["Backend", "OnReading", "SyncUpstream", "Upstream"]
 
 #: Called on the loop with each update; a reading with severity DISCONNECTED marks
 #: a lost connection, and the next normal reading its return.
@@ -25,6 +25,16 @@ class Upstream(Protocol):
     """What :meth:`Backend.subscribe` returns: one subscription to the server."""
 
     async def close(self) -> None: ...
+
+
+class SyncUpstream:
+    """An :class:`Upstream` over a library subscription whose ``close()`` is synchronous."""
+
+    def __init__(self, subscription: Any) -> None:
+        self._subscription = subscription
+
+    async def close(self) -> None:
+        self._subscription.close()
 
 
 class Backend(abc.ABC):

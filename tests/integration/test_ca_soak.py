@@ -5,6 +5,7 @@ server-restart churn. In every run the final value must arrive."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import threading
 import time
 
@@ -29,7 +30,7 @@ def wait_for(predicate, timeout):
 @pytest.mark.soak
 @pytest.mark.parametrize("record", ["COUNT", "WAVE"])
 def test_flooding_softioc_final_value_always_arrives(ioc, prefix, record):
-    proc = ioc("tests/integration/softioc_flood.py", prefix, "3", str(FLOOD_SECONDS))
+    proc = ioc(str(Path(__file__).with_name("softioc_flood.py")), prefix, "3", str(FLOOD_SECONDS))
     addr = f"ca://{prefix}{record}"
     seen: list[float] = []
     slow_seen: list[float] = []

@@ -15,13 +15,18 @@ from ctlshell.core import ChannelTimeoutError, Runtime, RuntimeClosedError, Runt
 
 @pytest.fixture
 def rt() -> Iterator[Runtime]:
-    runtime = Runtime()
+    runtime = Runtime(NAME)
     yield runtime
     runtime.shutdown()
 
 
+# The unit runtimes get a name of their own: a session runtime (named "ctlshell-runtime")
+# may be alive when the whole suite runs.
+NAME = "ctlshell-runtime-unit"
+
+
 def runtime_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "ctlshell-runtime"]
+    return [t for t in threading.enumerate() if t.name == NAME]
 
 
 async def answer(x: int) -> int:
@@ -37,7 +42,7 @@ def test_call_returns_result_from_named_thread(rt: Runtime) -> None:
     async def where() -> str:
         return threading.current_thread().name
 
-    assert rt.call(where()) == "ctlshell-runtime"
+    assert rt.call(where()) == NAME
     assert not rt.in_loop_thread()
 
 
@@ -128,7 +133,7 @@ def test_call_soon_from_other_thread_and_from_loop(rt: Runtime) -> None:
 
 
 def test_shutdown_joins_thread_and_is_idempotent() -> None:
-    rt = Runtime()
+    rt = Runtime(NAME)
     rt.call(answer(1))
     assert len(runtime_threads()) == 1
     thread = rt._thread
@@ -142,7 +147,7 @@ def test_shutdown_joins_thread_and_is_idempotent() -> None:
 
 
 def test_shutdown_before_start_creates_no_thread() -> None:
-    rt = Runtime()
+    rt = Runtime(NAME)
     rt.shutdown()
     assert rt.closed
     assert runtime_threads() == []
@@ -151,7 +156,7 @@ def test_shutdown_before_start_creates_no_thread() -> None:
 
 
 def test_use_after_shutdown_raises_closed() -> None:
-    rt = Runtime()
+    rt = Runtime(NAME)
     rt.call(answer(1))
     rt.shutdown()
     with pytest.raises(RuntimeClosedError, match="has been shut down"):
@@ -168,7 +173,7 @@ def test_use_after_shutdown_raises_closed() -> None:
 
 
 def test_call_after_shutdown_closes_the_coroutine() -> None:
-    rt = Runtime()
+    rt = Runtime(NAME)
     rt.shutdown()
     coro = answer(1)
     try:
@@ -180,7 +185,7 @@ def test_call_after_shutdown_closes_the_coroutine() -> None:
 
 
 def test_shutdown_runs_hooks_in_reverse_and_cancels_tasks(caplog: pytest.LogCaptureFixture) -> None:
-    rt = Runtime()
+    rt = Runtime(NAME)
     order: list[str] = []
     cancelled = threading.Event()
 
@@ -212,7 +217,7 @@ def test_shutdown_runs_hooks_in_reverse_and_cancels_tasks(caplog: pytest.LogCapt
 
 
 def test_shutdown_from_loop_thread_raises() -> None:
-    rt = Runtime()
+    rt = Runtime(NAME)
     loop = rt.loop
     thread = rt._thread
     assert thread is not None
@@ -232,7 +237,7 @@ def test_shutdown_from_loop_thread_raises() -> None:
 
 
 def test_shutdown_after_refused_shutdown_from_loop_still_stops_thread() -> None:
-    rt = Runtime()
+    rt = Runtime(NAME)
     loop = rt.loop
     thread = rt._thread
     assert thread is not None

@@ -22,6 +22,7 @@ from ...core import (
     OnReading,
     PutRefusedError,
     Reading,
+    SyncUpstream,
     coerce,
 )
 from ._convert import to_metadata, to_reading
@@ -44,14 +45,6 @@ def _error(name: str, exc: aioca.CANothing, timeout: float, verb: str) -> Except
     if verb == "put":
         return PutRefusedError(f"{address}: the IOC refused the write ({exc})")
     return DisconnectedError(f"{address}: {verb} failed ({exc})")
-
-
-class _CaUpstream:
-    def __init__(self, sub: aioca.Subscription) -> None:
-        self._sub = sub
-
-    async def close(self) -> None:
-        self._sub.close()
 
 
 class CaBackend(Backend):
@@ -99,14 +92,14 @@ class CaBackend(Backend):
         except aioca.CANothing as exc:
             raise _error(name, exc, timeout, "put") from None
 
-    async def subscribe(self, name: str, on_reading: OnReading) -> _CaUpstream:
+    async def subscribe(self, name: str, on_reading: OnReading) -> SyncUpstream:
         address = f"ca://{name}"
 
         def callback(value: Any) -> None:
             on_reading(to_reading(address, value))
 
         sub = aioca.camonitor(name, callback, format=aioca.FORMAT_TIME, notify_disconnect=True)
-        return _CaUpstream(sub)
+        return SyncUpstream(sub)
 
     def release(self, name: str) -> None:
         self._meta.pop(name, None)
