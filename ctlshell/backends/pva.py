@@ -14,7 +14,6 @@ import numpy as np
 from p4p import Value
 from p4p.client.asyncio import Context, Disconnected, RemoteError
 
-
 from ..core import (
     Backend,
     ChannelTimeoutError,

@@ -67,6 +67,12 @@ class _QuietBeacons(logging.Filter):
         return not str(record.msg).startswith("Failed to send beacon")
 
 
+def _add_filter_once(logger_name: str, kind: type[logging.Filter]) -> None:
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, kind) for f in logger.filters):  # a restarted server adds none
+        logger.addFilter(kind())
+
+
 class _Circuit(_CaprotoCircuit):
     """A client circuit that sends the newest update per subscription when the client
     can take it.
@@ -74,10 +80,11 @@ class _Circuit(_CaprotoCircuit):
     caproto's own loop batches for up to 10 ms (its latency floor) and keeps writing
     while kernel buffers absorb the data, so a slow reader ends up seconds behind.
     Here, before collecting updates, the circuit waits until the client has taken
-    what was sent: nothing unsent in the kernel and the client's receive window at
-    least half open (read from TCP_INFO). While it waits, each subscription keeps
-    only its newest update (``max_subscription_backlog`` of 1), so what goes out is
-    always current. A client that keeps up never waits.
+    what was sent: nothing unsent in the kernel and the client's receive window
+    (read from TCP_INFO) open to within one update of its largest, or half open and
+    unchanged for a probe interval (see :meth:`_client_busy`). While it waits, each
+    subscription keeps only its newest update (``max_subscription_backlog`` of 1), so
+    what goes out is always current. A client that keeps up never waits.
     """
 
     _max_window = 0
@@ -207,8 +214,8 @@ class CaServer:
             # would beacon to every interface's broadcast address.
             os.environ.setdefault("EPICS_CAS_AUTO_BEACON_ADDR_LIST", "NO")
             os.environ.setdefault("EPICS_CAS_BEACON_ADDR_LIST", "127.0.0.1")
-        logging.getLogger("caproto.circ").addFilter(_QuietRefusals())
-        logging.getLogger("caproto.ctx").addFilter(_QuietBeacons())
+        _add_filter_once("caproto.circ", _QuietRefusals)
+        _add_filter_once("caproto.ctx", _QuietBeacons)
         for pv in self._store:
             self._attach(pv)
         self._ctx = _Context(self._channels, interfaces)

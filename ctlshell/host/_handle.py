@@ -52,10 +52,7 @@ class HostedPV:
 
     @value.setter
     def value(self, value: Any) -> None:
-        self._pv.write(value, origin=self)
-        # Let the server thread run: a tight publishing loop would otherwise hold the GIL
-        # for Python's whole switch interval (5 ms) and starve every client (bench/).
-        time.sleep(0)
+        self.publish(value)
 
     @property
     def reading(self) -> Reading:
@@ -72,7 +69,9 @@ class HostedPV:
     def publish(self, value: Any, timestamp: float | None = None) -> Reading:
         """Set the value with an explicit server timestamp (POSIX seconds)."""
         reading = self._pv.write(value, origin=self, timestamp=timestamp)
-        time.sleep(0)  # as for .value: give the server thread the GIL
+        # Let the server thread run: a tight publishing loop would otherwise hold the GIL
+        # for Python's whole switch interval (5 ms) and starve every client (bench/).
+        time.sleep(0)
         return reading
 
     def on_write(self, callback: Callable[[Reading], object]) -> Callable[[Reading], object]:
