@@ -7,10 +7,26 @@ The small public API::
     ctlshell.get("ca://DEMO:TEMP")
     sub = ctlshell.monitor("ca://DEMO:TEMP", print)
 
+Devices, mKTL-style daemons and caproto groups are hosted the same way
+(``ctlshell.host(obj)``); their base classes are in :mod:`ctlshell.host`.
+
 Importing ctlshell imports no protocol library; each is loaded when its scheme is used.
 """
 
-from .api import configure, get, host, hosted, info, monitor, put, shutdown, status, unhost
+from .api import (
+    configure,
+    get,
+    host,
+    hosted,
+    info,
+    journal,
+    monitor,
+    put,
+    restrict_writes,
+    shutdown,
+    status,
+    unhost,
+)
 from .core import (
     ChannelTimeoutError,
     CtlshellError,
@@ -25,6 +41,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChannelTimeoutError", "CtlshellError", "KeepLast", "KeepLatest", "Reading", "Severity",
-    "ValidationError", "configure", "get", "host", "hosted", "info", "monitor", "put", "shutdown",
-    "status", "unhost",
+    "ValidationError", "configure", "get", "host", "hosted", "info", "journal", "monitor", "put",
+    "restrict_writes", "shutdown", "status", "unhost",
 ]

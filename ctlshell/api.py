@@ -22,21 +22,20 @@ from .core import (
     ChannelStatus,
     Config,
     Metadata,
+    WriteRule,
     PVStore,
     Reading,
     Runtime,
-    SoftPV,
     Subscription,
     ValidationError,
-    infer_dtype,
     parse_address,
     parse_policy,
 )
-from .host import HostedPV
+from .host import Daemon, Device, HostedPV, JournalEntry, PVSpec, StateFile, is_pvgroup
 
 __all__ = [
-    "Session", "configure", "get", "host", "hosted", "info", "monitor", "put", "session",
-    "shutdown", "status", "unhost",
+    "Session", "configure", "get", "host", "hosted", "info", "journal", "monitor", "put", "restrict_writes",
+    "session", "shutdown", "status", "unhost",
 ]
 
 log = logging.getLogger(__name__)
@@ -60,6 +59,10 @@ class Session:
         self.registry = BackendRegistry(entries)
         self.cache = ChannelCache(self.registry)
         self.handles: dict[str, HostedPV] = {}
+        #: hosted devices, daemons and caproto groups, in the order they started
+        self.objects: list[Any] = []
+        self.state = StateFile(self.config.state_file or ":memory:")
+        self.store.add_write_hook(self.state.record)
         self._ca_server: Any = None
         self._sweeper: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
@@ -99,6 +102,12 @@ class Session:
         # clients first, while our own servers still answer, so their circuits close
         # cleanly (libca otherwise waits 30 s at exit for circuits to a dead server)
         await self.cache.close()
+        for obj in reversed(self.objects):
+            try:
+                await self.stop_object(obj)
+            except Exception:
+                log.exception("stopping %r failed", obj)
+        self.objects.clear()
         for backend in self.registry.loaded().values():
             try:
                 await backend.close()
@@ -106,6 +115,14 @@ class Session:
                 log.exception("closing the %s backend failed", backend.scheme)
         if self._ca_server is not None:
             await self._ca_server.stop()
+        self.state.close()
+
+    async def stop_object(self, obj: Any) -> None:
+        """Stop a hosted device, daemon or group (on the loop)."""
+        if isinstance(obj, (Device, Daemon)):
+            obj.stop()  # joins its threads briefly; none of them waits on the loop
+        else:
+            await obj.stop()
 
     def ca_server(self) -> Any:
         """The hosted CA server, started on first use."""
@@ -141,7 +158,14 @@ def configure(**settings: Any) -> Config:
     Server settings take effect only before the first ``host()``.
     """
     s = session()
-    s.config = s.config.replace(**settings)
+    new = s.config.replace(**settings)
+    if new.state_file != s.config.state_file:
+        state = StateFile(new.state_file or ":memory:")  # a bad path raises before anything changes
+        s.store.remove_write_hook(s.state.record)
+        s.state.close()
+        s.state = state
+        s.store.add_write_hook(state.record)
+    s.config = new
     return s.config
 
 
@@ -256,28 +280,24 @@ def status() -> list[ChannelStatus]:
 
 
 # -- hosting -----------------------------------------------------------------------
-def _pair(name: str, value: Sequence[float] | None) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{name} must be a (low, high) pair of numbers, not {value!r}") from None
-    if lo > hi:
-        raise ValidationError(f"{name}: low {lo} is above high {hi}")
-    return (lo, hi)
+_MISSING: Any = object()
 
 
-def host(name: str, value: Any, *, units: str | None = None, precision: int | None = None,
+def host(name: Any, value: Any = _MISSING, *, units: str | None = None, precision: int | None = None,
          limits: Sequence[float] | None = None, alarm_limits: Sequence[float] | None = None,
          warning_limits: Sequence[float] | None = None, enum: Sequence[str] | None = None,
          writable: bool = False, doc: str | None = None) -> HostedPV:
-    """Serve a PV from this process on Channel Access (bound to loopback by default).
+    """Serve a PV, a device, a daemon or a caproto group from this process on Channel
+    Access (bound to loopback by default).
+
+    ``host(name, value, ...)`` serves one PV and returns its :class:`HostedPV`.
+    ``host(obj)`` with a :class:`Device`, a :class:`Daemon` or a caproto ``PVGroup``
+    instance serves all of its PVs and returns ``obj``; ``unhost(obj)`` stops it.
 
     Parameters
     ----------
-    name : str
-        The PV name, e.g. ``"BL:SAMPLE:TEMP"``.
+    name : str or Device or Daemon or PVGroup
+        The PV name, e.g. ``"BL:SAMPLE:TEMP"``, or an object to serve.
     value : Any
         Initial value; its type fixes the PV's type (float -> double, int -> long,
         str -> string, a 1-D sequence -> array of its length; with ``enum`` an index
@@ -303,23 +323,18 @@ def host(name: str, value: Any, *, units: str | None = None, precision: int | No
     AddressError, ValidationError
     """
     s = session()
+    if not isinstance(name, str):
+        if value is not _MISSING:
+            raise ValidationError("host(obj) takes a device, daemon or group alone, without a value")
+        return _host_object(s, name)
+    if value is _MISSING:
+        raise ValidationError(f"host({name!r}) needs an initial value: host(name, value, ...)")
     addr = parse_address(name, "ca")
     if addr.scheme not in ("ca", "local"):
         raise ValidationError(f"host() serves CA names; {addr.scheme}:// hosting is not available yet")
-    if enum is not None:
-        enum = tuple(str(c) for c in enum)
-        if not 1 <= len(enum) <= 16 or any(len(c) >= 26 for c in enum):
-            raise ValidationError("enum needs 1 to 16 choices of at most 25 characters each (a CA limit)")
-    dtype, count = infer_dtype(value, enum)
-    if precision is not None and (not isinstance(precision, int) or not 0 <= precision <= 17):
-        raise ValidationError(f"precision must be an int 0..17, not {precision!r}")
-    meta = Metadata(
-        dtype=dtype, count=count, units=units or "", precision=precision,
-        control_limits=_pair("limits", limits), alarm_limits=_pair("alarm_limits", alarm_limits),
-        warning_limits=_pair("warning_limits", warning_limits), choices=enum,
-        description=doc or "", access="rw" if writable else "r",
-    )
-    pv = SoftPV(addr.name, value, meta)  # checks the initial value against the limits
+    spec = PVSpec(value, units=units, precision=precision, limits=limits, alarm_limits=alarm_limits,
+                  warning_limits=warning_limits, enum=enum, writable=writable, doc=doc)
+    pv = spec.build(addr.name)  # checks the initial value against the limits
     s.ca_server()
     s.store.add(pv)
     handle = HostedPV(pv, s.store)
@@ -327,9 +342,42 @@ def host(name: str, value: Any, *, units: str | None = None, precision: int | No
     return handle
 
 
-def unhost(name: str) -> None:
-    """Stop serving a hosted PV."""
+def _host_object(s: Session, obj: Any) -> Any:
+    if any(o is obj for o in s.objects):
+        raise ValidationError(f"{obj!r} is already hosted")
+    server = s.ca_server()
+    if isinstance(obj, Device):
+        obj.start(s.store)
+    elif isinstance(obj, Daemon):
+        obj.start(s.store, s.state)
+    elif is_pvgroup(obj):
+        from .host import HostedGroup
+
+        hosted_group = HostedGroup(obj, server)
+        s.runtime.call(hosted_group.start(set(s.store.names())), s.config.timeout, "hosting a PVGroup")
+        obj = hosted_group.group
+        s.objects.append(hosted_group)
+        return obj
+    else:
+        raise ValidationError(
+            f"host() serves a name and value, a Device, a Daemon or a caproto PVGroup, not {type(obj).__name__}")
+    s.objects.append(obj)
+    return obj
+
+
+def unhost(name: Any) -> None:
+    """Stop serving a hosted PV (by name), device, daemon or group."""
     s = session()
+    if not isinstance(name, str):
+        for obj in list(s.objects):
+            if obj is name or getattr(obj, "group", None) is name:
+                s.objects.remove(obj)
+                if isinstance(obj, (Device, Daemon)):
+                    obj.stop()
+                else:
+                    s.runtime.call(s.stop_object(obj), s.config.timeout + 5, f"unhosting {name!r}")
+                return
+        raise ValidationError(f"{name!r} is not hosted here")
     handle = s.handles.pop(parse_address(name, "ca").name, None)
     if handle is None:
         s.store.remove(parse_address(name, "ca").name)
@@ -339,4 +387,36 @@ def unhost(name: str) -> None:
 
 def hosted() -> list[str]:
     """Names of the PVs this process serves."""
-    return session().store.names()
+    s = session()
+    names = set(s.store.names())
+    for obj in s.objects:
+        names.update(getattr(obj, "names", ()))
+    return sorted(names)
+
+
+# -- who may write, and who did -----------------------------------------------------------
+def restrict_writes(hosts: Sequence[str] | str | None = None,
+                    users: Sequence[str] | str | None = None) -> WriteRule:
+    """Allow client writes to hosted PVs only from these hosts and users.
+
+    Patterns as in ``fnmatch`` (``"beamline-ws*"``); ``None`` means any. A refused
+    client gets an error and nothing changes; read-only PVs stay read-only.
+    ``restrict_writes()`` lets everyone write again.
+
+    Returns
+    -------
+    WriteRule
+        The rule now in force.
+    """
+    s = session()
+    s.store.write_rule = WriteRule(hosts, users)
+    return s.store.write_rule
+
+
+def journal(pv: str | None = None, limit: int | None = 20) -> list[JournalEntry]:
+    """The last ``limit`` accepted client writes (of ``pv`` only, when given), oldest first.
+
+    Each entry has time, protocol, client host and user, PV, old and new value. Kept in
+    the state file (``configure(state_file=...)`` before hosting; in memory otherwise).
+    """
+    return session().state.journal(pv, limit)

@@ -3,6 +3,8 @@
 ``ctlshell``            the shell
 ``ctlshell --demo``     the shell, with the demo beamline hosted in-process
 ``ctlshell -c CMD``     run one command (with the same set-up) and exit
+``ctlshell serve module:Class [--prefix P] [--state FILE]``
+                        serve a daemon, device or caproto group headless (see ``serve``)
 """
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ SHOW_TRACEBACKS = False
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ctlshell", description="Interactive control shell for EPICS CA, PVA and Tango.")
+    p = argparse.ArgumentParser(
+        prog="ctlshell", description="Interactive control shell for EPICS CA, PVA and Tango.",
+        epilog="ctlshell serve module:Class [--prefix P] [--state FILE] serves a daemon headless "
+               "(ctlshell serve --help).")
     p.add_argument("--demo", action="store_true", help="host the demo beamline in this process")
     p.add_argument("-c", dest="command", metavar="CMD", help="run CMD and exit")
     p.add_argument("--version", action="store_true", help="print the version and exit")
@@ -62,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        from . import serve
+
+        return serve.main(argv[1:])
     args = _parser().parse_args(argv)
     import ctlshell
 

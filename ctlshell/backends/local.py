@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..core import Backend, Metadata, NotFoundError, OnReading, PVStore, Reading, Severity, SoftPV
+from ..core import Backend, Client, Metadata, NotFoundError, OnReading, PVStore, Reading, Severity, SoftPV
 
 __all__ = ["LocalBackend"]
 
@@ -71,7 +71,12 @@ class LocalBackend(Backend):
         return self.store.get(name).read()
 
     async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
-        self.store.get(name).write(value)
+        pv = self.store.get(name)
+        if pv.has_write_handler:
+            # a device or daemon item: its handler decides, as for a protocol client
+            await pv.client_write(value, Client("python"))
+        else:
+            pv.write(value)
 
     async def info(self, name: str, timeout: float) -> Metadata:
         return self.store.get(name).metadata

@@ -4,6 +4,7 @@ Imports no protocol library, no IPython, no ipywidgets and no h5py (enforced by
 import-linter).
 """
 
+from ._access import Client, WriteRule
 from ._address import SCHEMES, Address, parse_address
 from ._backend import Backend, OnReading, SyncUpstream, Upstream
 from ._cache import ChannelCache, ChannelState, ChannelStatus
@@ -25,9 +26,10 @@ from ._fanout import KeepLast, KeepLatest, Policy, Subscription, parse_policy
 from ._model import Metadata, Reading, Severity, severity_for
 from ._registry import BackendRegistry
 from ._runtime import Runtime
-from ._store import PVStore, SoftPV
+from ._store import HANDLED, PVStore, SoftPV, WriteHandler, WriteHook
 
 __all__ = [
+    "HANDLED", "Client", "WriteHandler", "WriteHook", "WriteRule",
     "SCHEMES", "Address", "AddressError", "Backend", "BackendRegistry", "BackendUnavailableError",
     "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "Config", "CtlshellError",
     "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError", "OnReading", "PVStore",

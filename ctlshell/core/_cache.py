@@ -11,7 +11,6 @@ Runs on the runtime loop only (not thread-safe by design: one thread owns it).
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 import time

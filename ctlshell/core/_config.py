@@ -43,6 +43,9 @@ class Config:
         Where hosted servers listen (``EPICS_CAS_INTF_ADDR_LIST``, default loopback only).
     ca_server_port : int
         UDP search / TCP port of the hosted CA server (``EPICS_CA_SERVER_PORT``, 5064).
+    state_file : str
+        SQLite file for the write journal and persisted daemon items
+        (``CTLSHELL_STATE_FILE``; empty: kept in memory, lost at exit).
     """
 
     default_scheme: str = "ca"
@@ -50,6 +53,7 @@ class Config:
     sweep_period: float = 30.0
     server_interfaces: tuple[str, ...] = ("127.0.0.1",)
     ca_server_port: int = 5064
+    state_file: str = ""
 
     def __post_init__(self) -> None:
         if isinstance(self.server_interfaces, str):
@@ -59,6 +63,7 @@ class Config:
             object.__setattr__(self, "sweep_period", float(self.sweep_period))
             object.__setattr__(self, "ca_server_port", int(self.ca_server_port))
             object.__setattr__(self, "server_interfaces", tuple(str(i) for i in self.server_interfaces))
+            object.__setattr__(self, "state_file", str(self.state_file or ""))
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"bad setting: {exc}") from None
         if self.default_scheme not in SCHEMES:
@@ -85,6 +90,7 @@ class Config:
             sweep_period=_float(env, "CTLSHELL_SWEEP_PERIOD", 30.0),
             server_interfaces=interfaces,
             ca_server_port=int(port),
+            state_file=env.get("CTLSHELL_STATE_FILE", ""),
         )
 
     def replace(self, **changes: Any) -> Config:

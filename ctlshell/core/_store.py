@@ -6,6 +6,11 @@ stored, then every listener is told. Protocol servers (CA now, PVA later) are
 listeners that mirror the PV; they never hold a value of their own, so a write from
 any side is seen on every side with the same timestamp.
 
+Writes from protocol clients go through :meth:`SoftPV.client_write`: access (the
+PV's own read-only flag and the store's :class:`WriteRule`), type and limits are
+checked, then an optional write handler (a device, a daemon item, a caproto putter)
+decides, and the accepted write is reported to the store's write hooks (the journal).
+
 Thread-safe: writes may come from the user's thread or the runtime thread.
 Listeners run in the writer's thread and must not block.
 """
@@ -15,21 +20,40 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from ._access import Client, WriteRule
 from ._convert import coerce
 from ._errors import NotFoundError, ValidationError
 from ._model import Metadata, Reading, Severity, severity_for
 
-__all__ = ["Listener", "PVStore", "SoftPV"]
+__all__ = ["HANDLED", "Listener", "PVStore", "SoftPV", "WriteHandler", "WriteHook"]
 
 log = logging.getLogger(__name__)
 
 #: ``listener(reading, origin)``: origin is whatever the writer passed (a server
 #: channel passes itself so that it does not publish its own write twice).
 Listener = Callable[[Reading, object], None]
+
+
+class _Handled:
+    def __repr__(self) -> str:
+        return "HANDLED"
+
+
+#: Returned by a write handler that stored (published) the value itself, or chose
+#: not to store it; the client's write is then complete and nothing more is stored.
+HANDLED = _Handled()
+
+#: ``await handler(value, client)``, on the runtime loop, with a value already checked
+#: against type and limits. Raise to refuse (nothing changes); return ``None`` to
+#: store the value, another value to store that instead, or :data:`HANDLED`.
+WriteHandler = Callable[[Any, Client], Awaitable[Any]]
+
+#: ``hook(pv, client, old, new)`` after every accepted client write (the journal).
+WriteHook = Callable[["SoftPV", Client, Reading, Reading], None]
 
 
 class SoftPV:
@@ -53,6 +77,59 @@ class SoftPV:
         severity, status = severity_for(stored, meta)
         self._reading = Reading(f"local://{name}", stored, time.time(), severity, status)
         self.closed = False
+        self._handler: WriteHandler | None = None
+        self._store: PVStore | None = None
+
+    def set_write_handler(self, handler: WriteHandler | None) -> None:
+        """Route client writes through ``handler`` (see :data:`WriteHandler`)."""
+        self._handler = handler
+
+    @property
+    def has_write_handler(self) -> bool:
+        return self._handler is not None
+
+    async def client_write(self, value: Any, client: Client, *, origin: object = None) -> Reading | None:
+        """A write from a protocol client: check everything, let the handler act, store.
+
+        Parameters
+        ----------
+        value : Any
+            As the client sent it.
+        client : Client
+            Who sent it; checked against the store's :class:`WriteRule`.
+        origin : object
+            Passed to listeners for a value stored here (the server channel itself).
+
+        Returns
+        -------
+        Reading or None
+            The reading stored here, or None when the handler stored it itself.
+
+        Raises
+        ------
+        ValidationError, PutRefusedError, NotFoundError
+            Or whatever the handler raised; in every case nothing changed.
+        """
+        if self.closed:
+            raise NotFoundError(f"{self.name} is no longer hosted")
+        if not self._meta.writable:
+            raise ValidationError(f"{self.name} is read-only")
+        store = self._store
+        if store is not None:
+            store.write_rule.check(client, self.name)
+        checked = coerce(value, self._meta, self.name)
+        old = self._reading
+        handler = self._handler
+        reading: Reading | None
+        if handler is None:
+            reading = self.write(checked, origin=origin)
+        else:
+            result = await handler(checked, client)
+            reading = None if result is HANDLED else self.write(checked if result is None else result,
+                                                                origin=origin)
+        if store is not None:
+            store.report_write(self, client, old, self._reading)
+        return reading
 
     @property
     def metadata(self) -> Metadata:
@@ -136,6 +213,24 @@ class PVStore:
         self._lock = threading.Lock()
         self._on_add: list[Callable[[SoftPV], None]] = []
         self._on_remove: list[Callable[[SoftPV], None]] = []
+        self._write_hooks: list[WriteHook] = []
+        #: Which clients may write (anyone by default; the PV's own flag still applies).
+        self.write_rule = WriteRule()
+
+    def add_write_hook(self, hook: WriteHook) -> None:
+        """Call ``hook(pv, client, old, new)`` after every accepted client write."""
+        self._write_hooks.append(hook)
+
+    def remove_write_hook(self, hook: WriteHook) -> None:
+        if hook in self._write_hooks:
+            self._write_hooks.remove(hook)
+
+    def report_write(self, pv: SoftPV, client: Client, old: Reading, new: Reading) -> None:
+        for hook in tuple(self._write_hooks):
+            try:
+                hook(pv, client, old, new)
+            except Exception:  # the write is done; a failing journal must not undo it
+                log.exception("write hook failed for %s", pv.name)
 
     def add(self, pv: SoftPV) -> SoftPV:
         """Add a PV; a name already in use raises :class:`ValidationError`."""
@@ -143,6 +238,7 @@ class PVStore:
             if pv.name in self._pvs:
                 raise ValidationError(f"{pv.name} is already hosted; remove it first or pick another name")
             self._pvs[pv.name] = pv
+        pv._store = self
         for hook in tuple(self._on_add):
             hook(pv)
         return pv

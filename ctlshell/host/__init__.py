@@ -1,11 +1,25 @@
-"""Serving from this process: the CA server (caproto) and the hosted-PV handle.
+"""Serving from this process: the CA server (caproto), hosted-PV handles, devices,
+daemons and their items, caproto groups, the state file (journal and persistence).
 
-The PVA server, devices and daemons land here in later issues. Imports core only.
+Imports core only; caproto is imported when a server starts or a group is hosted.
 """
 
-from ._handle import HostedPV
+import sys
 
-__all__ = ["CaServer", "HostedPV"]
+from ._buffer import CircularBuffer
+from ._catalog import ItemSpec, load_catalog
+from ._daemon import Daemon
+from ._device import Device, DevicePV, WriteRequest
+from ._handle import HostedPV
+from ._item import Item
+from ._poller import Poller
+from ._spec import PVSpec
+from ._state import JournalEntry, StateFile
+
+__all__ = [
+    "CaServer", "CircularBuffer", "Daemon", "Device", "DevicePV", "HostedGroup", "HostedPV", "Item",
+    "ItemSpec", "JournalEntry", "PVSpec", "Poller", "StateFile", "WriteRequest", "is_pvgroup", "load_catalog",
+]
 
 
 def __getattr__(name: str) -> object:  # caproto is imported only when a server starts
@@ -13,4 +27,14 @@ def __getattr__(name: str) -> object:  # caproto is imported only when a server 
         from ._ca_server import CaServer
 
         return CaServer
+    if name == "HostedGroup":
+        from ._groups import HostedGroup
+
+        return HostedGroup
     raise AttributeError(name)
+
+
+def is_pvgroup(obj: object) -> bool:
+    """True for a caproto PVGroup instance (without importing caproto if unused)."""
+    module = sys.modules.get("caproto.server.server")
+    return module is not None and isinstance(obj, module.PVGroup)

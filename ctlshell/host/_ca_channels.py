@@ -1,13 +1,16 @@
 """caproto channel classes that mirror a :class:`SoftPV` instead of owning a value.
 
-A CA client's write goes through :meth:`SoftPV.write` first (checked there: a
-refused value changes nothing, not even the alarm), then is published on CA with
-the stored reading's timestamp. Knows caproto's data classes; knows nothing of the
+A CA client's write goes through :meth:`SoftPV.client_write` first (access rule,
+type and limits checked there, then the PV's write handler, if any: a refused value
+changes nothing, not even the alarm), then is published on CA with the stored
+reading's timestamp. The client's host and user name, which CA sends, travel with
+the write into the journal. Knows caproto's data classes; knows nothing of the
 server loop.
 """
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 import numpy as np
@@ -15,13 +18,15 @@ from caproto import AccessRights, AlarmSeverity, AlarmStatus, ChannelType
 from caproto import ChannelDouble, ChannelEnum, ChannelInteger, ChannelString
 from caproto._dbr import SubscriptionType
 
-from ..core import Metadata, Reading, SoftPV
+from ..core import Client, Metadata, Reading, SoftPV
 
 __all__ = ["make_channel", "wire_value", "write_reading"]
 
 #: Updates waiting per subscription and circuit. One: a slow client gets the newest
 #: value, never a backlog of old ones (caproto's default keeps 1000).
 SUBSCRIPTION_BACKLOG = 1
+#: The CA client of the write being handled (set per write task by ``auth_write``).
+_client: contextvars.ContextVar[Client] = contextvars.ContextVar("ctlshell_ca_client", default=Client("ca"))
 _FLAGS = SubscriptionType.DBE_VALUE | SubscriptionType.DBE_LOG | SubscriptionType.DBE_ALARM
 
 
@@ -49,18 +54,28 @@ class _Mirror:
     softpv: SoftPV
 
     def check_access(self, hostname: str, username: str) -> AccessRights:
-        if self.softpv.metadata.writable:
+        store = self.softpv._store
+        allowed = store is None or store.write_rule.allows(Client("ca", hostname, username))
+        if self.softpv.metadata.writable and allowed:
             return AccessRights.READ | AccessRights.WRITE
         return AccessRights.READ
+
+    async def auth_write(self, hostname: str, username: str, data: Any, data_type: Any, metadata: Any,
+                         *, flags: int = 0, user_address: Any = None) -> Any:
+        # each CA write runs in its own task, so the context variable is this write's
+        _client.set(Client("ca", hostname or "", username or ""))
+        return await super().auth_write(hostname, username, data, data_type,  # type: ignore[misc]
+                                         metadata, flags=flags, user_address=user_address)
 
     async def write(self, value: Any, *, flags: int = 0, verify_value: bool = True,
                     update_fields: bool = True, **metadata: Any) -> None:
         if verify_value:
             # a CA client: check and store in the SoftPV before caproto touches anything,
             # so a refused value leaves value *and* alarm as they were
-            reading = self.softpv.write(_store_value(value, self.softpv.metadata), origin=self,
-                                        check_access=True)
-            await write_reading(self, reading)
+            reading = await self.softpv.client_write(_store_value(value, self.softpv.metadata),
+                                                     _client.get(), origin=self)
+            if reading is not None:  # else the handler published through the store
+                await write_reading(self, reading)
             return
         await super().write(value, flags=flags, verify_value=False,  # type: ignore[misc]
                             update_fields=update_fields, **metadata)

@@ -268,13 +268,30 @@ class CaServer:
 
     def _remove_now(self, pv: SoftPV) -> None:
         self._detach(pv)
+        self._disconnect_clients({pv.name})
+
+    def _disconnect_clients(self, names: set[str]) -> None:
         if self._ctx is None:
             return
-        # clients connected to the removed PV see it disconnect
+        # clients connected to a removed PV see it disconnect
         for circuit in list(self._ctx.circuits):
             for chan in list(circuit.circuit.channels.values()):
-                if chan.name == pv.name:
+                if chan.name in names:
                     asyncio.ensure_future(circuit.send(caproto.ServerDisconnResponse(chan.cid)))
+
+    # -- channels that are not SoftPVs (caproto groups, served as they are) ----------------
+    def has_channel(self, name: str) -> bool:
+        return name in self._channels
+
+    def add_channels(self, pvdb: dict[str, Any]) -> None:
+        """Serve caproto ChannelData objects as they are (on the loop)."""
+        self._channels.update(pvdb)
+
+    def remove_channels(self, names: list[str]) -> None:
+        """Stop serving channels added with :meth:`add_channels` (on the loop)."""
+        for name in names:
+            self._channels.pop(name, None)
+        self._disconnect_clients(set(names))
 
     def _call_on_loop(self, fn: Any, *args: Any) -> None:
         loop = self._loop

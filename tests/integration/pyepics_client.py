@@ -6,8 +6,12 @@ Usage: pyepics_client.py VERB ARGS... ; prints one JSON line prefixed '@@'.
   monitor NAME SECONDS             every update seen: value, severity, timestamp
   slow NAME SECONDS SLEEP          a monitor whose callback sleeps: ages of the values seen
   count NAME SECONDS               updates per second and the last value (bench)
+  putcb NAME JSONVALUE             a put with completion callback through libca itself,
+                                   with the server's status: {"status", "message", "elapsed", "readback"}
+  gets NAME N                      N gets one after another: their durations (s)
 """
 
+import ctypes
 import json
 import sys
 import threading
@@ -74,6 +78,54 @@ def put(name, value, wait):
     out({"ok": not error and readback == value, "readback": readback, "error": error})
 
 
+def putcb(name, value):
+    """pyepics drops the put-callback status, so call libca's ca_array_put_callback."""
+    chid = connect(name)
+    done = threading.Event()
+    result = {}
+
+    def on_done(args):
+        result["status"] = int(args.status)
+        done.set()
+
+    callback = dbr.make_callback(on_done, dbr.event_handler_args)
+    if isinstance(value, str):
+        data = (ctypes.c_char * 40)()
+        data.value = value.encode()
+        ftype = dbr.STRING
+    else:
+        data = (ctypes.c_double * 1)(float(value))
+        ftype = dbr.DOUBLE
+    start = time.perf_counter()
+    status = ca.libca.ca_array_put_callback(ftype, 1, chid, data, callback, None)
+    ca.poll()
+    ca.flush_io()
+    if status != 1:
+        result["status"] = status
+    elif not done.wait(30):
+        result["status"] = -1
+    elapsed = time.perf_counter() - start
+    time.sleep(0.1)
+    readback = ca.get(chid, as_string=False)
+    if isinstance(readback, np.ndarray):
+        readback = readback.tolist()
+    st = result["status"]
+    out({"status": st, "ok": st == 1, "message": ca.message(st) if st > 0 else "no answer",
+         "elapsed": elapsed, "readback": readback})
+
+
+def gets(name, n):
+    chid = connect(name)
+    ca.get(chid)
+    durations = []
+    for _ in range(n):
+        start = time.perf_counter()
+        ca.get(chid, timeout=5.0)
+        durations.append(time.perf_counter() - start)
+        time.sleep(0.05)
+    out({"durations": durations})
+
+
 def monitor(name, seconds):
     chid = connect(name)
     seen = []
@@ -137,6 +189,10 @@ if __name__ == "__main__":
         monitor(args[0], float(args[1]))
     elif verb == "slow":
         slow(args[0], float(args[1]), float(args[2]))
+    elif verb == "putcb":
+        putcb(args[0], json.loads(args[1]))
+    elif verb == "gets":
+        gets(args[0], int(args[1]))
     elif verb == "count":
         count(args[0], float(args[1]))
     else:

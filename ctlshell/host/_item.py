@@ -1,0 +1,203 @@
+"""An mKTL-style authoritative item: :class:`Item`, one served PV with behaviour.
+
+The default Item is a caching key/value store. Subclasses override the hooks:
+
+- ``req_refresh()`` returns the freshest value (read the hardware); ``None`` keeps
+  the cached one. ``poll(period)`` calls it on a dedicated thread and publishes.
+- ``validate(value)`` returns the value to use (converted) or raises.
+- ``req_set(value)`` acts on a client's write (move the hardware); it may block.
+- ``publish(value, timestamp=None, repeat=False)`` stores and broadcasts, only on
+  change unless ``repeat``.
+
+A client's write runs type and limit checks, then ``validate``, then ``req_set``,
+then ``publish``, on a worker thread; anything raised goes back to the client and
+changes nothing. Requests for one item run one at a time (``serialize = True``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..core import HANDLED, Client, CtlshellError, PutRefusedError, Severity, SoftPV, ValidationError, coerce
+from ._catalog import ItemSpec
+from ._poller import Poller
+
+if TYPE_CHECKING:
+    from ._daemon import Daemon
+
+__all__ = ["Item"]
+
+log = logging.getLogger(__name__)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    return bool(a == b)
+
+
+class Item:
+    """One item of a :class:`Daemon`, served as the PV ``daemon.prefix + key``.
+
+    Created by the daemon (``Daemon.add_item(MyItem, "key")``), not by hand.
+
+    Attributes
+    ----------
+    key : str
+    daemon : Daemon
+    spec : ItemSpec
+        The checked catalog description.
+    publish_on_set : bool
+        Publish the written value after ``req_set`` (default True).
+    serialize : bool
+        Handle one request of this item at a time (default True).
+    """
+
+    publish_on_set = True
+    serialize = True
+
+    def __init__(self, daemon: Daemon, key: str) -> None:
+        self.daemon = daemon
+        self.key = key
+        self.spec: ItemSpec = daemon.catalog[key]
+        self.pv = SoftPV(daemon.prefix + key, self.spec.initial, self.spec.metadata)
+        self._lock = threading.RLock()
+        self._poller: Poller | None = None
+        self._poll_failed = False
+
+    # -- the cached value ------------------------------------------------------------
+    @property
+    def value(self) -> Any:
+        """The cached value; assigning publishes."""
+        return self.pv.read().value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self.publish(value)
+
+    @property
+    def timestamp(self) -> float:
+        return self.pv.read().timestamp
+
+    def publish(self, value: Any, timestamp: float | None = None, repeat: bool = False) -> bool:
+        """Store ``value`` and broadcast it if it changed (always with ``repeat``).
+
+        Returns
+        -------
+        bool
+            Whether it was broadcast.
+
+        Raises
+        ------
+        ValidationError
+            The value does not fit the item's type or limits; nothing changed.
+        """
+        checked = coerce(value, self.spec.metadata, self.pv.name)
+        if not repeat and _same(checked, self.pv.read().value):
+            return False
+        reading = self.pv.write(checked, origin=self, timestamp=timestamp)
+        if self.spec.persist:
+            self.daemon._persist(self, reading.value, reading.timestamp)
+        return True
+
+    # -- hooks for subclasses -----------------------------------------------------------
+    def req_refresh(self) -> Any:
+        """The freshest value, or None to keep the cached one. Default: the cache."""
+        return None
+
+    def validate(self, value: Any) -> Any:
+        """Return the value to set (possibly converted), or raise to refuse it."""
+        return value
+
+    def req_set(self, value: Any) -> Any:
+        """Act on a validated write. Return a value to publish instead, or None."""
+        return None
+
+    # -- request handling -----------------------------------------------------------------
+    def req_get(self, refresh: bool = False) -> Any:
+        """The value; with ``refresh``, read it fresh first (``req_poll``)."""
+        if refresh:
+            self.req_poll()
+        return self.value
+
+    def req_poll(self, repeat: bool = False) -> None:
+        """``req_refresh`` then ``publish``; a failure raises an alarm on the PV."""
+        with self._lock if self.serialize else _NoLock():
+            try:
+                value = self.req_refresh()
+            except Exception as exc:
+                self._poll_failed = True
+                self.pv.set_alarm(Severity.MAJOR, "READ")
+                log.warning("%s: refresh failed: %s: %s", self.pv.name, type(exc).__name__, exc)
+                return
+            if value is not None:
+                self.publish(value, repeat=repeat or self._poll_failed)
+            elif self._poll_failed:
+                self.publish(self.value, repeat=True)  # clears the alarm
+            self._poll_failed = False
+
+    def poll(self, period: float | None) -> None:
+        """Call ``req_poll`` every ``period`` seconds on a dedicated thread, without
+        drift; call again to change the period; 0 or None stops."""
+        if not period:
+            if self._poller is not None:
+                self._poller.stop()
+                self._poller = None
+            return
+        if self._poller is not None and self._poller.running:
+            self._poller.period = period
+        else:
+            self._poller = Poller(self.req_poll, period, f"ctlshell-poll-{self.pv.name}")
+
+    def set_sync(self, value: Any, client: Client | None = None) -> None:
+        """Handle a write as from a client, in this thread (checks, validate, req_set, publish).
+
+        Raises
+        ------
+        ValidationError
+            Refused by type, limits or ``validate``.
+        PutRefusedError
+            ``req_set`` failed.
+        """
+        checked = coerce(value, self.spec.metadata, self.pv.name)
+        with self._lock if self.serialize else _NoLock():
+            try:
+                checked = coerce(self.validate(checked), self.spec.metadata, self.pv.name)
+            except CtlshellError:
+                raise
+            except Exception as exc:
+                raise ValidationError(f"{self.pv.name}: {type(exc).__name__}: {exc}") from exc
+            try:
+                result = self.req_set(checked)
+            except CtlshellError:
+                raise
+            except Exception as exc:
+                raise PutRefusedError(f"{self.pv.name}: set failed: {type(exc).__name__}: {exc}") from exc
+            if self.publish_on_set:
+                self.publish(checked if result is None else result, repeat=True)
+
+    async def _handle_write(self, value: Any, client: Client) -> Any:
+        """The PV's write handler: run :meth:`set_sync` on a daemon worker thread."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.daemon._executor, self.set_sync, value, client)
+        return HANDLED
+
+    def _stop(self) -> None:
+        self.poll(None)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.pv.name} = {self.value!r}>"
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,115 @@
+"""``ctlshell serve module:Class``: run a daemon, device or caproto group headless.
+
+Like mKTL's markd: import the class, make one with ``--prefix``, host it on CA
+(loopback unless ``--interface`` says otherwise), keep the journal and persisted
+items in ``--state FILE``, and run until SIGINT or SIGTERM, then shut down cleanly
+(persisted values flushed, clients see the server go).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from . import api
+from .core import CtlshellError, ValidationError
+from .host import Daemon, Device
+
+__all__ = ["load_target", "main"]
+
+log = logging.getLogger("ctlshell.serve")
+
+
+def load_target(spec: str) -> type:
+    """The class named by ``"package.module:Class"``.
+
+    Raises
+    ------
+    ValidationError
+        Malformed, not importable, or not a class.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValidationError(f"{spec!r}: expected module:Class, e.g. mypkg.oven:OvenDaemon")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValidationError(f"cannot import {module_name!r}: {exc}") from None
+    obj: Any = module
+    for part in attr.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            raise ValidationError(f"{module_name} has no {attr!r}")
+    if not isinstance(obj, type):
+        raise ValidationError(f"{spec} is a {type(obj).__name__}, not a class")
+    return obj
+
+
+def build(cls: type, prefix: str, catalog: str | None) -> Any:
+    """One instance of a Daemon, Device or caproto PVGroup subclass."""
+    if issubclass(cls, Daemon):
+        return cls(prefix, catalog) if catalog else cls(prefix)
+    if catalog:
+        raise ValidationError("--catalog is only for Daemon classes")
+    if issubclass(cls, Device):
+        return cls(prefix)
+    module = sys.modules.get("caproto.server.server")
+    if module is not None and issubclass(cls, module.PVGroup):
+        return cls(prefix=prefix)
+    raise ValidationError(f"{cls.__name__} is not a ctlshell Daemon or Device, nor a caproto PVGroup")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ctlshell serve", description="Serve a ctlshell Daemon or Device, or a caproto PVGroup, headless.")
+    p.add_argument("target", metavar="module:Class", help="the class to serve, e.g. mypkg.oven:Oven")
+    p.add_argument("--prefix", default="", help="PV name prefix (default: none)")
+    p.add_argument("--state", metavar="FILE", default="",
+                   help="SQLite file for persisted items and the write journal (default: in memory)")
+    p.add_argument("--catalog", metavar="FILE", help="item catalog JSON for a Daemon (default: its CATALOG)")
+    p.add_argument("--interface", action="append", metavar="ADDR",
+                   help="address to serve on (repeatable; default 127.0.0.1 only)")
+    p.add_argument("--port", type=int, help="CA server port (default: EPICS_CA_SERVER_PORT or 5064)")
+    p.add_argument("--allow-host", action="append", metavar="PATTERN", help="only these client hosts may write")
+    p.add_argument("--allow-user", action="append", metavar="PATTERN", help="only these client users may write")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        settings: dict[str, Any] = {"state_file": args.state}
+        if args.interface:
+            settings["server_interfaces"] = tuple(args.interface)
+        if args.port is not None:
+            settings["ca_server_port"] = args.port
+        api.configure(**settings)
+        if args.allow_host or args.allow_user:
+            api.restrict_writes(args.allow_host, args.allow_user)
+        obj = build(load_target(args.target), args.prefix, args.catalog)
+        api.host(obj)
+        names = api.hosted()
+        print(f"ctlshell serve: {args.target} with {len(names)} PVs under {args.prefix!r}: "
+              f"{', '.join(names[:8])}{' ...' if len(names) > 8 else ''}", flush=True)
+        print("ctlshell serve: ready (Ctrl-C or SIGTERM stops)", flush=True)
+        while not stop.wait(0.5):
+            pass
+    except CtlshellError as exc:
+        print(f"ctlshell serve: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        api.shutdown()
+    print("ctlshell serve: stopped", flush=True)
+    return 0
