@@ -1,92 +1,85 @@
-"""A small demo beamline hosted in-process, for ``ctlshell --demo`` and ``make demo``.
+"""The demo beamline hosted in-process, for ``ctlshell --demo``, ``make demo`` and the
+notebooks: a :class:`Device` built on the example motor.
 
-A motor that moves towards its setpoint, a detector following a peak over the
-motor position, a decaying ring current, a shutter and a 1000-point spectrum. One
-daemon thread updates them at 10 Hz; it only sets hosted values (it never touches
-the event loop). The hosted-devices issue replaces this with the full device model.
+- ``DEMO:MOTOR`` (setpoint, limits -10..10 mm), ``DEMO:MOTOR.RBV`` moving at
+  ``DEMO:MOTOR.VELO`` mm/s, ``DEMO:MOTOR.MOVN`` (moving flag), ``DEMO:MOTOR.STOP``;
+  a put with callback on ``DEMO:MOTOR`` completes when the move has ended;
+- ``DEMO:DET:COUNTS``: Poisson counts of a peak at 2.5 mm over the motor position,
+  near zero while ``DEMO:SHUTTER`` is Closed;
+- ``DEMO:RING:CURRENT``: decaying from 300 mA, refilled below 160 mA, with alarms;
+- ``DEMO:SAMPLE:TEMP``: a writable temperature with limits and alarms;
+- ``DEMO:SPECTRUM``: a 1000-point spectrum at 10 Hz.
+
+Everything moves on the device's own thread through the push queue.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 
 import numpy as np
 
 from . import api
-from .host import HostedPV
+from .examples.motor import Motor
+from .host import DevicePV
 
 __all__ = ["DemoBeamline", "start"]
 
 PREFIX = "DEMO:"
 
 
-class DemoBeamline:
-    """The demo PVs and the thread that moves them. ``stop()`` ends the thread."""
+class DemoBeamline(Motor):
+    """The demo PVs, on one device thread (50 Hz motor, 10 Hz spectrum)."""
 
-    def __init__(self, prefix: str = PREFIX, rate: float = 10.0) -> None:
-        self.prefix = prefix
-        self.period = 1.0 / rate
-        host = api.host
-        self.pvs: dict[str, HostedPV] = {
-            "motor": host(prefix + "MOTOR", 0.0, units="mm", precision=3, limits=(-10, 10), writable=True,
-                          doc="motor setpoint"),
-            "readback": host(prefix + "MOTOR.RBV", 0.0, units="mm", precision=3, doc="motor readback"),
-            "velocity": host(prefix + "MOTOR.VELO", 2.0, units="mm/s", precision=2, limits=(0.1, 10),
-                             writable=True),
-            "moving": host(prefix + "MOTOR.MOVN", 0, enum=["Done", "Moving"]),
-            "counts": host(prefix + "DET:COUNTS", 0, units="counts"),
-            "current": host(prefix + "RING:CURRENT", 300.0, units="mA", precision=2,
-                            alarm_limits=(150, 400), warning_limits=(200, 350)),
-            "shutter": host(prefix + "SHUTTER", "Closed", enum=["Open", "Closed"], writable=True),
-            "temp": host(prefix + "SAMPLE:TEMP", 295.0, units="K", precision=2, limits=(4, 500),
-                         alarm_limits=(10, 450), warning_limits=(20, 400), writable=True),
-            "spectrum": host(prefix + "SPECTRUM", np.zeros(1000), units="counts"),
-        }
-        self._stop = threading.Event()
-        self._rng = np.random.default_rng()
-        self._thread = threading.Thread(target=self._run, name="ctlshell-demo", daemon=True)
-        self._thread.start()
+    pv_names = {"VAL": "MOTOR", "RBV": "MOTOR.RBV", "VELO": "MOTOR.VELO", "MOVN": "MOTOR.MOVN",
+                "STOP": "MOTOR.STOP", "COUNTS": "DET:COUNTS"}
+    CURRENT = DevicePV(300.0, name="RING:CURRENT", units="mA", precision=2, alarm_limits=(150, 400),
+                       warning_limits=(200, 350))
+    SHUTTER = DevicePV("Closed", enum=["Open", "Closed"], writable=True)
+    TEMP = DevicePV(295.0, name="SAMPLE:TEMP", units="K", precision=2, limits=(4, 500),
+                    alarm_limits=(10, 450), warning_limits=(20, 400), writable=True)
+    SPECTRUM = DevicePV(np.zeros(1000), units="counts")
 
-    def _step(self, t: float, dt: float) -> None:
-        pv = self.pvs
-        target, pos = pv["motor"].value, pv["readback"].value
-        step = pv["velocity"].value * dt
-        moving = abs(target - pos) > 1e-9
-        if moving:
-            pos = target if abs(target - pos) <= step else pos + math.copysign(step, target - pos)
-            pv["readback"].value = pos
-        if pv["moving"].value != int(moving):
-            pv["moving"].value = int(moving)
-        open_ = pv["shutter"].value == 0
-        peak = 1000.0 * math.exp(-((pos - 2.5) ** 2) / 0.5) + 20.0
-        pv["counts"].value = int(self._rng.poisson(peak if open_ else 2.0))
-        current = pv["current"].value * math.exp(-dt / 3600.0)
-        pv["current"].value = 300.0 if current < 160.0 else current
-        x = np.linspace(0, 10, 1000)
-        spectrum = 100 * np.exp(-((x - 5 - math.sin(t)) ** 2)) + self._rng.normal(0, 2, 1000)
-        pv["spectrum"].value = spectrum if open_ else np.zeros(1000)
+    spectrum_every = 5  # acquisitions (of 20 ms) per spectrum
+    current_lifetime = 3600.0  # seconds
 
-    def _run(self) -> None:
-        last = time.monotonic()
-        while not self._stop.wait(self.period):
-            now = time.monotonic()
-            try:
-                self._step(now, now - last)
-            except Exception:  # the demo must not die while a user watches it
-                import logging
+    def __init__(self, prefix: str = PREFIX) -> None:
+        super().__init__(prefix)
+        self._current = 300.0
+        self._step = 0
+        self._x = np.linspace(0, 10, 1000)
+        self._t0 = time.monotonic()
 
-                logging.getLogger(__name__).exception("demo step failed")
-            last = now
+    @property
+    def shutter_open(self) -> bool:
+        return bool(self._pvs) and self.get("SHUTTER") == 0
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        for handle in self.pvs.values():
-            handle.remove()
+    def count_rate(self, position: float) -> float:
+        return super().count_rate(position) if self.shutter_open else 2.0
+
+    def acquire(self) -> None:
+        super().acquire()  # the motor and the detector
+        self._step += 1
+        if self._step % self.spectrum_every:
+            return
+        dt = self.period * self.spectrum_every
+        self._current *= math.exp(-dt / self.current_lifetime)
+        if self._current < 160.0:
+            self._current = 300.0
+        t = time.monotonic() - self._t0
+        if self.shutter_open:
+            spectrum = 100 * np.exp(-((self._x - 5 - math.sin(t)) ** 2)) + self._rng.normal(0, 2, 1000)
+        else:
+            spectrum = np.zeros(1000)
+        self.push(CURRENT=self._current, SPECTRUM=spectrum)
+
+    @property
+    def pvs(self) -> dict[str, str]:
+        """Attribute -> PV name."""
+        return {attr: self.pv_name(attr) for attr in self.specs}
 
 
 def start(prefix: str = PREFIX) -> DemoBeamline:
-    """Host the demo beamline and start moving it."""
-    return DemoBeamline(prefix)
+    """Host the demo beamline and start moving it; ``ctlshell.unhost(demo)`` stops it."""
+    return api.host(DemoBeamline(prefix))  # type: ignore[no-any-return]

@@ -73,8 +73,7 @@ class Motor(Device):
         moving = abs(gap) > 1e-9
         if moving:
             self._position = self._target if abs(gap) <= step else self._position + math.copysign(step, gap)
-        peak = 1000.0 * math.exp(-((self._position - self.peak) ** 2) / 0.5) + 20.0
-        counts = int(self._rng.poisson(peak))
+        counts = int(self._rng.poisson(self.count_rate(self._position)))
         self.buffer.append(counts)
         still_moving = abs(self._target - self._position) > 1e-9
         changed = {"RBV": self._position} if moving else {}
@@ -85,6 +84,10 @@ class Motor(Device):
         if not still_moving and self._move is not None:
             move, self._move = self._move, None
             move.done(self._target)
+
+    def count_rate(self, position: float) -> float:
+        """Mean detector counts at ``position``: a peak at ``peak`` over a background."""
+        return 1000.0 * math.exp(-((position - self.peak) ** 2) / 0.5) + 20.0
 
     def stats(self) -> dict[str, Any]:
         recent = self.buffer.last(50)

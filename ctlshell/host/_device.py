@@ -123,6 +123,8 @@ class Device:
     """
 
     period: float = 0.1
+    #: PV suffix per attribute, overriding the declarations (a subclass renaming PVs)
+    pv_names: dict[str, str] = {}
     buffer_size: int = 1000
     push_queue_size: int = 10_000
     pull_queue_size: int = 100
@@ -216,7 +218,7 @@ class Device:
 
     # -- the server side -----------------------------------------------------------------
     def pv_name(self, attr: str) -> str:
-        return self.prefix + (getattr(self.specs[attr], "name", None) or attr)
+        return self.prefix + (self.pv_names.get(attr) or getattr(self.specs[attr], "name", None) or attr)
 
     def start(self, store: PVStore) -> None:
         """Serve the device's PVs in ``store`` and start its threads.
