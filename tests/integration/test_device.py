@@ -86,7 +86,7 @@ def test_push_burst_keeps_server_answering_and_buffer_bounded(prefix, hosted_obj
 
 
 def test_put_callback_completes_when_the_move_is_done(prefix, hosted_objects):
-    motor = hosted_objects(Motor(prefix))
+    hosted_objects(Motor(prefix))
     got = pyepics("putcb", prefix + "VAL", "1.0")  # 1 mm at 2 mm/s
     assert got["ok"], got
     assert got["elapsed"] >= 0.4, got
