@@ -153,3 +153,34 @@ def test_bad_declarations_are_clear(prefix):
     assert prefix + "X" not in ctlshell.hosted()
     with pytest.raises(KeyError, match="no PV attribute 'Y'"):
         Burst(prefix).push(Y=1)
+
+
+def test_push_queue_is_bounded_and_counts_what_it_dropped(prefix):
+    class Tiny(Device):
+        push_queue_size = 10
+        X = DevicePV(0)
+
+    device = Tiny(prefix)  # not started: nothing drains the queue
+    for n in range(25):
+        device.push(X=n)
+    assert device.pushed == 25 and device.push_dropped == 15
+    ctlshell.host(device)
+    try:
+        deadline = time.monotonic() + 3
+        while ctlshell.get(f"local://{prefix}X").value != 24 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ctlshell.get(f"local://{prefix}X").value == 24  # the newest survived
+    finally:
+        ctlshell.unhost(device)
+
+
+def test_stopping_a_device_and_a_daemon_leaves_no_threads(prefix, no_leaks):
+    from ctlshell.examples.oven import Oven
+
+    motor = ctlshell.host(Motor(prefix + "M:"))
+    oven = ctlshell.host(Oven(prefix + "O:"))
+    assert pyepics("putcb", prefix + "O:SETPOINT", "296")["ok"]  # a worker thread ran req_set
+    assert pyepics("putcb", prefix + "M:VELO", "3")["ok"]  # a direct write ran on a worker
+    ctlshell.unhost(motor)
+    ctlshell.unhost(oven)
+    assert not [n for n in ctlshell.hosted() if n.startswith(prefix)]
