@@ -6,6 +6,7 @@ thread appends while other threads read the last N values. Knows numpy only.
 
 from __future__ import annotations
 
+import operator
 import threading
 from typing import Any
 
@@ -27,9 +28,13 @@ class CircularBuffer:
     """
 
     def __init__(self, size: int, shape: tuple[int, ...] = (), dtype: Any = float) -> None:
-        if not isinstance(size, int) or size < 1:
+        try:
+            count = operator.index(size)
+        except TypeError:
+            count = 0
+        if isinstance(size, bool) or count < 1:
             raise ValueError(f"buffer size must be a positive int, not {size!r}")
-        self.size = size
+        self.size = count
         self._data = np.zeros((size, *shape), dtype=dtype)
         self._next = 0
         self.total = 0  # values ever appended

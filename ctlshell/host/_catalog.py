@@ -50,6 +50,8 @@ class ItemSpec:
 def _pair(key: str, name: str, value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
+    if isinstance(value, (str, bytes)):
+        raise ValidationError(f"item {key!r}: {name} must be [low, high], not {value!r}")
     try:
         lo, hi = (float(v) for v in value)
     except (TypeError, ValueError):
@@ -69,11 +71,16 @@ def _enumerators(key: str, kind: str, raw: Any) -> tuple[str, ...]:
             by_index = {int(k): str(v) for k, v in raw.items()}  # JSON keys are strings
         except ValueError:
             raise ValidationError(f"item {key!r}: enumerator keys must be integers, not {list(raw)}") from None
+        if len(by_index) != len(raw):
+            raise ValidationError(f"item {key!r}: enumerator keys {list(raw)} name the same index twice")
         if sorted(by_index) != list(range(len(by_index))):
             raise ValidationError(f"item {key!r}: enumerator keys must be 0..N-1, not {sorted(by_index)}")
         choices = tuple(by_index[i] for i in range(len(by_index)))
-    else:
+    elif isinstance(raw, (list, tuple)):
         choices = tuple(str(c) for c in raw)
+    else:
+        raise ValidationError(f"item {key!r}: enumerators must be a list or a mapping of index to name, "
+                              f"not {type(raw).__name__}")
     if not 1 <= len(choices) <= 16 or any(len(c) >= 26 for c in choices):
         raise ValidationError(f"item {key!r}: 1 to 16 enumerators of at most 25 characters (a CA limit)")
     return choices
@@ -103,8 +110,17 @@ def parse_item(key: str, desc: Mapping[str, Any]) -> ItemSpec:
     choices = _enumerators(key, kind, desc.get("enumerators")) if _DTYPES[kind] == "enum" else None
     initial = desc.get("initial")
     count = 1
+    if kind == "boolean" and isinstance(initial, bool):
+        initial = int(initial)  # JSON true/false
     if kind == "numeric array":
-        count = int(desc.get("count") or (len(initial) if initial is not None else 0))
+        raw_count = desc.get("count")
+        if raw_count is None and initial is not None:
+            if isinstance(initial, (str, bytes)) or not hasattr(initial, "__len__"):
+                raise ValidationError(f"item {key!r}: initial of a numeric array must be a list, not {initial!r}")
+            raw_count = len(initial)
+        if isinstance(raw_count, bool) or not isinstance(raw_count, (int, type(None))):
+            raise ValidationError(f"item {key!r}: count must be a whole number, not {raw_count!r}")
+        count = int(raw_count or 0)
         if count < 1:
             raise ValidationError(f"item {key!r}: a numeric array needs 'count' or a non-empty 'initial'")
         if initial is None:

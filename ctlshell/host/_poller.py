@@ -1,8 +1,8 @@
 """A periodic call on a dedicated thread, without drift: :class:`Poller`.
 
 Ticks fall on ``start + n * period``; a call that overruns skips the ticks it
-missed instead of bunching them. The period can be changed while running; 0 or
-``None`` stops. Knows threads only.
+missed instead of bunching them. The period can be changed while running;
+:meth:`Poller.stop` stops (``Item.poll(0)`` or ``poll(None)`` call it). Knows threads only.
 """
 
 from __future__ import annotations
@@ -77,9 +77,11 @@ class Poller:
             try:
                 self._fn()
             except Exception as exc:
-                if self._on_error is not None:
+                try:
+                    if self._on_error is None:
+                        raise
                     self._on_error(exc)
-                else:
+                except Exception:
                     log.exception("poll of %s failed", self._thread.name)
             self.calls += 1
             behind = math.floor((time.monotonic() - start) / period) - n

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sqlite3
 import threading
 import time
@@ -40,21 +39,20 @@ CREATE TABLE IF NOT EXISTS persist (
 """
 
 
+_COLUMNS = {"journal": {"time", "protocol", "host", "user", "pv", "old", "new"},
+            "persist": {"scope", "key", "value", "time"}}
+
+
 def _to_json(value: Any) -> str:
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        value = repr(value)  # JSON has no NaN/inf; kept readable
-    return json.dumps(value)
+    return json.dumps(value)  # NaN and Infinity as Python's json writes and reads them
 
 
 def _from_json(text: str) -> Any:
-    value = json.loads(text)
-    if value in ("nan", "inf", "-inf"):
-        return float(value)
-    return value
+    return json.loads(text)
 
 
 @dataclass(frozen=True)
@@ -102,6 +100,12 @@ class StateFile:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode=WAL")
+            for table, wanted in _COLUMNS.items():  # checked before anything is written
+                have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if have and not wanted <= have:
+                    self._db.close()
+                    raise ValidationError(f"state file {self.path} is not a ctlshell state file: its "
+                                          f"{table!r} table lacks {sorted(wanted - have)}")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ValidationError(f"state file {self.path} cannot be used: {exc}") from None

@@ -114,7 +114,6 @@ def test_strings_and_enum_indices_round_trip(state: StateFile) -> None:
     assert (b.old, b.new) == (0, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a string value 'nan'/'inf' comes back from the journal as a float")
 def test_string_that_reads_nan_round_trips_as_a_string(state: StateFile) -> None:
     s = pv("BL:S", "", dtype="string")
     state.record(s, CA, rd("inf"), rd("nan"))
@@ -237,7 +236,6 @@ def test_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
     assert path.read_text() == text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: another application's SQLite file is opened (and altered) as a state file")
 def test_a_foreign_sqlite_file_is_refused_at_open(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     db = sqlite3.connect(path)
