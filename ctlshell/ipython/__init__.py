@@ -20,9 +20,10 @@ from typing import Any
 from ._errors import SETTINGS
 from ._names import NameIndex
 
-__all__ = ["SETTINGS", "load_ipython_extension", "profile_path", "unload_ipython_extension"]
+__all__ = ["SETTINGS", "add_name_source", "load_ipython_extension", "profile_path", "unload_ipython_extension"]
 
 _STATE: dict[int, dict[str, Any]] = {}
+_SOURCES: list[Any] = []
 _HELP_LINE = re.compile(r"^(\s*)%pv\s+(--debug\s+)?([A-Za-z_]+)\s*\?{1,2}\s*$")
 
 
@@ -30,6 +31,21 @@ def _verb_help_transform(lines: list[str]) -> list[str]:
     """``%pv VERB?`` -> ``%pv VERB --help`` (IPython would look up an object named VERB)."""
     return [_HELP_LINE.sub(r"\1%pv \3 --help", line.rstrip("\n")) + ("\n" if line.endswith("\n") else "")
             if _HELP_LINE.match(line) else line for line in lines]
+
+
+def add_name_source(source: Any) -> None:
+    """Offer more names to ``%pv`` Tab completion (for every shell, now and later).
+
+    Parameters
+    ----------
+    source : callable
+        ``source()`` returns address strings from a local cache (a backend's name
+        index, the Tango database cache); it is called on every Tab press, so it must
+        answer from memory, never from the network.
+    """
+    _SOURCES.append(source)
+    for state in _STATE.values():
+        state["names"].add_source(source)
 
 
 def profile_path(name: str) -> str:
@@ -60,6 +76,8 @@ def load_ipython_extension(shell: Any) -> None:
 
     names = NameIndex()
     names.add_source(api.known_names)
+    for source in _SOURCES:
+        names.add_source(source)
     pv_list = os.environ.get("CTLSHELL_PV_LIST")
     if pv_list:
         try:

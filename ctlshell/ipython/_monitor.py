@@ -125,6 +125,8 @@ def watch(mon: Monitor, rate: float, duration: float | None, out: TextIO | None 
     end = None if duration is None else time.monotonic() + duration
     drawn = 0
     shown: dict[str, tuple[str, ...]] = {}
+    if duration is None:
+        out.write("monitoring; Ctrl-C stops\n")
     try:
         while end is None or time.monotonic() < end:
             left = period if end is None else max(0.0, min(period, end - time.monotonic()))

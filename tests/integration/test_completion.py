@@ -78,6 +78,12 @@ def test_hosted_names_verbs_and_options_complete_without_the_network(shell, pref
     assert complete(shell, "%pv snapshot re") == ["%pv snapshot restore"]
     assert complete(shell, "%pv monitor X --r") == ["%pv monitor X --rate"]
     assert complete(shell, f"%pv put {prefix}TEMP 1") == []  # the value is the user's
+    # a backend's local cache (the Tango database cache, say) offers its names the same way
+    from ctlshell import ipython
+
+    ipython.add_name_source(lambda: [f"tango://sys/{prefix[:-1].lower()}/1/ampli"])
+    assert complete(shell, f"%pv get tango://sys/{prefix[:3].lower()}") == [
+        f"%pv get tango://sys/{prefix[:-1].lower()}/1/ampli"]
     assert opened == []
     # names used by %pv are remembered for later completion
     shell.run_line_magic("pv", f"get local://{prefix}TEMP")
