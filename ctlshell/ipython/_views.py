@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..api import ChannelInfo
-from ..core import ChannelStatus, Metadata, Reading
+from ..core import ChannelStatus, Metadata, Reading, Subscription
 from ._format import alarm_text, format_value, html_table, stamp, text_table
 
 __all__ = ["META", "Readings", "StatusTable", "register", "unregister"]
@@ -100,6 +100,26 @@ def info_html(info: ChannelInfo) -> str:
     return html_table(["", ""], _info_pairs(info))
 
 
+_SUB_HEAD = ["address", "state", "policy", "delivered", "dropped", "last value", "alarm", "time"]
+
+
+def _sub_row(sub: Subscription) -> list[str]:
+    r = sub.last
+    value = "-" if r is None else format_value(r.value, META.get(sub.address))
+    return [sub.address, "closed" if sub.closed else "open", str(sub.policy), str(sub.delivered),
+            str(sub.dropped), value, alarm_text(r), stamp(None if r is None else r.timestamp)]
+
+
+def subscription_text(sub: Subscription) -> str:
+    r = sub.last
+    return text_table(_SUB_HEAD, [_sub_row(sub)], [None if r is None else r.severity], COLOR["on"])
+
+
+def subscription_html(sub: Subscription) -> str:
+    r = sub.last
+    return html_table(_SUB_HEAD, [_sub_row(sub)], [None if r is None else r.severity])
+
+
 def _pretty(fn: Callable[[Any], str]) -> Callable[[Any, Any, bool], None]:
     def printer(obj: Any, p: Any, cycle: bool) -> None:
         p.text(fn(obj))
@@ -109,6 +129,7 @@ def _pretty(fn: Callable[[Any], str]) -> Callable[[Any, Any, bool], None]:
 _FORMATTERS: list[tuple[type, Callable[..., Any], Callable[..., Any]]] = [
     (Reading, _pretty(reading_text), reading_html),
     (ChannelInfo, _pretty(info_text), info_html),
+    (Subscription, _pretty(subscription_text), subscription_html),
 ]
 
 

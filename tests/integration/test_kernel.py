@@ -16,10 +16,11 @@ from ctlshell.testing import free_port, loopback_env
 SCRIPT = Path(sys.executable).with_name("ctlshell")
 
 
-@pytest.fixture
-def kernel(tmp_path):
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
     from jupyter_client.manager import KernelManager
 
+    tmp_path = tmp_path_factory.mktemp("kernel")
     subprocess.run([str(SCRIPT), "kernelspec", "--prefix", str(tmp_path), "--profile", "demo"], check=True,
                    capture_output=True, timeout=60)
     port = free_port()
@@ -74,3 +75,14 @@ def test_kernel_shows_html_and_keeps_a_monitor_table_live(kernel):
     assert len(updates) == 3 and "DEMO:DET:COUNTS" in updates[-1] and "counts" in updates[-1]
     msgs = execute(kernel, "%pv unmonitor")
     assert next(m for m in msgs if m["msg_type"] == "execute_result")["content"]["data"]["text/plain"] == "1"
+
+
+def test_kernel_plot_redraws_one_figure_while_collecting(kernel, tmp_path):
+    png = tmp_path / "current.png"
+    msgs = execute(kernel, f"%pv plot DEMO:RING:CURRENT --duration 1.6 --output {png}")
+    figures = [m for m in msgs if m["msg_type"] in ("display_data", "update_display_data")
+               and "image/png" in m["content"]["data"]]
+    assert figures[0]["msg_type"] == "display_data" and len(figures) >= 2
+    assert {m["content"]["transient"]["display_id"] for m in figures} == {
+        figures[0]["content"]["transient"]["display_id"]}  # one output, redrawn
+    assert png.read_bytes()[:4] == b"\x89PNG"

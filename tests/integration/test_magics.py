@@ -131,6 +131,8 @@ def test_background_monitor_unmonitor_and_status_drops(ip, prefix):
             time.sleep(0.02)
         row = next(s for s in ip.run_line_magic("pv", "status") if s.address == f"ca://{prefix}M")
         assert row.users == 1 and row.updates >= 2
+        text, html = shown(ip, mon.subscriptions[0])  # a core Subscription is displayed too
+        assert "open" in text and "last 5" in text and "dropped" in text and "<table" in html
         text, _ = shown(ip, mon)
         assert "running" in text and re.search(rf"ca://{re.escape(prefix)}M +5 +ok", text), text
     finally:
