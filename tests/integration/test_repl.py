@@ -30,6 +30,7 @@ def expect_clean(child: pexpect.spawn, pattern: str, timeout: float = 20) -> str
     while True:
         text = ANSI.sub("", raw)
         if rx.search(text):
+            child.last_raw = raw
             return text
         if time.monotonic() > deadline:
             raise AssertionError(f"{pattern!r} not in the terminal output: {text[-800:]!r}")
@@ -73,7 +74,8 @@ def test_monitor_prints_updates_until_ctrl_c(repl):
     repl.sendline("%pv monitor DEMO:DET:COUNTS --rate 5")
     seen = expect_clean(repl, r"ca://DEMO:DET:COUNTS +\d+ counts +ok[^\n]*\n[\s\S]*ca://DEMO:DET:COUNTS +\d+ counts")
     counts = [int(n) for n in re.findall(r"ca://DEMO:DET:COUNTS +\d+ counts +ok +\S+ +(\d+) ", seen)]
-    assert len(counts) >= 2 and counts[-1] > counts[0], seen  # the updates column grows in place
+    assert len(counts) >= 2 and counts[-1] > counts[0], seen  # the updates column grows...
+    assert "\x1b[2F" in repl.last_raw  # ...in place: the cursor goes back up over header and row
     repl.sendcontrol("c")
     text = expect_clean(repl, r"monitor stopped: (\d+) updates, (\d+) dropped[\s\S]*In \[3\]:")
     assert "Traceback" not in text and "KeyboardInterrupt" not in text
