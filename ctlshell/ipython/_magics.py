@@ -59,6 +59,11 @@ class PVMagics(Magics):
             if debug:
                 exc._ctlshell_debug = True  # type: ignore[attr-defined]
             raise
+        except KeyboardInterrupt:
+            if _in_notebook(self.shell):
+                raise  # an interrupted notebook must not go on with the cells queued after this one
+            print(f"%pv {verb}: interrupted", file=sys.stderr)
+            return None
 
     pv.__doc__ = _verbs.usage()
 
@@ -94,6 +99,8 @@ class PVMagics(Magics):
             api.put(address, value, wait=args.wait, timeout=args.timeout)
         except KeyboardInterrupt:
             print(f"{address}: stopped waiting; the write was sent, its completion is not known", file=sys.stderr)
+            if _in_notebook(self.shell):
+                raise
             return None
         self._remember([address])
         print(f"{address} <- {value!r}{' (done)' if args.wait else ''}")
@@ -114,7 +121,7 @@ class PVMagics(Magics):
             self.monitors.append(mon)
             live_table(mon, args.rate)
             return mon
-        return watch(mon, args.rate, args.duration)
+        return watch(mon, args.rate, args.duration, reraise=_in_notebook(self.shell))
 
     def _unmonitor(self, args: Any) -> int:
         wanted = set(self._addresses(args.addresses))
@@ -188,9 +195,11 @@ class PVMagics(Magics):
                 else:
                     state["handle"].update(img)
 
-        series = _plot.collect(addresses, args.duration, tick)
+        series, interrupted = _plot.collect(addresses, args.duration, tick)
         out = _plot.draw(series, path, units)
         print(f"plot of {sum(len(s) for s in series.values())} readings written to {out}")
+        if interrupted and _in_notebook(self.shell):
+            raise KeyboardInterrupt
         return out
 
     def _snapshot(self, args: Any) -> Any:

@@ -113,12 +113,16 @@ class Monitor:
         return f"<Monitor {' '.join(self.addresses)} delivered={self.delivered} dropped={self.dropped}>"
 
 
-def watch(mon: Monitor, rate: float, duration: float | None, out: TextIO | None = None) -> Monitor:
+def watch(mon: Monitor, rate: float, duration: float | None, out: TextIO | None = None,
+          reraise: bool = False) -> Monitor:
     """Show ``mon`` until ``duration`` seconds pass or Ctrl-C; then close it.
 
     In a terminal the table is redrawn in place at most ``rate`` times a second;
-    otherwise each changed row is printed as a line.
+    otherwise each changed row is printed as a line. Ctrl-C ends the watch and
+    returns normally, unless ``reraise`` (a notebook, where an interrupt must also
+    stop the cells queued after this one).
     """
+    interrupted = False
     out = out or sys.stdout
     inplace = bool(getattr(out, "isatty", lambda: False)())
     period = 1.0 / rate
@@ -150,10 +154,13 @@ def watch(mon: Monitor, rate: float, duration: float | None, out: TextIO | None 
             time.sleep(max(0.0, min(period, (end - time.monotonic()) if end else period)))
     except KeyboardInterrupt:
         out.write("\n")
+        interrupted = True
     finally:
         mon.close()
     out.write(f"monitor stopped: {mon.delivered} updates, {mon.dropped} dropped\n")
     out.flush()
+    if interrupted and reraise:
+        raise KeyboardInterrupt
     return mon
 
 

@@ -23,11 +23,17 @@ _MAX_POINTS = 100_000  # per address: a long plot keeps the newest points, never
 
 
 def collect(addresses: Sequence[str], duration: float,
-            on_tick: Any = None) -> dict[str, deque[Reading]]:
+            on_tick: Any = None) -> tuple[dict[str, deque[Reading]], bool]:
     """Monitor ``addresses`` for ``duration`` seconds (Ctrl-C ends early).
 
     ``on_tick(series)`` is called about twice a second (a notebook redraws there).
+
+    Returns
+    -------
+    (series, interrupted)
+        The readings of each address, and whether Ctrl-C ended the collection.
     """
+    interrupted = False
     series: dict[str, deque[Reading]] = {a: deque(maxlen=_MAX_POINTS) for a in addresses}
     lock = threading.Lock()
     subs = []
@@ -49,12 +55,12 @@ def collect(addresses: Sequence[str], duration: float,
                     snap = {a: deque(s) for a, s in series.items()}
                 on_tick(snap)
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
         for sub in subs:
             sub.close()
     with lock:
-        return {a: deque(s) for a, s in series.items()}
+        return {a: deque(s) for a, s in series.items()}, interrupted
 
 
 def draw(series: dict[str, deque[Reading]], path: str | Path, units: dict[str, str] | None = None) -> Path:

@@ -95,3 +95,8 @@ def test_ctrl_c_stops_waiting_for_a_put(repl):
     repl.sendline("print('RBV', x.value)")
     text = expect_clean(repl, r"RBV (\S+)\n")
     assert 0.5 < float(re.search(r"RBV (\S+)", text).group(1)) < 9.0  # sent, still moving
+    repl.sendline("%pv get ca://NOBODY:SERVES:THIS")  # would wait 5 s for a server
+    time.sleep(0.5)
+    repl.sendcontrol("c")
+    text = expect_clean(repl, r"%pv get: interrupted\s*\n[\s\S]*In \[5\]:", timeout=3)
+    assert "Traceback" not in text
