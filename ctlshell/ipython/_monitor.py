@@ -9,6 +9,7 @@ updates one HTML table from a thread of its own while other cells run.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -113,6 +114,12 @@ class Monitor:
         return f"<Monitor {' '.join(self.addresses)} delivered={self.delivered} dropped={self.dropped}>"
 
 
+def _paint(line: str, severity: Any) -> str:
+    """``line`` in its severity's colour, when colours are on."""
+    color = ANSI[severity] if COLOR["on"] and severity is not None else ""
+    return f"{color}{line}\x1b[0m" if color else line
+
+
 def watch(mon: Monitor, rate: float, duration: float | None, out: TextIO | None = None,
           reraise: bool = False) -> Monitor:
     """Show ``mon`` until ``duration`` seconds pass or Ctrl-C; then close it.
@@ -138,7 +145,10 @@ def watch(mon: Monitor, rate: float, duration: float | None, out: TextIO | None 
                 continue
             rows, sev = mon.rows()
             if inplace:
-                table = text_table(_HEAD, rows, sev, COLOR["on"]).splitlines()
+                # cut to the terminal width: a wrapped line would break the cursor-up redraw
+                width = max(20, shutil.get_terminal_size().columns - 1)
+                table = [line[:width] for line in text_table(_HEAD, rows, sev).splitlines()]
+                table = table[:1] + [_paint(line, s) for line, s in zip(table[1:], sev)]
                 up = f"\x1b[{drawn}F" if drawn else ""
                 out.write(up + "".join(f"\x1b[2K{line}\n" for line in table))
                 drawn = len(table)
@@ -147,9 +157,7 @@ def watch(mon: Monitor, rate: float, duration: float | None, out: TextIO | None 
                     key = tuple(row[:4])
                     if row[1] != "(waiting)" and shown.get(row[0]) != key:
                         shown[row[0]] = key
-                        line = f"{row[0]}  {row[1]}  {row[2]}  {row[3]}"
-                        color = ANSI[s] if COLOR["on"] and s is not None else ""
-                        out.write(f"{color}{line}{chr(27) + '[0m' if color else ''}\n")
+                        out.write(_paint(f"{row[0]}  {row[1]}  {row[2]}  {row[3]}", s) + "\n")
             out.flush()
             time.sleep(max(0.0, min(period, (end - time.monotonic()) if end else period)))
     except KeyboardInterrupt:
@@ -172,11 +180,14 @@ def live_table(mon: Monitor, rate: float) -> threading.Thread:
 
     def run() -> None:
         period = 1.0 / rate
-        while not mon.closed:
-            if mon.wait_changed(period):
-                handle.update(HTML(mon._repr_html_()))  # type: ignore[union-attr]
-                time.sleep(period)  # coalesce: at most `rate` redraws a second
-        handle.update(HTML(mon._repr_html_()))  # type: ignore[union-attr]
+        try:
+            while not mon.closed:
+                if mon.wait_changed(period):
+                    handle.update(HTML(mon._repr_html_()))  # type: ignore[union-attr]
+                    time.sleep(period)  # coalesce: at most `rate` redraws a second
+            handle.update(HTML(mon._repr_html_()))  # type: ignore[union-attr]
+        except Exception:  # the front-end went away (kernel shutting down): stop quietly
+            mon.close()
 
     thread = threading.Thread(target=run, name="ctlshell-monitor-table", daemon=True)
     thread.start()

@@ -66,12 +66,13 @@ def test_hosted_names_verbs_and_options_complete_without_the_network(shell, pref
     ctlshell.host(f"{prefix}TARGET", 2.0)
     me = threading.get_ident()
     opened = []
+    recording = [True]
 
     def audit(event, args):
-        if event.startswith("socket.") and threading.get_ident() == me:
+        if recording[0] and event.startswith("socket.") and threading.get_ident() == me:
             opened.append(event)
 
-    sys.addaudithook(audit)  # cannot be removed; it only records this thread's socket events
+    sys.addaudithook(audit)  # cannot be removed: it stops recording when this test ends
     assert complete(shell, f"%pv get {prefix}T") == [f"%pv get {prefix}TARGET", f"%pv get {prefix}TEMP"]
     assert complete(shell, f"%pv get ca://{prefix}TE") == [f"%pv get ca://{prefix}TEMP"]
     assert complete(shell, "%pv mon") == ["%pv monitor"]
@@ -84,6 +85,7 @@ def test_hosted_names_verbs_and_options_complete_without_the_network(shell, pref
     ipython.add_name_source(lambda: [f"tango://sys/{prefix[:-1].lower()}/1/ampli"])
     assert complete(shell, f"%pv get tango://sys/{prefix[:3].lower()}") == [
         f"%pv get tango://sys/{prefix[:-1].lower()}/1/ampli"]
+    recording[0] = False
     assert opened == []
     # names used by %pv are remembered for later completion
     shell.run_line_magic("pv", f"get local://{prefix}TEMP")
