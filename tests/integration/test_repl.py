@@ -66,6 +66,12 @@ def test_get_prints_value_with_units_and_tab_completes(repl):
     repl.send("\r")
     expect_clean(repl, r"ca://DEMO:RING:CURRENT +\d+\.\d\d mA")
     expect_clean(repl, r"In \[3\]:")
+    repl.send("%pv monitor DEMO:MOTOR.\t")  # several candidates: a menu of them
+    text = expect_clean(repl, r"MOTOR\.MOVN[\s\S]*MOTOR\.VELO")
+    menu = text[text.rindex("%pv monitor DEMO:MOTOR."):]
+    assert all(f"MOTOR.{f}" in menu for f in ("MOVN", "RBV", "STOP", "VELO")) and "Traceback" not in text
+    repl.send("RBV --duration 0.5\r")  # finish the name by hand and run it
+    expect_clean(repl, r"monitor stopped: 1 updates, 0 dropped[\s\S]*In \[4\]:")
 
 
 def test_monitor_prints_updates_until_ctrl_c(repl):
