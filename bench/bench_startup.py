@@ -48,9 +48,9 @@ def main() -> int:
     env = dict(os.environ, IPYTHONDIR=tempfile.mkdtemp(prefix="bench-ipython-"),
                EPICS_CA_AUTO_ADDR_LIST="NO", EPICS_CA_ADDR_LIST="127.0.0.1")
     runs: dict[str, list[float]] = {name: [] for name in variants()}
-    for name, cmd in variants().items():  # warm the file cache once, unmeasured
+    for cmd in variants().values():  # warm the file cache once, unmeasured
         subprocess.run(cmd, env=env, capture_output=True, check=True, timeout=120)
-    for rep in range(args.reps):
+    for _ in range(args.reps):
         for name, cmd in variants().items():
             t0 = time.perf_counter()
             subprocess.run(cmd, env=env, capture_output=True, check=True, timeout=120)

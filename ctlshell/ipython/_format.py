@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core import Metadata, Reading, Severity
 
-__all__ = ["ANSI", "CSS", "format_value", "html_table", "stamp", "text_table"]
+__all__ = ["ANSI", "CSS", "alarm_text", "format_value", "html_table", "stamp", "text_table"]
 
 ANSI = {Severity.NO_ALARM: "", Severity.MINOR: "\x1b[33m", Severity.MAJOR: "\x1b[31;1m",
         Severity.INVALID: "\x1b[35m", Severity.DISCONNECTED: "\x1b[90m"}
@@ -55,6 +55,7 @@ def format_value(value: Any, meta: Metadata | None = None) -> str:
 
 
 def alarm_text(reading: Reading | None) -> str:
+    """``ok``, or the severity and status (``MINOR HIGH``); ``-`` before the first reading."""
     if reading is None:
         return "-"
     if reading.severity is Severity.NO_ALARM:

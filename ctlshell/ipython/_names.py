@@ -95,7 +95,7 @@ class NameIndex:
         unchanged index only searches (bisect), so 10 000 names cost well under 1 ms.
         """
         with self._lock:
-            for path, (mtime, names) in list(self._files.items()):
+            for path, (mtime, _) in list(self._files.items()):
                 try:
                     now = path.stat().st_mtime
                     if now != mtime:  # a local file changed: re-read it (no network)

@@ -35,7 +35,8 @@ def _verb(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 @_verb("get")
-@argument("addresses", nargs="+", metavar="ADDR", help="ca://NAME, pva://NAME, tango://..., local://NAME or a bare name")
+@argument("addresses", nargs="+", metavar="ADDR",
+          help="ca://NAME, pva://NAME, tango://..., local://NAME or a bare name")
 @argument("--timeout", type=_positive, help="seconds (session default: 5)")
 def get(line: str) -> None:
     """Read channels: returns the Reading (a table of Readings for several)."""
@@ -105,7 +106,8 @@ def host(line: str) -> None:
 
 @_verb("plot")
 @argument("addresses", nargs="+", metavar="ADDR")
-@argument("--duration", type=_positive, default=5.0, metavar="S", help="seconds to collect (default 5; Ctrl-C ends early)")
+@argument("--duration", type=_positive, default=5.0, metavar="S",
+          help="seconds to collect (default 5; Ctrl-C ends early)")
 @argument("--output", metavar="FILE.png", help="where the PNG goes (default: ctlshell-plot-TIME.png here)")
 def plot(line: str) -> None:
     """Plot live values over time (an array: its latest shape); writes a PNG, returns its path."""
@@ -135,7 +137,7 @@ def usage() -> str:
     """Usage of every verb, for ``%pv?``."""
     lines = ["Read, write, watch and host PVs of every protocol.", "",
              "%pv [--debug] VERB ARGS    (--debug: show the full traceback of an error)", ""]
-    for name, fn in VERBS.items():
+    for fn in VERBS.values():
         summary = " ".join((fn.parser.description or "").split())  # type: ignore[attr-defined]
         usage_line = " ".join(fn.parser.format_usage().replace("::", "").split())  # type: ignore[attr-defined]
         lines += [usage_line, f"    {summary}"]

@@ -9,7 +9,6 @@ verbs; a formatter never asks a server.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -151,6 +150,3 @@ def unregister(shell: Any) -> None:
             except KeyError:
                 pass
 
-
-def age(t: float | None) -> str:
-    return "-" if t is None else f"{max(0.0, time.time() - t):.1f} s ago"

@@ -8,7 +8,6 @@ import json
 import re
 import time
 
-import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
