@@ -100,3 +100,19 @@ def test_table_colours_rows_by_severity_only_when_asked():
     assert "\x1b[" not in plain and plain.splitlines()[1] == "ca://X  1"
     coloured = text_table(["a", "b"], [["ca://X", "1"]], [r.severity], color=True)
     assert coloured.splitlines()[1].startswith("\x1b[31;1m")
+
+
+def test_a_lost_connection_is_shown_not_hidden():
+    from ctlshell.core import ChannelState, ChannelStatus
+    from ctlshell.ipython._views import StatusTable, reading_html, reading_text
+
+    lost = Reading("ca://X", 1.5, timestamp=0.0, severity=Severity.DISCONNECTED, status="disconnected")
+    assert "DISCONNECTED disconnected" in reading_text(lost)
+    assert "color:#93a1a1" in reading_html(lost)  # greyed out
+    table = StatusTable([ChannelStatus("ca://X", ChannelState.DISCONNECTED, 1, 7, 2, 0.0, 1.5,
+                                       Severity.DISCONNECTED)])
+    from IPython.lib.pretty import pretty
+
+    row = pretty(table).splitlines()[1].split()
+    assert row[:5] == ["ca://X", "disconnected", "1", "7", "2"]  # state, users, updates, dropped
+    assert "font-style:italic" in table._repr_html_()
