@@ -174,12 +174,13 @@ class PVMagics(Magics):
 
     def _plot(self, args: Any) -> Any:
         from . import _plot
+        from ._snapshot import writable_path
 
         addresses = self._addresses(args.addresses)
+        path = str(writable_path(args.output or time.strftime("ctlshell-plot-%Y%m%d-%H%M%S.png")))
         for a in addresses:
             self._metadata(a)
         self._remember(addresses)
-        path = args.output or time.strftime("ctlshell-plot-%Y%m%d-%H%M%S.png")
         units = {a: META[a].units for a in addresses if a in META}
         tick = None
         if _in_notebook(self.shell):

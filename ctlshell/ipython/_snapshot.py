@@ -16,7 +16,7 @@ from typing import Any
 from .. import api
 from ..core import ValidationError
 
-__all__ = ["Diff", "diff", "restore", "save"]
+__all__ = ["Diff", "diff", "restore", "save", "writable_path"]
 
 
 def _plain(value: Any) -> Any:
@@ -25,10 +25,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def writable_path(path: str) -> Path:
+    """``path`` if a file can be written there, else a ValidationError saying why."""
+    p = Path(path).expanduser()
+    if not p.parent.is_dir():
+        raise ValidationError(f"cannot write {path}: no directory {str(p.parent)!r}")
+    if p.is_dir():
+        raise ValidationError(f"cannot write {path}: it is a directory")
+    return p
+
+
 def save(path: str, addresses: Sequence[str]) -> dict[str, Any]:
     """Read ``addresses`` and write them to ``path``; returns ``{address: value}``."""
     if not addresses:
         raise ValidationError("snapshot save needs at least one address")
+    writable_path(path)  # before reading anything
     values = {a: _plain(api.get(a).value) for a in addresses}  # every read first: a failure writes no file
     Path(path).write_text(json.dumps({"saved": time.time(), "values": values}, indent=1), encoding="utf-8")
     return values
@@ -36,10 +47,15 @@ def save(path: str, addresses: Sequence[str]) -> dict[str, Any]:
 
 def _load(path: str, addresses: Sequence[str]) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        values = data["values"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValidationError(f"{path}: not a ctlshell snapshot ({exc})") from None
+        text = Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"cannot read snapshot {path}: {exc.strerror or exc}") from None
+    try:
+        values = json.loads(text)["values"]
+        if not isinstance(values, dict):
+            raise TypeError("'values' is not an object")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError(f"{path} is not a ctlshell snapshot ({exc})") from None
     if addresses:
         missing = [a for a in addresses if a not in values]
         if missing:

@@ -182,6 +182,14 @@ def _hosted_state(prefix):
     ("%pv monitor {p}V --rate fast", "UsageError: %pv monitor: argument --rate: invalid positive number value: 'fast'"),
     ("%pv host {p}W=50 --limits 0 10", "ValidationError: {p}W: 50 is outside the control limits [0.0, 10.0]"),
     ("%pv host {p}W", "UsageError: %pv host: expected NAME=VALUE (e.g. BL:TEMP=21.5) or --group MODULE:CLASS"),
+    ("%pv plot {p}V --output /no/such/dir/v.png", "ValidationError: cannot write /no/such/dir/v.png: no directory "
+     "'/no/such/dir'"),
+    ("%pv snapshot save /no/such/dir/s.json {p}V", "ValidationError: cannot write /no/such/dir/s.json: no directory "
+     "'/no/such/dir'"),
+    ("%pv snapshot restore /no/such/s.json", "ValidationError: cannot read snapshot /no/such/s.json: No such file or "
+     "directory"),
+    ("%pv host --group ctlshell.examples.group:Nothing", "ValidationError: ctlshell.examples.group has no 'Nothing'"),
+    ("%pv monitor {p}V --buffer 0", "UsageError: %pv monitor: --buffer must be between 1 and 1000000, not 0"),
     ("%pv", "UsageError: %pv needs a verb: get, put, monitor, unmonitor, info, status, list, host, plot, snapshot "
      "(%pv? shows the usage)"),
 ])
