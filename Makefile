@@ -30,14 +30,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# also installs the `ctlshell` Jupyter kernel into the venv (jupyter finds it there)
 demo: $(STAMP)
-	$(LOOPBACK) $(BIN)/ctlshell --demo
+	$(BIN)/ctlshell kernelspec
+	$(LOOPBACK) $(BIN)/ctlshell --profile demo
 
 test: $(STAMP)
 	$(NORT) $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_ca.py
+	$(NORT) $(BIN)/python bench/bench_startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -39,8 +39,23 @@ from .core import (
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(shell: object) -> None:
+    """``%load_ext ctlshell``: the ``%pv`` magic, completion and displays (see :mod:`ctlshell.ipython`)."""
+    from .ipython import load_ipython_extension as load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell: object) -> None:
+    """``%unload_ext ctlshell``: remove them and stop the ctlshell runtime."""
+    from .ipython import unload_ipython_extension as unload
+
+    unload(shell)
+
+
 __all__ = [
     "ChannelTimeoutError", "CtlshellError", "KeepLast", "KeepLatest", "Reading", "Severity",
-    "ValidationError", "configure", "get", "host", "hosted", "info", "journal", "monitor", "put",
-    "restrict_writes", "shutdown", "status", "unhost",
+    "ValidationError", "configure", "get", "host", "hosted", "info", "journal", "load_ipython_extension", "monitor",
+    "put", "restrict_writes", "shutdown", "status", "unhost", "unload_ipython_extension",
 ]

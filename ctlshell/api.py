@@ -12,6 +12,7 @@ import atexit
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .backends import DEFAULT_BACKENDS
@@ -34,8 +35,8 @@ from .core import (
 from .host import Daemon, Device, HostedPV, JournalEntry, PVSpec, StateFile, is_pvgroup
 
 __all__ = [
-    "Session", "configure", "get", "host", "hosted", "info", "journal", "monitor", "put", "restrict_writes",
-    "session", "shutdown", "status", "unhost",
+    "ChannelInfo", "Session", "configure", "describe", "get", "host", "hosted", "info", "journal", "known_names",
+    "monitor", "put", "restrict_writes", "session", "shutdown", "status", "unhost",
 ]
 
 log = logging.getLogger(__name__)
@@ -420,3 +421,58 @@ def journal(pv: str | None = None, limit: int | None = 20) -> list[JournalEntry]
     the state file (``configure(state_file=...)`` before hosting; in memory otherwise).
     """
     return session().state.journal(pv, limit)
+
+
+# -- for the interactive layer: one channel's whole story, and the names known here ----
+@dataclass(frozen=True)
+class ChannelInfo:
+    """What ``describe()`` knows about one channel.
+
+    Attributes
+    ----------
+    address : str
+    metadata : Metadata
+    status : ChannelStatus or None
+        Its entry in the channel cache (state, local users, updates, dropped, last update).
+    server : str
+        ``"this process"`` for a PV hosted here, else what the backend reports ("" if nothing).
+    """
+
+    address: str
+    metadata: Metadata
+    status: ChannelStatus | None
+    server: str = ""
+
+
+def describe(address: str, *, timeout: float | None = None) -> ChannelInfo:
+    """Metadata, connection state, server, local subscribers and drops of a channel."""
+    s = session()
+    addr = parse_address(address, s.config.default_scheme)
+
+    async def gather() -> ChannelInfo:
+        meta = await s.cache.info(addr, timeout or s.config.timeout)
+        status = next((st for st in s.cache.status() if st.address == str(addr)), None)
+        if addr.scheme in ("ca", "local") and addr.name in set(s.store.names()):
+            server = "this process"
+        else:
+            backend = s.cache.entry(addr).backend
+            server = str(getattr(backend, "server_of", lambda name: "")(addr.name) or "")
+        return ChannelInfo(str(addr), meta, status, server)
+
+    return s.run(gather(), timeout, f"describe {addr}")  # type: ignore[no-any-return]
+
+
+def known_names() -> list[str]:
+    """Addresses this process knows without asking any server: hosted PVs and the
+    channel cache. Never creates a session, opens a socket or runs device code."""
+    s = _session
+    if s is None or s.runtime.closed:
+        return []
+    names = {f"ca://{n}" for n in s.store.names()}
+    for obj in list(s.objects):
+        names.update(f"ca://{n}" for n in getattr(obj, "names", ()))
+    try:
+        names.update(str(a) for a in s.cache.addresses())
+    except RuntimeError:  # the loop changed the cache under us: skip it this time
+        pass
+    return sorted(names)

@@ -1,66 +1,60 @@
-"""The ``ctlshell`` console script: an IPython shell with ctlshell loaded.
+"""The ``ctlshell`` console script: IPython's terminal with ctlshell loaded and a profile.
 
-``ctlshell``            the shell
-``ctlshell --demo``     the shell, with the demo beamline hosted in-process
-``ctlshell -c CMD``     run one command (with the same set-up) and exit
+``ctlshell [--profile NAME]``   the shell (``%pv`` and the verbs; profiles in ``ctlshell/profiles``)
+``ctlshell --demo``             the same as ``--profile demo``: the demo beamline hosted in-process
+``ctlshell -c CMD``             run one command (with the same set-up) and exit
 ``ctlshell serve module:Class [--prefix P] [--state FILE]``
-                        serve a daemon, device or caproto group headless (see ``serve``)
+                                serve a daemon, device or caproto group headless (see ``serve``)
+``ctlshell kernelspec``         install the ``ctlshell`` Jupyter kernel into this environment
+Other options (``--colors=NoColor``, ``--TerminalInteractiveShell.x=y``) go to IPython.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main"]
+__all__ = ["main", "quiet_errors"]
 
-BANNER = """ctlshell {version}: get, put, monitor, info, status, host are imported.
-  get("ca://NAME")            read a PV (value, timestamp, alarm)
-  put("ca://NAME", 1.5)       write a PV (checked against its limits first)
-  sub = monitor("ca://NAME", print); sub.close()
-  pv = host("MY:PV", 1.0, units="mm", writable=True); pv.value = 2.0
-  status()                    every channel of this session
+BANNER = """ctlshell {version}: %pv and get, put, monitor, info, status, host are ready.
+  %pv get ca://NAME            read (value, units, alarm, time); x = %pv get ... keeps the Reading
+  %pv put ca://NAME 1.5        write (checked against its limits first); --wait for completion
+  %pv monitor ca://NAME        live updates until Ctrl-C;   %pv info / status / list / plot / snapshot
+  %pv host MY:PV=1.0 --units mm --writable       serve a PV from this process
+  %pv?  usage of every verb;   Tab completes verbs and known PV names (never asks the network)
 """
 
 DEMO_BANNER = """Demo beamline hosted on CA (loopback): DEMO:MOTOR (setpoint), DEMO:MOTOR.RBV,
   DEMO:DET:COUNTS, DEMO:RING:CURRENT, DEMO:SHUTTER, DEMO:SAMPLE:TEMP, DEMO:SPECTRUM.
-  Try: put("DEMO:SHUTTER", "Open"); put("DEMO:MOTOR", 2.5); get("DEMO:DET:COUNTS")
+  Try: %pv put DEMO:SHUTTER Open;  %pv put DEMO:MOTOR 2.5 --wait;  %pv monitor DEMO:DET:COUNTS
 """
 
-SETUP = [
-    "import ctlshell",
-    "from ctlshell import get, put, monitor, info, status, host, unhost, hosted",
-    "import ctlshell.cli; ctlshell.cli.quiet_errors(get_ipython())",
-]
+LOOPBACK = {"EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_ADDR_LIST": "127.0.0.1",
+            "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1", "EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO",
+            "EPICS_CAS_BEACON_ADDR_LIST": "127.0.0.1", "EPICS_PVA_AUTO_ADDR_LIST": "NO",
+            "EPICS_PVA_ADDR_LIST": "127.0.0.1"}
 
 
 def quiet_errors(shell: object) -> None:
     """Show a ctlshell error as one line (its type and sentence), not a traceback.
 
-    Expected failures (a refused value, a PV nobody serves) are messages to the user;
-    ``ctlshell.cli.SHOW_TRACEBACKS = True`` brings the full traceback back.
+    Kept for scripts that called it; ``%load_ext ctlshell`` does this now.
     """
-    from ctlshell.core import CtlshellError
+    from .ipython import _errors
 
-    def handler(self: object, etype: type, value: BaseException, tb: object, tb_offset: object = None) -> None:
-        if SHOW_TRACEBACKS:
-            self.showtraceback((etype, value, tb), tb_offset=tb_offset)  # type: ignore[attr-defined]
-        else:
-            print(f"{etype.__name__}: {value}", file=sys.stderr)
-
-    shell.set_custom_exc((CtlshellError,), handler)  # type: ignore[attr-defined]
-
-
-SHOW_TRACEBACKS = False
+    _errors.install(shell)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ctlshell", description="Interactive control shell for EPICS CA, PVA and Tango.",
-        epilog="ctlshell serve module:Class [--prefix P] [--state FILE] serves a daemon headless "
-               "(ctlshell serve --help).")
-    p.add_argument("--demo", action="store_true", help="host the demo beamline in this process")
+        epilog="Subcommands: `ctlshell serve module:Class ...` serves a daemon headless (ctlshell serve --help); "
+               "`ctlshell kernelspec` installs the Jupyter kernel. Unknown options are passed to IPython.")
+    p.add_argument("--profile", default="default", metavar="NAME", help="profile from ctlshell/profiles "
+                   "(default, demo)")
+    p.add_argument("--demo", action="store_true", help="the same as --profile demo")
     p.add_argument("-c", dest="command", metavar="CMD", help="run CMD and exit")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
@@ -72,34 +66,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import serve
 
         return serve.main(argv[1:])
-    args = _parser().parse_args(argv)
+    if argv[:1] == ["nxwriter"]:
+        print("ctlshell nxwriter: not available yet (the NeXus writer is a later issue)", file=sys.stderr)
+        return 2
+    if argv[:1] == ["kernelspec"]:
+        from .ipython import kernelspec
+
+        return kernelspec.main(argv[1:])
+    args, ipython_args = _parser().parse_known_args(argv)
     import ctlshell
 
     if args.version:
         print(ctlshell.__version__)
         return 0
-    if args.demo:
-        # a demo is self-contained: unless told otherwise, search and serve on loopback only
-        import os
+    profile = "demo" if args.demo else args.profile
+    from .ipython import profile_path
 
-        for key, value in {"EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_ADDR_LIST": "127.0.0.1",
-                           "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1", "EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO",
-                           "EPICS_CAS_BEACON_ADDR_LIST": "127.0.0.1", "EPICS_PVA_AUTO_ADDR_LIST": "NO",
-                           "EPICS_PVA_ADDR_LIST": "127.0.0.1"}.items():
+    try:
+        path = profile_path(profile)
+    except ValueError as exc:
+        print(f"ctlshell: {exc}", file=sys.stderr)
+        return 2
+    if profile == "demo":
+        for key, value in LOOPBACK.items():  # a demo is self-contained: loopback unless told otherwise
             os.environ.setdefault(key, value)
-    lines = list(SETUP)
-    banner = BANNER.format(version=ctlshell.__version__)
-    if args.demo:
-        lines.append("import ctlshell.demo; demo = ctlshell.demo.start()")
-        banner += DEMO_BANNER
+    banner = BANNER.format(version=ctlshell.__version__) + (DEMO_BANNER if profile == "demo" else "")
     from IPython import start_ipython
     from traitlets.config import Config
 
     config = Config()
-    config.InteractiveShellApp.exec_lines = lines
+    config.InteractiveShellApp.extensions = ["ctlshell"]
+    config.InteractiveShellApp.exec_files = [path]
     config.TerminalInteractiveShell.banner2 = banner
+    config.TerminalInteractiveShell.confirm_exit = False
     config.TerminalIPythonApp.display_banner = args.command is None
-    ipy_argv = ["--no-autoindent"]
+    ipy_argv = ["--no-autoindent", *ipython_args]
     if args.command is not None:
         ipy_argv += ["-c", args.command]
     try:

@@ -144,6 +144,9 @@ class Runtime:
                 raise  # the coroutine's own (better worded) timeout error
             future.cancel()
             raise ChannelTimeoutError(f"{what or 'operation'} did not finish within {timeout} s") from None
+        except BaseException:
+            future.cancel()  # Ctrl-C while waiting: the operation stops with the wait
+            raise
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Start ``coro`` on the loop without waiting (returns a concurrent future)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,26 @@ def test_errors_print_one_line_not_a_traceback():
 def test_version():
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == "0.1.0"
+
+
+def test_profile_demo_runs_magics_with_units():
+    proc = run("--profile", "demo", "-c", "%pv get DEMO:SAMPLE:TEMP")
+    assert proc.returncode == 0, proc.stderr
+    assert "ca://DEMO:SAMPLE:TEMP  295.00 K  ok" in proc.stdout
+
+
+def test_unknown_profile_and_nxwriter_say_so_in_one_line():
+    proc = run("--profile", "nope", "-c", "pass")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "ctlshell: no ctlshell profile 'nope'; profiles: default, demo"
+    proc = run("nxwriter")
+    assert proc.returncode == 2 and proc.stderr.strip().startswith("ctlshell nxwriter: not available yet")
+
+
+def test_kernelspec_installs_a_kernel_that_loads_the_extension(tmp_path):
+    proc = run("kernelspec", "--prefix", str(tmp_path), "--profile", "demo", "--name", "ctlshell-demo")
+    assert proc.returncode == 0, proc.stderr
+    spec = json.loads((tmp_path / "share/jupyter/kernels/ctlshell-demo/kernel.json").read_text())
+    assert spec["argv"][1:5] == ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert "--InteractiveShellApp.extensions=ctlshell" in spec["argv"]
+    assert "--InteractiveShellApp.exec_lines=%ctlshell_profile demo" in spec["argv"]

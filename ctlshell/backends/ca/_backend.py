@@ -54,6 +54,7 @@ class CaBackend(Backend):
 
     def __init__(self) -> None:
         self._meta: dict[str, tuple[float, Metadata]] = {}
+        self._servers: dict[str, str] = {}
 
     async def get(self, name: str, timeout: float) -> Reading:
         try:
@@ -72,7 +73,12 @@ class CaBackend(Backend):
             raise _error(name, exc, timeout, "info") from None
         meta = to_metadata(ctrl, facts.datatype, facts.count, facts.read, facts.write)
         self._meta[name] = (time.monotonic(), meta)
+        self._servers[name] = str(facts.host)
         return meta
+
+    def server_of(self, name: str) -> str:
+        """``host:port`` of the server that answered the last ``info`` of ``name`` ("" if none yet)."""
+        return self._servers.get(name, "")
 
     async def _metadata(self, name: str, timeout: float) -> Metadata:
         cached = self._meta.get(name)
@@ -103,8 +109,10 @@ class CaBackend(Backend):
 
     def release(self, name: str) -> None:
         self._meta.pop(name, None)
+        self._servers.pop(name, None)
 
     async def close(self) -> None:
         """Clear every channel now (on the loop), so libca's exit has nothing to wait for."""
         aioca.purge_channel_caches()
         self._meta.clear()
+        self._servers.clear()

@@ -1,0 +1,131 @@
+"""The interactive layer: ``%load_ext ctlshell`` and what it registers.
+
+- the ``%pv`` magic (:mod:`._magics`, verbs parsed by :mod:`._verbs`),
+- Tab completion of ``%pv`` lines from local caches (:mod:`._complete`, :mod:`._names`),
+- text and HTML display of readings, channels and monitors (:mod:`._views`),
+- one-line ctlshell errors (:mod:`._errors`),
+- ``%ctlshell_profile NAME``, which runs a profile from ``ctlshell/profiles``.
+
+``%unload_ext ctlshell`` removes all of it, stops the monitors it started and shuts
+the ctlshell runtime down. Importing this package imports no protocol library and no
+plotting library.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from ._errors import SETTINGS
+from ._names import NameIndex
+
+__all__ = ["SETTINGS", "add_name_source", "load_ipython_extension", "profile_path", "unload_ipython_extension"]
+
+_STATE: dict[int, dict[str, Any]] = {}
+_SOURCES: list[Any] = []
+_HELP_LINE = re.compile(r"^(\s*)%pv\s+(--debug\s+)?([A-Za-z_]+)\s*\?{1,2}\s*$")
+
+
+def _verb_help_transform(lines: list[str]) -> list[str]:
+    """``%pv VERB?`` -> ``%pv VERB --help`` (IPython would look up an object named VERB)."""
+    return [_HELP_LINE.sub(r"\1%pv \3 --help", line.rstrip("\n")) + ("\n" if line.endswith("\n") else "")
+            if _HELP_LINE.match(line) else line for line in lines]
+
+
+def add_name_source(source: Any) -> None:
+    """Offer more names to ``%pv`` Tab completion (for every shell, now and later).
+
+    Parameters
+    ----------
+    source : callable
+        ``source()`` returns address strings from a local cache (a backend's name
+        index, the Tango database cache); it is called on every Tab press, so it must
+        answer from memory, never from the network.
+    """
+    _SOURCES.append(source)
+    for state in _STATE.values():
+        state["names"].add_source(source)
+
+
+def profile_path(name: str) -> str:
+    """The file of a profile in ``ctlshell/profiles`` (``default``, ``demo``, ...).
+
+    Raises
+    ------
+    ValueError
+        No profile of that name (the message lists the ones there are).
+    """
+    here = os.path.join(os.path.dirname(os.path.dirname(__file__)), "profiles")
+    known = sorted(f[:-3] for f in os.listdir(here) if f.endswith(".py") and not f.startswith("_"))
+    if name not in known:
+        from ..core import ValidationError
+
+        raise ValidationError(f"no ctlshell profile {name!r}; profiles: {', '.join(known)}")
+    return os.path.join(here, f"{name}.py")
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """Register ``%pv``, its completer, displays and one-line errors on ``shell``."""
+    if id(shell) in _STATE:
+        return
+    from .. import api
+    from . import _errors, _views
+    from ._complete import make_matcher
+    from ._magics import PVMagics
+
+    names = NameIndex()
+    names.add_source(api.known_names)
+    for source in _SOURCES:
+        names.add_source(source)
+    pv_list = os.environ.get("CTLSHELL_PV_LIST")
+    if pv_list:
+        try:
+            names.add_file(pv_list)
+        except OSError as exc:
+            print(f"ctlshell: cannot read CTLSHELL_PV_LIST {pv_list!r}: {exc.strerror or exc}")
+    magics = PVMagics(shell, names)
+    shell.register_magics(magics)
+
+    def ctlshell_profile(line: str) -> None:
+        """%ctlshell_profile NAME: run a ctlshell profile (default, demo) in this namespace."""
+        shell.safe_execfile(profile_path(line.strip() or "default"), shell.user_ns, raise_exceptions=True)
+
+    shell.register_magic_function(ctlshell_profile, magic_kind="line", magic_name="ctlshell_profile")
+    matcher = make_matcher(names)
+    shell.Completer.custom_matchers.append(matcher)
+    shell.input_transformers_cleanup.append(_verb_help_transform)
+    _views.register(shell)
+    _errors.install(shell)
+    _STATE[id(shell)] = {"magics": magics, "matcher": matcher, "names": names}
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """Remove what :func:`load_ipython_extension` added and stop the ctlshell runtime."""
+    from .. import api
+
+    if _remove(shell):
+        api.shutdown()
+
+
+def _remove(shell: Any) -> bool:
+    """Take the extension out of ``shell`` (monitors stopped, the session left running)."""
+    state = _STATE.pop(id(shell), None)
+    if state is None:
+        return False
+    from . import _errors, _views
+
+    magics = state["magics"]
+    for mon in magics.monitors:
+        mon.close()
+    magics.monitors.clear()
+    line_magics = shell.magics_manager.magics["line"]
+    for name in ("pv", "ctlshell_profile"):
+        line_magics.pop(name, None)
+    if state["matcher"] in shell.Completer.custom_matchers:
+        shell.Completer.custom_matchers.remove(state["matcher"])
+    if _verb_help_transform in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.remove(_verb_help_transform)
+    _views.unregister(shell)
+    _errors.uninstall(shell)
+    return True

@@ -1,0 +1,108 @@
+"""Acceptance 2: ``ctlshell --profile demo`` in a real terminal (a pseudo-terminal
+driven by pexpect): values with units, a monitor stopped by Ctrl-C, Ctrl-C during
+``put --wait``, and Tab completion of a demo PV name."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from ctlshell.testing import free_port, loopback_env
+
+SCRIPT = str(Path(sys.executable).with_name("ctlshell"))
+ARGS = ["--profile", "demo", "--HistoryManager.hist_file=:memory:",
+        "--TerminalInteractiveShell.autosuggestions_provider=None", "--colors=NoColor"]
+# prompt_toolkit draws with escapes; the space after "In [1]:" is a cursor move
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\r")
+PROMPT = r"In \[(\d+)\]:"
+
+
+def expect_clean(child: pexpect.spawn, pattern: str, timeout: float = 20) -> str:
+    """Wait until ``pattern`` appears in the escape-stripped output; returns that text."""
+    rx = re.compile(pattern)
+    raw, child.buffer = child.buffer, ""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = ANSI.sub("", raw)
+        if rx.search(text):
+            child.last_raw = raw
+            return text
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{pattern!r} not in the terminal output: {text[-800:]!r}")
+        try:
+            raw += child.read_nonblocking(4096, timeout=0.2)
+        except pexpect.TIMEOUT:
+            pass
+
+
+@pytest.fixture
+def repl(tmp_path):
+    port = free_port()
+    env = loopback_env(ca_server_port=port, ca_search_ports=[port])
+    env.update(TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1", IPYTHONDIR=str(tmp_path / "ipython"))
+    child = pexpect.spawn(SCRIPT, ARGS, env=env, dimensions=(30, 120), encoding="utf-8", timeout=30)
+    expect_clean(child, PROMPT, timeout=40)
+    yield child
+    if child.isalive():
+        child.sendline("exit")
+        try:
+            child.expect(pexpect.EOF, timeout=15)
+        except pexpect.TIMEOUT:
+            child.terminate(force=True)
+    child.close()
+
+
+def test_get_prints_value_with_units_and_tab_completes(repl):
+    repl.sendline("%pv get DEMO:SAMPLE:TEMP")
+    expect_clean(repl, r"ca://DEMO:SAMPLE:TEMP +295\.00 K +ok +\d\d:\d\d:\d\d\.\d{3}")
+    expect_clean(repl, r"In \[2\]:")
+    repl.send("%pv get DEMO:RING:CU\t")  # one candidate: completed in the line
+    expect_clean(repl, r"%pv get DEMO:RING:CURRENT")
+    repl.send("\r")
+    expect_clean(repl, r"ca://DEMO:RING:CURRENT +\d+\.\d\d mA")
+    expect_clean(repl, r"In \[3\]:")
+    repl.send("%pv monitor DEMO:MOTOR.\t")  # several candidates: a menu of them
+    text = expect_clean(repl, r"MOTOR\.MOVN[\s\S]*MOTOR\.VELO")
+    menu = text[text.rindex("%pv monitor DEMO:MOTOR."):]
+    assert all(f"MOTOR.{f}" in menu for f in ("MOVN", "RBV", "STOP", "VELO")) and "Traceback" not in text
+    repl.send("RBV --duration 0.5\r")  # finish the name by hand and run it
+    expect_clean(repl, r"monitor stopped: 1 updates, 0 dropped[\s\S]*In \[4\]:")
+
+
+def test_monitor_prints_updates_until_ctrl_c(repl):
+    repl.sendline("%pv put DEMO:SHUTTER Open")
+    expect_clean(repl, r"In \[2\]:")
+    repl.sendline("%pv monitor DEMO:DET:COUNTS --rate 5")
+    seen = expect_clean(repl, r"ca://DEMO:DET:COUNTS +\d+ counts +ok[^\n]*\n[\s\S]*ca://DEMO:DET:COUNTS +\d+ counts")
+    counts = [int(n) for n in re.findall(r"ca://DEMO:DET:COUNTS +\d+ counts +ok +\S+ +(\d+) ", seen)]
+    assert len(counts) >= 2 and counts[-1] > counts[0], seen  # the updates column grows...
+    assert "\x1b[2F" in repl.last_raw  # ...in place: the cursor goes back up over header and row
+    repl.sendcontrol("c")
+    text = expect_clean(repl, r"monitor stopped: (\d+) updates, (\d+) dropped[\s\S]*In \[3\]:")
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
+    repl.sendline("%pv status")  # the prompt works again; the monitor's channel has no user left
+    text = expect_clean(repl, r"ca://DEMO:DET:COUNTS +connected +0 ")
+    expect_clean(repl, r"In \[4\]:")
+
+
+def test_ctrl_c_stops_waiting_for_a_put(repl):
+    repl.sendline("%pv put DEMO:MOTOR 9 --wait")  # 2 mm/s: the move takes 4.5 s
+    time.sleep(1.0)
+    repl.sendcontrol("c")
+    text = expect_clean(repl, r"stopped waiting[\s\S]*In \[2\]:", timeout=3)
+    assert "Traceback" not in text
+    repl.sendline("x = %pv get DEMO:MOTOR.RBV")
+    expect_clean(repl, r"In \[3\]:")
+    repl.sendline("print('RBV', x.value)")
+    text = expect_clean(repl, r"RBV (\S+)\n")
+    assert 0.5 < float(re.search(r"RBV (\S+)", text).group(1)) < 9.0  # sent, still moving
+    repl.sendline("%pv get ca://NOBODY:SERVES:THIS")  # would wait 5 s for a server
+    time.sleep(0.5)
+    repl.sendcontrol("c")
+    text = expect_clean(repl, r"%pv get: interrupted\s*\n[\s\S]*In \[5\]:", timeout=3)
+    assert "Traceback" not in text
