@@ -9,7 +9,6 @@ items in ``--state FILE``, and run until SIGINT or SIGTERM, then shut down clean
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import signal
 import sys
@@ -18,51 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import api
-from .core import CtlshellError, ValidationError
-from .host import Daemon, Device
+from .core import CtlshellError
+from .host import make_hostable
 
-__all__ = ["load_target", "main"]
+__all__ = ["main"]
 
 log = logging.getLogger("ctlshell.serve")
-
-
-def load_target(spec: str) -> type:
-    """The class named by ``"package.module:Class"``.
-
-    Raises
-    ------
-    ValidationError
-        Malformed, not importable, or not a class.
-    """
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValidationError(f"{spec!r}: expected module:Class, e.g. mypkg.oven:OvenDaemon")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValidationError(f"cannot import {module_name!r}: {exc}") from None
-    obj: Any = module
-    for part in attr.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            raise ValidationError(f"{module_name} has no {attr!r}")
-    if not isinstance(obj, type):
-        raise ValidationError(f"{spec} is a {type(obj).__name__}, not a class")
-    return obj
-
-
-def build(cls: type, prefix: str, catalog: str | None) -> Any:
-    """One instance of a Daemon, Device or caproto PVGroup subclass."""
-    if issubclass(cls, Daemon):
-        return cls(prefix, catalog) if catalog else cls(prefix)
-    if catalog:
-        raise ValidationError("--catalog is only for Daemon classes")
-    if issubclass(cls, Device):
-        return cls(prefix)
-    module = sys.modules.get("caproto.server.server")
-    if module is not None and issubclass(cls, module.PVGroup):
-        return cls(prefix=prefix)
-    raise ValidationError(f"{cls.__name__} is not a ctlshell Daemon or Device, nor a caproto PVGroup")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         api.configure(**settings)
         if args.allow_host or args.allow_user:
             api.restrict_writes(args.allow_host, args.allow_user)
-        obj = build(load_target(args.target), args.prefix, args.catalog)
+        obj = make_hostable(args.target, args.prefix, args.catalog)
         api.host(obj)
         names = api.hosted()
         print(f"ctlshell serve: {args.target} with {len(names)} PVs under {args.prefix!r}: "

@@ -15,10 +15,12 @@ from ._item import Item
 from ._poller import Poller
 from ._spec import PVSpec
 from ._state import JournalEntry, StateFile
+from ._target import make as make_hostable
 
 __all__ = [
     "CaServer", "CircularBuffer", "Daemon", "Device", "DevicePV", "HostedGroup", "HostedPV", "Item",
     "ItemSpec", "JournalEntry", "PVSpec", "Poller", "StateFile", "WriteRequest", "is_pvgroup", "load_catalog",
+    "make_hostable",
 ]
 
 

@@ -3,8 +3,10 @@ two queues.
 
 - The **push queue** (device -> server): ``device.push(readback=1.2)`` never blocks;
   a server-side thread drains it into the PVs, whose servers notify subscribers at
-  once. It is bounded: when the device outruns the server the oldest queued values
-  are dropped and counted (``push_dropped``); every PV still ends on its newest value.
+  once. What the drain finds queued for one PV at once is coalesced to the newest
+  value (counted in ``push_coalesced``), as the CA server would send only that. The
+  queue is bounded: when the device outruns the server the oldest queued values are
+  dropped and counted (``push_dropped``); every PV still ends on its newest value.
 - The **pull queue** (server -> device): a client write to a writable device PV
   becomes a :class:`WriteRequest` the device takes with ``device.pull()`` when it
   can, and finishes with ``request.done()`` (or ``request.fail(why)``). The client's
@@ -127,6 +129,8 @@ class Device:
     pv_names: dict[str, str] = {}
     buffer_size: int = 1000
     push_queue_size: int = 10_000
+    #: Queued values above which ``push`` lets other threads run (it still never blocks).
+    push_yield_at: int = 1_000
     pull_queue_size: int = 100
     write_timeout: float = 30.0
 
@@ -140,6 +144,7 @@ class Device:
         self.buffer = CircularBuffer(self.buffer_size)
         self.stopping = threading.Event()
         self.push_dropped = 0
+        self.push_coalesced = 0
         self.pushed = 0
         self._pvs: dict[str, SoftPV] = {}
         self._push: collections.deque[tuple[str, Any, float | None]] = collections.deque(
@@ -170,6 +175,10 @@ class Device:
         self.pushed += len(values)
         if not self._push_ready.is_set():
             self._push_ready.set()
+        if len(q) >= self.push_yield_at:
+            # a device outrunning the server would otherwise hold the GIL for the whole
+            # switch interval (5 ms) and starve the loop that sends the updates
+            time.sleep(0)
 
     def pull(self, timeout: float = 0.0) -> WriteRequest | None:
         """The next client write waiting, or None after ``timeout`` seconds."""
@@ -263,14 +272,21 @@ class Device:
             ready.wait(0.5)
             ready.clear()
             while q:
-                try:
-                    attr, value, stamp = q.popleft()
-                except IndexError:
-                    break
-                try:
-                    self._pvs[attr].write(value, origin=self, timestamp=stamp)
-                except Exception as exc:
-                    log.warning("%s: pushed %s = %r refused: %s", type(self).__name__, attr, value, exc)
+                newest: dict[str, tuple[Any, float | None]] = {}
+                taken = 0
+                for _ in range(len(q)):  # one batch; newest value per PV
+                    try:
+                        attr, value, stamp = q.popleft()
+                    except IndexError:
+                        break
+                    newest[attr] = (value, stamp)
+                    taken += 1
+                self.push_coalesced += taken - len(newest)
+                for attr, (value, stamp) in newest.items():
+                    try:
+                        self._pvs[attr].write(value, origin=self, timestamp=stamp)
+                    except Exception as exc:
+                        log.warning("%s: pushed %s = %r refused: %s", type(self).__name__, attr, value, exc)
 
     def _handler(self, attr: str) -> Any:
         spec = self.specs[attr]

@@ -57,10 +57,15 @@ class Item:
         Publish the written value after ``req_set`` (default True).
     serialize : bool
         Handle one request of this item at a time (default True).
+    blocking : bool
+        ``req_set``/``validate`` may block (default True): client writes run on a
+        worker thread. Set False for hooks that return at once; they then run on the
+        server's loop, which halves the round trip (bench/) but must never wait.
     """
 
     publish_on_set = True
     serialize = True
+    blocking = True
 
     def __init__(self, daemon: Daemon, key: str) -> None:
         self.daemon = daemon
@@ -183,7 +188,11 @@ class Item:
                 self.publish(checked if result is None else result, repeat=True)
 
     async def _handle_write(self, value: Any, client: Client) -> Any:
-        """The PV's write handler: run :meth:`set_sync` on a daemon worker thread."""
+        """The PV's write handler: run :meth:`set_sync` on a daemon worker thread (or
+        inline, for items that declare ``blocking = False``)."""
+        if not self.blocking:
+            self.set_sync(value, client)
+            return HANDLED
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.daemon._executor, self.set_sync, value, client)
         return HANDLED

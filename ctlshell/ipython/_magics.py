@@ -157,9 +157,9 @@ class PVMagics(Magics):
         if args.group:
             if args.assignment:
                 raise UsageError("%pv host: give NAME=VALUE or --group MODULE:CLASS, not both")
-            from ._groups import make
+            from ..host import make_hostable
 
-            obj = api.host(make(args.group, args.prefix))
+            obj = api.host(make_hostable(args.group, args.prefix))
             self._remember([f"ca://{n}" for n in getattr(obj, "names", ())] or api.hosted())
             return obj
         if not args.assignment or "=" not in args.assignment:

@@ -102,9 +102,12 @@ def test_table_colours_rows_by_severity_only_when_asked():
     assert coloured.splitlines()[1].startswith("\x1b[31;1m")
 
 
-def test_a_lost_connection_is_shown_not_hidden():
+def test_a_lost_connection_is_shown_not_hidden(monkeypatch):
     from ctlshell.core import ChannelState, ChannelStatus
+    from ctlshell.ipython import _views
     from ctlshell.ipython._views import StatusTable, reading_html, reading_text
+
+    monkeypatch.setitem(_views.COLOR, "on", False)  # a shell loaded earlier may have turned colour on
 
     lost = Reading("ca://X", 1.5, timestamp=0.0, severity=Severity.DISCONNECTED, status="disconnected")
     assert "DISCONNECTED disconnected" in reading_text(lost)
