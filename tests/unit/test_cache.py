@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,17 +27,10 @@ from ctlshell.core import (
     SoftPV,
     Subscription,
 )
+from ..waiting import wait_for
 
 X = Address("local", "X")
 Y = Address("local", "Y")
-
-
-def wait_for(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.001)
 
 
 class Env:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from ctlshell.core import KeepLast, KeepLatest, Reading, Subscription, ValidationError, parse_policy
-
-
-def wait_for(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.001)
+from ctlshell.core import (
+    KeepLast,
+    KeepLatest,
+    Reading,
+    Subscription,
+    ValidationError,
+    parse_policy,
+)
+from ..waiting import wait_for
 
 
 def r(v: object) -> Reading:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,17 +13,10 @@ import pytest
 
 from ctlshell.core import Client, Metadata, Reading, SoftPV, ValidationError
 from ctlshell.host._state import JournalEntry, StateFile
+from ..waiting import wait_for
 
 CA = Client("ca", "ws1", "alice")
 PVA = Client("pva", "ws2", "bob")
-
-
-def wait_for(pred: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.005)
 
 
 def pv(name: str = "BL:X", value: object = 0.0, **meta: object) -> SoftPV:
