@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from ..core import Metadata, ValidationError, coerce
-from ._spec import check_pair
 
 __all__ = ["ItemSpec", "load_catalog", "parse_catalog"]
 
@@ -49,9 +48,17 @@ class ItemSpec:
 
 
 def _pair(key: str, name: str, value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
     if isinstance(value, (str, bytes)):
         raise ValidationError(f"item {key!r}: {name} must be [low, high], not {value!r}")
-    return check_pair(f"item {key!r}: {name}", value)
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"item {key!r}: {name} must be [low, high], not {value!r}") from None
+    if lo > hi:
+        raise ValidationError(f"item {key!r}: {name} low {lo} is above high {hi}")
+    return lo, hi
 
 
 def _enumerators(key: str, kind: str, raw: Any) -> tuple[str, ...]:
