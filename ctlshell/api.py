@@ -61,6 +61,8 @@ class Session:
         self.cache = ChannelCache(self.registry)
         self.handles: dict[str, HostedPV] = {}
         self._ca_server: Any = None
+        self._pva_server: Any = None
+        self.gateways: list[Any] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
         self.runtime.on_shutdown(self._close)
@@ -106,6 +108,10 @@ class Session:
                 log.exception("closing the %s backend failed", backend.scheme)
         if self._ca_server is not None:
             await self._ca_server.stop()
+        if self._pva_server is not None:
+            await self._pva_server.stop()
+        for gw in list(self.gateways):
+            gw.stop()
 
     def ca_server(self) -> Any:
         """The hosted CA server, started on first use."""
@@ -117,6 +123,19 @@ class Session:
                 self.runtime.call(server.start(), self.config.timeout + 5, "starting the CA server")
                 self._ca_server = server
             return self._ca_server
+
+    def pva_server(self) -> Any:
+        """The hosted PVA server, started on first use (None with ``serve_pva=False``)."""
+        if not self.config.serve_pva:
+            return None
+        with self._lock:
+            if self._pva_server is None:
+                from .host import PvaServer
+
+                server = PvaServer(self.store, self.config)
+                self.runtime.call(server.start(), self.config.timeout + 5, "starting the PVA server")
+                self._pva_server = server
+            return self._pva_server
 
     def close(self) -> None:
         self.runtime.shutdown()
@@ -271,8 +290,9 @@ def _pair(name: str, value: Sequence[float] | None) -> tuple[float, float] | Non
 def host(name: str, value: Any, *, units: str | None = None, precision: int | None = None,
          limits: Sequence[float] | None = None, alarm_limits: Sequence[float] | None = None,
          warning_limits: Sequence[float] | None = None, enum: Sequence[str] | None = None,
-         writable: bool = False, doc: str | None = None) -> HostedPV:
-    """Serve a PV from this process on Channel Access (bound to loopback by default).
+         writable: bool = False, doc: str | None = None, pva: bool = True) -> HostedPV:
+    """Serve a PV from this process on Channel Access and PV Access (bound to loopback
+    by default).
 
     Parameters
     ----------
@@ -292,6 +312,9 @@ def host(name: str, value: Any, *, units: str | None = None, precision: int | No
         Choices of an enum PV.
     writable : bool
         Whether clients may write (False: read-only for clients, settable from Python).
+    pva : bool
+        Also serve it on PV Access (default; ``configure(serve_pva=False)`` turns PVA
+        off for the whole session).
 
     Returns
     -------
@@ -321,7 +344,15 @@ def host(name: str, value: Any, *, units: str | None = None, precision: int | No
     )
     pv = SoftPV(addr.name, value, meta)  # checks the initial value against the limits
     s.ca_server()
-    s.store.add(pv)
+    pva_server = s.pva_server()
+    if pva_server is not None and not pva:
+        pva_server.exclude(pv.name)
+    try:
+        s.store.add(pv)
+    except Exception:
+        if pva_server is not None and not pva:
+            pva_server.include(pv.name)
+        raise
     handle = HostedPV(pv, s.store)
     s.handles[pv.name] = handle
     return handle

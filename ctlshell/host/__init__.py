@@ -1,11 +1,12 @@
-"""Serving from this process: the CA server (caproto) and the hosted-PV handle.
+"""Serving from this process: the CA server (caproto), the PVA server (p4p) and the
+hosted-PV handle.
 
-The PVA server, devices and daemons land here in later issues. Imports core only.
+Devices and daemons land here in later issues. Imports core only.
 """
 
 from ._handle import HostedPV
 
-__all__ = ["CaServer", "HostedPV"]
+__all__ = ["CaServer", "HostedPV", "PvaServer"]
 
 
 def __getattr__(name: str) -> object:  # caproto is imported only when a server starts
@@ -13,4 +14,8 @@ def __getattr__(name: str) -> object:  # caproto is imported only when a server 
         from ._ca_server import CaServer
 
         return CaServer
+    if name == "PvaServer":  # p4p likewise
+        from ._pva_server import PvaServer
+
+        return PvaServer
     raise AttributeError(name)
