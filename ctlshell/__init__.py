@@ -10,7 +10,7 @@ The small public API::
 Importing ctlshell imports no protocol library; each is loaded when its scheme is used.
 """
 
-from .api import configure, get, host, hosted, info, monitor, put, shutdown, status, unhost
+from .api import configure, gateway, get, host, hosted, info, monitor, put, shutdown, status, unhost
 from .core import (
     ChannelTimeoutError,
     CtlshellError,
@@ -25,6 +25,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChannelTimeoutError", "CtlshellError", "KeepLast", "KeepLatest", "Reading", "Severity",
-    "ValidationError", "configure", "get", "host", "hosted", "info", "monitor", "put", "shutdown",
+    "ValidationError", "configure", "gateway", "get", "host", "hosted", "info", "monitor", "put", "shutdown",
     "status", "unhost",
 ]

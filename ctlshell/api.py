@@ -32,10 +32,11 @@ from .core import (
     parse_address,
     parse_policy,
 )
+from .gateway import Gateway, GatewayConfig
 from .host import HostedPV
 
 __all__ = [
-    "Session", "configure", "get", "host", "hosted", "info", "monitor", "put", "session",
+    "Session", "configure", "gateway", "get", "host", "hosted", "info", "monitor", "put", "session",
     "shutdown", "status", "unhost",
 ]
 
@@ -62,7 +63,7 @@ class Session:
         self.handles: dict[str, HostedPV] = {}
         self._ca_server: Any = None
         self._pva_server: Any = None
-        self.gateways: list[Any] = []
+        self.gateways: list[Gateway] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
         self.runtime.on_shutdown(self._close)
@@ -111,7 +112,7 @@ class Session:
         if self._pva_server is not None:
             await self._pva_server.stop()
         for gw in list(self.gateways):
-            gw.stop()
+            gw.close()
 
     def ca_server(self) -> Any:
         """The hosted CA server, started on first use."""
@@ -371,3 +372,44 @@ def unhost(name: str) -> None:
 def hosted() -> list[str]:
     """Names of the PVs this process serves."""
     return session().store.names()
+
+
+# -- gateway -----------------------------------------------------------------------
+def gateway(config: GatewayConfig | str | None = None, *, status_period: float = 5.0,
+            timeout: float = 20.0, **settings: Any) -> Gateway:
+    """Start a p4p PV Access gateway (``p4p.gw``) in a process of its own.
+
+    Parameters
+    ----------
+    config : GatewayConfig or str, optional
+        Settings, or the path of a p4p.gw JSON file written for a site.
+    status_period : float
+        Seconds between updates of the gateway's status PVs.
+    timeout : float
+        Seconds to wait for it to serve.
+    **settings
+        :class:`ctlshell.gateway.GatewayConfig` fields (``upstream``, ``server_port``,
+        ``broadcast_port``, ``status_prefix``, ``read_only``, ...), without ``config``.
+
+    Returns
+    -------
+    Gateway
+        ``.stop()``, ``.status_names()``, ``.log()``; stopped at ``shutdown()``.
+
+    Raises
+    ------
+    ValidationError
+        A bad setting; nothing was started.
+    GatewayError
+        The gateway process did not start (its log is in the message).
+    """
+    if config is None:
+        config = GatewayConfig().replace(**settings)
+    elif settings:
+        if not isinstance(config, GatewayConfig):
+            raise ValidationError("give either a configuration file or settings, not both")
+        config = config.replace(**settings)
+    gw = Gateway(config, status_period=status_period)
+    gw.start(timeout)
+    session().gateways.append(gw)
+    return gw
