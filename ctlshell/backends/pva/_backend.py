@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 FIELD_GRACE = 1.0
 #: Pause before reopening a subscription the server finished, seconds.
 REOPEN_DELAY = 0.5
+#: A put reuses the field and metadata it checked against for this long (limits rarely
+#: change; the server checks again anyway), so it costs one round trip, not two.
+META_MAX_AGE = 10.0
 
 
 class PvaBackend(Backend):
@@ -55,6 +58,7 @@ class PvaBackend(Backend):
     def __init__(self) -> None:
         self._ctx: Context | None = None
         self._resolved: dict[str, Target] = {}
+        self._put_meta: dict[str, tuple[float, Target, str, Metadata]] = {}
 
     def _context(self) -> Context:
         if self._ctx is None:
@@ -119,20 +123,28 @@ class PvaBackend(Backend):
         address = f"pva://{name}"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        target, current = await self._fetch(name, timeout, "put")
-        key, meta = put_target(current, target.field, address)
+        cached = self._put_meta.get(name)
+        if cached is not None and loop.time() - cached[0] < META_MAX_AGE:
+            _, target, key, meta = cached
+        else:
+            target, current = await self._fetch(name, timeout, "put")
+            key, meta = put_target(current, target.field, address)
+            self._put_meta[name] = (loop.time(), target, key, meta)
         checked = coerce(value, meta, address)  # ValidationError: nothing is sent
         try:
             await asyncio.wait_for(self._context().put(target.pv, {key: checked}, wait=wait),
                                    max(deadline - loop.time(), 0.1))
-        except TimeoutError:
-            raise ChannelTimeoutError(f"{address}: put not confirmed within {timeout} s") from None
-        except RemoteError as exc:
-            raise PutRefusedError(f"{address}: the server refused the write ({exc})") from None
-        except Disconnected:
-            raise DisconnectedError(f"{address}: the server disconnected during put") from None
-        except (TypeError, ValueError) as exc:  # p4p could not assign it to the field
-            raise ValidationError(f"{address}: {exc}") from None
+        except BaseException as exc:
+            self._put_meta.pop(name, None)  # look again next time: the PV may have changed
+            if isinstance(exc, TimeoutError):
+                raise ChannelTimeoutError(f"{address}: put not confirmed within {timeout} s") from None
+            if isinstance(exc, RemoteError):
+                raise PutRefusedError(f"{address}: the server refused the write ({exc})") from None
+            if isinstance(exc, Disconnected):
+                raise DisconnectedError(f"{address}: the server disconnected during put") from None
+            if isinstance(exc, (TypeError, ValueError)):  # p4p could not assign it to the field
+                raise ValidationError(f"{address}: {exc}") from None
+            raise
 
     # -- subscriptions ----------------------------------------------------------------
     async def subscribe(self, name: str, on_reading: OnReading) -> _Monitor:
@@ -143,6 +155,7 @@ class PvaBackend(Backend):
 
     def release(self, name: str) -> None:
         self._resolved.pop(name, None)
+        self._put_meta.pop(name, None)
 
     async def close(self) -> None:
         if self._ctx is not None:
