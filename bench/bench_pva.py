@@ -49,7 +49,7 @@ def client_env(search_port):
 def run_tp(srv, env, lib, pv, which, seconds, idle, log):
     cli = Child(['cli_pva.py', 'sub', '--lib', lib, '--pv', pv], env, name='cli-sub-' + lib, log_path=log)
     try:
-        cli.expect('ready', 60)
+        ready = cli.expect('ready', 60)
         c0 = cpu_seconds(cli.pid)
         srv.send('post', which, seconds)
         posted = srv.expect('posted', seconds + 60)
@@ -63,7 +63,8 @@ def run_tp(srv, env, lib, pv, which, seconds, idle, log):
             'recv_rate': n / (res['t_last'] - posted['t_start']) if n else 0.0,
             'final_arrived': bool(n) and res['last'] == posted['n'],
             'lag_s': (res['t_last'] - posted['t_stop']) if n else None,
-            'cli_cpu_us_per_update': 1e6 * (c1 - c0) / n if n else None}
+            'cli_cpu_us_per_update': 1e6 * (c1 - c0) / n if n else None,
+            'connect_s': ready.get('connect_s')}
 
 
 def run_lat(env, lib, pv, n, warmup, log):
@@ -108,13 +109,26 @@ def main():
                 env = client_env(up + 1 if path == 'direct' else gwp + 1)
                 for lib in rotate(LIBS, rep):
                     for which in ('scalar', 'wave'):
-                        r = run_tp(srv, env, lib, prefix + which, which, args.seconds, args.idle, log)
+                        try:
+                            r = run_tp(srv, env, lib, prefix + which, which, args.seconds, args.idle, log)
+                        except RuntimeError as exc:  # recorded, and the run goes on
+                            runs.append({'rep': rep, 'kind': 'tp', 'path': path, 'lib': lib, 'pv': which,
+                                         'failed': str(exc)[:300]})
+                            print('rep %d %-6s %-8s tp  %-6s FAILED %s' % (rep, path, lib, which, exc), flush=True)
+                            continue
                         r.update(rep=rep, kind='tp', path=path, lib=lib, pv=which)
                         runs.append(r)
-                        print('rep %d %-6s %-8s tp  %-6s posted %7.0f/s recv %6.0f/s final %-5s cpu %5.0f us/upd'
+                        print('rep %d %-6s %-8s tp  %-6s posted %7.0f/s recv %6.0f/s final %-5s cpu %5.0f us/upd '
+                              'first update %.2f s'
                               % (rep, path, lib, which, r['post_rate'], r['recv_rate'], r['final_arrived'],
-                                 r['cli_cpu_us_per_update'] or 0), flush=True)
-                    r = run_lat(env, lib, prefix + 'lat', args.lat_n, args.lat_warmup, log)
+                                 r['cli_cpu_us_per_update'] or 0, r['connect_s'] or 0), flush=True)
+                    try:
+                        r = run_lat(env, lib, prefix + 'lat', args.lat_n, args.lat_warmup, log)
+                    except RuntimeError as exc:
+                        runs.append({'rep': rep, 'kind': 'lat', 'path': path, 'lib': lib, 'pv': 'lat',
+                                     'failed': str(exc)[:300]})
+                        print('rep %d %-6s %-8s lat FAILED %s' % (rep, path, lib, exc), flush=True)
+                        continue
                     r.update(rep=rep, kind='lat', path=path, lib=lib, pv='lat')
                     runs.append(r)
                     print('rep %d %-6s %-8s lat median %6.0f us p99 %6.0f us timeouts %d'
@@ -141,7 +155,7 @@ def summarize(runs, reps):
     def ratio(a, b):
         return a / b if a is not None and b else None
 
-    out = {'medians': {}, 'ratios': {}}
+    out = {'medians': {}, 'ratios': {}, 'failed': sum(1 for r in runs if 'failed' in r)}
     for path in PATHS:
         for lib in LIBS:
             for pv in ('scalar', 'wave'):
@@ -175,6 +189,7 @@ def print_summary(s):
     print('\nmedians over repetitions')
     for key, value in s['medians'].items():
         print('  %-36s %s' % (key, '-' if value is None else '%.0f' % value))
+    print('\nfailed measurements: %d' % s['failed'])
     print('\nratios (median of per-repetition ratios; goal >= 0.9 for ctlshell/raw)')
     for key, value in s['ratios'].items():
         print('  %-44s %s' % (key, '-' if value is None else '%.3f' % value))

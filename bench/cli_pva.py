@@ -55,15 +55,27 @@ class Ctlshell:
         self.cs.shutdown()
 
 
+def first_update(lib, name, rec):
+    """Subscribe; the seconds until the first update (None: none within FIRST_WAIT)."""
+    t0 = time.monotonic()
+    sub = lib.monitor(name, rec)
+    if not rec.first.wait(FIRST_WAIT):
+        emit(event='error', error='no initial monitor update within %s s' % FIRST_WAIT)
+        return sub, None
+    return sub, time.monotonic() - t0
+
+
+FIRST_WAIT = 20.0
+
+
 def do_sub(lib, args):
     rec = Recorder()
-    sub = lib.monitor(args.pv, rec)
-    if not rec.first.wait(10):
-        emit(event='error', error='no initial monitor update')
+    sub, connect_s = first_update(lib, args.pv, rec)
+    if connect_s is None:
         return
     time.sleep(0.3)
     rec.clear()
-    emit(event='ready')
+    emit(event='ready', connect_s=connect_s)
     for words in commands():
         if words[0] == 'quit':
             break
@@ -94,9 +106,8 @@ def do_sub(lib, args):
 
 def do_lat(lib, args):
     rec = Recorder()
-    sub = lib.monitor(args.pv, rec)
-    if not rec.first.wait(10):
-        emit(event='error', error='no initial monitor update')
+    sub, connect_s = first_update(lib, args.pv, rec)
+    if connect_s is None:
         return
     is_wave = args.pv.endswith('latw')
     base = float(random.randint(1, 1000) * 1e6)
@@ -116,7 +127,7 @@ def do_lat(lib, args):
             continue
         if i > args.warmup:
             rtts.append(rec.hit_time - t0)
-    emit(event='result', n=len(rtts), timeouts=timeouts, median=med(rtts), p99=pct(rtts, 99),
+    emit(event='result', n=len(rtts), timeouts=timeouts, connect_s=connect_s, median=med(rtts), p99=pct(rtts, 99),
          p90=pct(rtts, 90), min=min(rtts) if rtts else None, max=max(rtts) if rtts else None)
     sub.close()
 

@@ -104,7 +104,10 @@ class Monitor:
                     value = None
                 if value is None:
                     break
-                self._event(target, value)
+                try:
+                    self._event(target, value)
+                except Exception:  # never leave a FIFO unread: pvxs would not wake us again
+                    log.exception("update of %s could not be handled", self._address)
                 if self._closed or target not in self._subs:
                     break
             else:
