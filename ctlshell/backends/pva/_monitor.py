@@ -2,8 +2,9 @@
 
 p4p's raw client calls us on a pvxs worker thread when the subscription's FIFO holds
 updates; that thread only wakes the runtime loop (once, however many updates arrive
-meanwhile). The loop pops the FIFO, converts each update to a :class:`Reading` and
-hands it to the channel cache. Nothing is queued here: while the loop is busy,
+meanwhile). The loop pops the FIFO (a batch per wake-up: the subscription asks pvxs
+for a queue of 16), converts each update to a :class:`Reading`, hands it to the
+channel cache and yields the GIL so the subscribers' threads can take it. Nothing is queued here: while the loop is busy,
 updates wait in pvxs's FIFO, which is bounded (a few entries; the newest value is
 squashed into the last one), so a slow consumer costs dropped intermediate values,
 never memory or stale data.
@@ -34,7 +35,11 @@ __all__ = ["Monitor"]
 log = logging.getLogger(__name__)
 
 #: Updates popped per subscription and turn of the loop (the rest at the next turn).
-POP_MAX = 4
+POP_MAX = 16
+#: pvRequest of every subscription: pvxs keeps this many updates per subscription
+#: (bounded; the newest is squashed into the last), so one wake-up of the loop can
+#: take a batch instead of one update.
+REQUEST = "record[queueSize=16]"
 #: Pause before reopening a subscription the server finished, seconds.
 REOPEN_DELAY = 0.5
 
@@ -77,7 +82,7 @@ class Monitor:
         if self._closed:
             return
         self._subs[target] = RawContext.monitor(self._context, target.pv, partial(self._wakeup, target),
-                                                None)
+                                                REQUEST)
 
     # -- pvxs worker thread ------------------------------------------------------------------
     def _wakeup(self, target: Target) -> None:
@@ -108,6 +113,10 @@ class Monitor:
                     self._event(target, value)
                 except Exception:  # never leave a FIFO unread: pvxs would not wake us again
                     log.exception("update of %s could not be handled", self._address)
+                # Let the subscribers' delivery threads take it: under a stream of updates
+                # the loop would otherwise hold the GIL for Python's switch interval (5 ms)
+                # and they would see a fraction of the updates (bench/bench_pva.py).
+                time.sleep(0)
                 if self._closed or target not in self._subs:
                     break
             else:
@@ -116,10 +125,6 @@ class Monitor:
         if again and not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._drain)
-        # Let the subscribers' delivery threads run: under a stream of updates the loop
-        # would otherwise hold the GIL for Python's whole switch interval (5 ms) and
-        # subscribers would see only ~200 updates/s (bench/bench_pva.py).
-        time.sleep(0)
 
     def _event(self, target: Target, value: Any) -> None:
         if isinstance(value, Exception):
