@@ -15,6 +15,7 @@ Importing ctlshell imports no protocol library; each is loaded when its scheme i
 
 from .api import (
     configure,
+    gateway,
     get,
     host,
     hosted,
@@ -56,6 +57,6 @@ def unload_ipython_extension(shell: object) -> None:
 
 __all__ = [
     "ChannelTimeoutError", "CtlshellError", "KeepLast", "KeepLatest", "Reading", "Severity",
-    "ValidationError", "configure", "get", "host", "hosted", "info", "journal", "load_ipython_extension", "monitor",
-    "put", "restrict_writes", "shutdown", "status", "unhost", "unload_ipython_extension",
+    "ValidationError", "configure", "gateway", "get", "host", "hosted", "info", "journal", "load_ipython_extension",
+    "monitor", "put", "restrict_writes", "shutdown", "status", "unhost", "unload_ipython_extension",
 ]

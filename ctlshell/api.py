@@ -32,11 +32,12 @@ from .core import (
     parse_address,
     parse_policy,
 )
+from .gateway import Gateway, GatewayConfig
 from .host import Daemon, Device, HostedPV, JournalEntry, PVSpec, StateFile, is_pvgroup
 
 __all__ = [
-    "ChannelInfo", "Session", "configure", "describe", "get", "host", "hosted", "info", "journal", "known_names",
-    "monitor", "put", "restrict_writes", "session", "shutdown", "status", "unhost",
+    "ChannelInfo", "Session", "configure", "describe", "gateway", "get", "host", "hosted", "info", "journal",
+    "known_names", "monitor", "put", "restrict_writes", "session", "shutdown", "status", "unhost",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class Session:
         self.state = StateFile(self.config.state_file or ":memory:")
         self.store.add_write_hook(self.state.record)
         self._ca_server: Any = None
+        self._pva_server: Any = None
+        self.gateways: list[Gateway] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
         self.runtime.on_shutdown(self._close)
@@ -116,6 +119,10 @@ class Session:
                 log.exception("closing the %s backend failed", backend.scheme)
         if self._ca_server is not None:
             await self._ca_server.stop()
+        if self._pva_server is not None:
+            await self._pva_server.stop()
+        for gw in list(self.gateways):
+            gw.close()
         self.state.close()
 
     async def stop_object(self, obj: Any) -> None:
@@ -135,6 +142,19 @@ class Session:
                 self.runtime.call(server.start(), self.config.timeout + 5, "starting the CA server")
                 self._ca_server = server
             return self._ca_server
+
+    def pva_server(self) -> Any:
+        """The hosted PVA server, started on first use (None with ``serve_pva=False``)."""
+        if not self.config.serve_pva:
+            return None
+        with self._lock:
+            if self._pva_server is None:
+                from .host import PvaServer
+
+                server = PvaServer(self.store, self.config)
+                self.runtime.call(server.start(), self.config.timeout + 5, "starting the PVA server")
+                self._pva_server = server
+            return self._pva_server
 
     def close(self) -> None:
         self.runtime.shutdown()
@@ -287,9 +307,9 @@ _MISSING: Any = object()
 def host(name: Any, value: Any = _MISSING, *, units: str | None = None, precision: int | None = None,
          limits: Sequence[float] | None = None, alarm_limits: Sequence[float] | None = None,
          warning_limits: Sequence[float] | None = None, enum: Sequence[str] | None = None,
-         writable: bool = False, doc: str | None = None) -> HostedPV:
+         writable: bool = False, doc: str | None = None, pva: bool = True) -> HostedPV:
     """Serve a PV, a device, a daemon or a caproto group from this process on Channel
-    Access (bound to loopback by default).
+    Access and PV Access (bound to loopback by default).
 
     ``host(name, value, ...)`` serves one PV and returns its :class:`HostedPV`.
     ``host(obj)`` with a :class:`Device`, a :class:`Daemon` or a caproto ``PVGroup``
@@ -313,6 +333,9 @@ def host(name: Any, value: Any = _MISSING, *, units: str | None = None, precisio
         Choices of an enum PV.
     writable : bool
         Whether clients may write (False: read-only for clients, settable from Python).
+    pva : bool
+        Also serve it on PV Access (default; ``configure(serve_pva=False)`` turns PVA
+        off for the whole session).
 
     Returns
     -------
@@ -337,7 +360,15 @@ def host(name: Any, value: Any = _MISSING, *, units: str | None = None, precisio
                   warning_limits=warning_limits, enum=enum, writable=writable, doc=doc)
     pv = spec.build(addr.name)  # checks the initial value against the limits
     s.ca_server()
-    s.store.add(pv)
+    pva_server = s.pva_server()
+    if pva_server is not None and not pva:
+        pva_server.exclude(pv.name)
+    try:
+        s.store.add(pv)
+    except Exception:
+        if pva_server is not None and not pva:
+            pva_server.include(pv.name)
+        raise
     handle = HostedPV(pv, s.store)
     s.handles[pv.name] = handle
     return handle
@@ -347,6 +378,7 @@ def _host_object(s: Session, obj: Any) -> Any:
     if any(o is obj for o in s.objects):
         raise ValidationError(f"{obj!r} is already hosted")
     server = s.ca_server()
+    s.pva_server()  # devices and daemons live in the store: served on PVA as well
     if isinstance(obj, Device):
         obj.start(s.store)
     elif isinstance(obj, Daemon):
@@ -476,3 +508,44 @@ def known_names() -> list[str]:
     except RuntimeError:  # the loop changed the cache under us: skip it this time
         pass
     return sorted(names)
+
+
+# -- gateway -----------------------------------------------------------------------
+def gateway(config: GatewayConfig | str | None = None, *, status_period: float = 5.0,
+            timeout: float = 20.0, **settings: Any) -> Gateway:
+    """Start a p4p PV Access gateway (``p4p.gw``) in a process of its own.
+
+    Parameters
+    ----------
+    config : GatewayConfig or str, optional
+        Settings, or the path of a p4p.gw JSON file written for a site.
+    status_period : float
+        Seconds between updates of the gateway's status PVs.
+    timeout : float
+        Seconds to wait for it to serve.
+    **settings
+        :class:`ctlshell.gateway.GatewayConfig` fields (``upstream``, ``server_port``,
+        ``broadcast_port``, ``status_prefix``, ``read_only``, ...), without ``config``.
+
+    Returns
+    -------
+    Gateway
+        ``.stop()``, ``.status_names()``, ``.log()``; stopped at ``shutdown()``.
+
+    Raises
+    ------
+    ValidationError
+        A bad setting; nothing was started.
+    GatewayError
+        The gateway process did not start (its log is in the message).
+    """
+    if config is None:
+        config = GatewayConfig().replace(**settings)
+    elif settings:
+        if not isinstance(config, GatewayConfig):
+            raise ValidationError("give either a configuration file or settings, not both")
+        config = config.replace(**settings)
+    gw = Gateway(config, status_period=status_period)
+    gw.start(timeout)
+    session().gateways.append(gw)
+    return gw

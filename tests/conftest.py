@@ -1,8 +1,9 @@
 """Test-wide set-up: a loopback-only EPICS environment with ports of this run's own.
 
-libca reads EPICS_CA_ADDR_LIST once per process, so every CA server this run may
-start gets its port now: the in-process hosted server and a small pool for IOC
-subprocesses. Nothing searches beyond 127.0.0.1.
+libca reads EPICS_CA_ADDR_LIST once per process (and p4p EPICS_PVA_ADDR_LIST once per
+client context), so every server this run may start gets its port now: the in-process
+hosted servers and small pools for IOC and p4p subprocesses. Nothing searches beyond
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -16,5 +17,16 @@ IOC_PORTS: list[int] = []
 for _ in range(3):
     IOC_PORTS.append(free_port(avoid=[HOST_PORT, HOST_PORT + 1, *IOC_PORTS, *(p + 1 for p in IOC_PORTS)]))
 
-os.environ.update(loopback_env(ca_server_port=HOST_PORT, ca_search_ports=[HOST_PORT, *IOC_PORTS]))
+# PV Access: the hosted server (TCP port, UDP search port + 1) and a pool for p4p servers
+# and gateways in subprocesses; clients search all of their UDP ports
+_taken = [HOST_PORT, HOST_PORT + 1, *IOC_PORTS, *(p + 1 for p in IOC_PORTS)]
+PVA_HOST_PORT = free_port(avoid=_taken)
+PVA_PORTS: list[int] = []
+for _ in range(3):
+    _taken += [PVA_HOST_PORT, PVA_HOST_PORT + 1, *PVA_PORTS, *(p + 1 for p in PVA_PORTS)]
+    PVA_PORTS.append(free_port(avoid=_taken))
+PVA_SEARCH = [p + 1 for p in (PVA_HOST_PORT, *PVA_PORTS)]
+
+os.environ.update(loopback_env(ca_server_port=HOST_PORT, ca_search_ports=[HOST_PORT, *IOC_PORTS],
+                               pva_server_port=PVA_HOST_PORT, pva_search_ports=PVA_SEARCH))
 os.environ["CTLSHELL_TIMEOUT"] = "5"

@@ -27,6 +27,19 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ValidationError(f"{key}={raw!r} is not a number") from None
 
 
+_YES, _NO = ("1", "yes", "y", "true", "on"), ("0", "no", "n", "false", "off")
+
+
+def _port(env: Mapping[str, str], keys: tuple[str, ...], default: int) -> int:
+    for key in keys:
+        raw = env.get(key)
+        if raw:
+            if not raw.strip().isdigit():
+                raise ValidationError(f"{key}={raw!r} is not a port number")
+            return int(raw)
+    return default
+
+
 @dataclass(frozen=True)
 class Config:
     """How a ctlshell session behaves.
@@ -46,6 +59,11 @@ class Config:
     state_file : str
         SQLite file for the write journal and persisted daemon items
         (``CTLSHELL_STATE_FILE``; empty: kept in memory, lost at exit).
+    serve_pva : bool
+        Whether hosted PVs are also served on PV Access (``CTLSHELL_SERVE_PVA``, yes).
+    pva_server_port, pva_broadcast_port : int
+        TCP and UDP search ports of the hosted PVA server (``EPICS_PVAS_SERVER_PORT`` /
+        ``EPICS_PVAS_BROADCAST_PORT``, else the ``EPICS_PVA_*`` ones; 5075 and 5076).
     """
 
     default_scheme: str = "ca"
@@ -54,6 +72,9 @@ class Config:
     server_interfaces: tuple[str, ...] = ("127.0.0.1",)
     ca_server_port: int = 5064
     state_file: str = ""
+    serve_pva: bool = True
+    pva_server_port: int = 5075
+    pva_broadcast_port: int = 5076
 
     def __post_init__(self) -> None:
         if isinstance(self.server_interfaces, str):
@@ -62,6 +83,8 @@ class Config:
             object.__setattr__(self, "timeout", float(self.timeout))
             object.__setattr__(self, "sweep_period", float(self.sweep_period))
             object.__setattr__(self, "ca_server_port", int(self.ca_server_port))
+            object.__setattr__(self, "pva_server_port", int(self.pva_server_port))
+            object.__setattr__(self, "pva_broadcast_port", int(self.pva_broadcast_port))
             object.__setattr__(self, "server_interfaces", tuple(str(i) for i in self.server_interfaces))
             object.__setattr__(self, "state_file", str(self.state_file or ""))
         except (TypeError, ValueError) as exc:
@@ -72,8 +95,11 @@ class Config:
             raise ValidationError(f"timeout must be positive, not {self.timeout!r}")
         if not self.sweep_period > 0:
             raise ValidationError(f"sweep_period must be positive, not {self.sweep_period!r}")
-        if not 0 < int(self.ca_server_port) < 65536:
-            raise ValidationError(f"ca_server_port must be 1..65535, not {self.ca_server_port!r}")
+        for key in ("ca_server_port", "pva_server_port", "pva_broadcast_port"):
+            if not 0 < getattr(self, key) < 65536:
+                raise ValidationError(f"{key} must be 1..65535, not {getattr(self, key)!r}")
+        if not isinstance(self.serve_pva, bool):
+            raise ValidationError(f"serve_pva must be True or False, not {self.serve_pva!r}")
         if not self.server_interfaces:
             raise ValidationError("server_interfaces must name at least one interface")
 
@@ -84,6 +110,9 @@ class Config:
         port = env.get("EPICS_CA_SERVER_PORT") or "5064"
         if not port.isdigit():
             raise ValidationError(f"EPICS_CA_SERVER_PORT={port!r} is not a port number")
+        serve_pva = (env.get("CTLSHELL_SERVE_PVA") or "yes").strip().lower()
+        if serve_pva not in _YES + _NO:
+            raise ValidationError(f"CTLSHELL_SERVE_PVA={serve_pva!r}: say yes or no")
         return cls(
             default_scheme=env.get("CTLSHELL_DEFAULT_SCHEME", "ca") or "ca",
             timeout=_float(env, "CTLSHELL_TIMEOUT", 5.0),
@@ -91,6 +120,9 @@ class Config:
             server_interfaces=interfaces,
             ca_server_port=int(port),
             state_file=env.get("CTLSHELL_STATE_FILE", ""),
+            serve_pva=serve_pva in _YES,
+            pva_server_port=_port(env, ("EPICS_PVAS_SERVER_PORT", "EPICS_PVA_SERVER_PORT"), 5075),
+            pva_broadcast_port=_port(env, ("EPICS_PVAS_BROADCAST_PORT", "EPICS_PVA_BROADCAST_PORT"), 5076),
         )
 
     def replace(self, **changes: Any) -> Config:

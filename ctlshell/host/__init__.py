@@ -1,7 +1,8 @@
-"""Serving from this process: the CA server (caproto), hosted-PV handles, devices,
-daemons and their items, caproto groups, the state file (journal and persistence).
+"""Serving from this process: the CA server (caproto), the PVA server (p4p),
+hosted-PV handles, devices, daemons and their items, caproto groups, the state
+file (journal and persistence).
 
-Imports core only; caproto is imported when a server starts or a group is hosted.
+Imports core only; caproto and p4p are imported when a server starts or a group is hosted.
 """
 
 import sys
@@ -33,6 +34,10 @@ def __getattr__(name: str) -> object:  # caproto is imported only when a server 
         from ._groups import HostedGroup
 
         return HostedGroup
+    if name == "PvaServer":  # p4p likewise
+        from ._pva_server import PvaServer
+
+        return PvaServer
     raise AttributeError(name)
 
 

@@ -38,7 +38,8 @@ def free_port(avoid: Iterable[int] = (), low: int = 30000, high: int = 60000) ->
 
 
 def loopback_env(ca_server_port: int | None = None, ca_search_ports: Iterable[int] = (),
-                 pva_server_port: int | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+                 pva_server_port: int | None = None, base: Mapping[str, str] | None = None,
+                 pva_search_ports: Iterable[int] = ()) -> dict[str, str]:
     """An environment whose EPICS traffic stays on 127.0.0.1.
 
     Parameters
@@ -49,6 +50,10 @@ def loopback_env(ca_server_port: int | None = None, ca_search_ports: Iterable[in
         Ports of the CA servers a client in this environment searches
         (``EPICS_CA_ADDR_LIST`` gets ``127.0.0.1:PORT`` for each).
     pva_server_port : int, optional
+        TCP port of a PVA server in this environment; its UDP search port is the next one.
+    pva_search_ports : iterable of int
+        UDP search ports of the PVA servers a client in this environment searches
+        (``EPICS_PVA_ADDR_LIST`` gets ``127.0.0.1:PORT`` for each).
     base : mapping, optional
         Environment to start from (``os.environ`` by default).
     """
@@ -67,6 +72,9 @@ def loopback_env(ca_server_port: int | None = None, ca_search_ports: Iterable[in
         "EPICS_PVAS_BEACON_ADDR_LIST": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
     })
+    pva_ports = list(pva_search_ports)
+    if pva_ports:
+        env["EPICS_PVA_ADDR_LIST"] = " ".join(f"127.0.0.1:{p}" for p in pva_ports)
     if ca_server_port is not None:
         env["EPICS_CA_SERVER_PORT"] = str(ca_server_port)
         env["EPICS_CAS_SERVER_PORT"] = str(ca_server_port)

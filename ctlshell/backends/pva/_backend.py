@@ -1,0 +1,159 @@
+"""The ``pva://`` backend over p4p's asyncio client.
+
+Values are read raw (``nt=False``) and converted in :mod:`._convert`, so timestamps
+and alarms are the server's. ``pva://NAME.field.sub`` addresses a field of a
+structure; because PV names may contain dots, both readings of such an address are
+tried at once and the one the server confirms is kept (:mod:`._resolve`).
+
+Subscriptions are :class:`._monitor.Monitor`: bounded at every step (pvxs squashes
+into a few updates per subscription; the hand-over to the loop keeps the newest 64).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+from typing import Any
+
+from p4p import Value
+from p4p.client.asyncio import Context, Disconnected, RemoteError
+
+from ...core import (
+    Backend,
+    ChannelTimeoutError,
+    DisconnectedError,
+    Metadata,
+    NotFoundError,
+    OnReading,
+    PutRefusedError,
+    Reading,
+    ValidationError,
+    coerce,
+)
+from ._convert import field_of, put_target, to_metadata, to_reading
+from ._monitor import Monitor
+from ._resolve import Target, candidates
+
+__all__ = ["PvaBackend"]
+
+log = logging.getLogger(__name__)
+
+#: After one reading of a dotted address answered without the field, how long the
+#: other reading (the whole text as a PV name) still gets to answer, seconds.
+FIELD_GRACE = 1.0
+#: A put reuses the field and metadata it checked against for this long (limits rarely
+#: change; the server checks again anyway), so it costs one round trip, not two.
+META_MAX_AGE = 10.0
+
+
+class PvaBackend(Backend):
+    """``pva://`` through p4p."""
+
+    scheme = "pva"
+
+    def __init__(self) -> None:
+        self._ctx: Context | None = None
+        self._resolved: dict[str, Target] = {}
+        self._put_meta: dict[str, tuple[float, Target, str, Metadata]] = {}
+
+    def _context(self) -> Context:
+        if self._ctx is None:
+            self._ctx = Context("pva", nt=False)
+        return self._ctx
+
+    # -- one-shot verbs ------------------------------------------------------------
+    async def _fetch(self, name: str, timeout: float, verb: str) -> tuple[Target, Value]:
+        """The structure of the PV ``name`` refers to, and which reading of it holds."""
+        address = f"pva://{name}"
+        known = self._resolved.get(name)
+        targets = (known,) if known is not None else candidates(name)
+        ctx = self._context()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        tasks = {asyncio.ensure_future(ctx.get(t.pv)): t for t in targets}
+        pending = set(tasks)
+        missing: NotFoundError | None = None
+        failure: BaseException | None = None
+        try:
+            while pending:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                done, pending = await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    target = tasks[task]
+                    if task.exception() is not None:
+                        failure = task.exception()
+                        continue
+                    value = task.result()
+                    try:
+                        field_of(value, target.field, address)
+                    except NotFoundError as exc:
+                        missing = exc
+                        deadline = min(deadline, loop.time() + FIELD_GRACE)
+                        continue
+                    self._resolved[name] = target
+                    return target, value
+        finally:
+            for task in pending:
+                task.cancel()
+        if missing is not None:
+            raise missing
+        if isinstance(failure, Disconnected):
+            raise DisconnectedError(f"{address}: the server disconnected during {verb}")
+        if isinstance(failure, RemoteError):
+            raise DisconnectedError(f"{address}: the server failed the {verb} ({failure})")
+        raise ChannelTimeoutError(
+            f"{address}: no answer to {verb} within {timeout} s (unknown PV, or its server is "
+            "not reachable through EPICS_PVA_ADDR_LIST)")
+
+    async def get(self, name: str, timeout: float) -> Reading:
+        target, value = await self._fetch(name, timeout, "get")
+        return to_reading(f"pva://{name}", value, target.field)
+
+    async def info(self, name: str, timeout: float) -> Metadata:
+        target, value = await self._fetch(name, timeout, "info")
+        return to_metadata(value, target.field, f"pva://{name}")
+
+    async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
+        address = f"pva://{name}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        cached = self._put_meta.get(name)
+        if cached is not None and loop.time() - cached[0] < META_MAX_AGE:
+            _, target, key, meta = cached
+        else:
+            target, current = await self._fetch(name, timeout, "put")
+            key, meta = put_target(current, target.field, address)
+            self._put_meta[name] = (loop.time(), target, key, meta)
+        checked = coerce(value, meta, address)  # ValidationError: nothing is sent
+        try:
+            await asyncio.wait_for(self._context().put(target.pv, {key: checked}, wait=wait),
+                                   max(deadline - loop.time(), 0.1))
+        except BaseException as exc:
+            self._put_meta.pop(name, None)  # look again next time: the PV may have changed
+            if isinstance(exc, TimeoutError):
+                raise ChannelTimeoutError(f"{address}: put not confirmed within {timeout} s") from None
+            if isinstance(exc, RemoteError):
+                raise PutRefusedError(f"{address}: the server refused the write ({exc})") from None
+            if isinstance(exc, Disconnected):
+                raise DisconnectedError(f"{address}: the server disconnected during put") from None
+            if isinstance(exc, (TypeError, ValueError)):  # p4p could not assign it to the field
+                raise ValidationError(f"{address}: {exc}") from None
+            raise
+
+    # -- subscriptions ----------------------------------------------------------------
+    async def subscribe(self, name: str, on_reading: OnReading) -> Monitor:
+        known = self._resolved.get(name)
+        targets = (known,) if known is not None else candidates(name)
+        return Monitor(self._context(), name, targets, on_reading, partial(self._resolved.__setitem__, name))
+
+    def release(self, name: str) -> None:
+        self._resolved.pop(name, None)
+        self._put_meta.pop(name, None)
+
+    async def close(self) -> None:
+        if self._ctx is not None:
+            self._ctx.close()
+            self._ctx = None

@@ -1,0 +1,221 @@
+"""The in-process PV Access server: a p4p server mirroring the :class:`PVStore`.
+
+Every :class:`SoftPV` of the store (unless excluded) is a p4p ``SharedPV`` serving
+an NTScalar, NTScalarArray or NTEnum with the PV's metadata. A write from Python or
+from a CA client reaches PVA through the store's listener, with the stored timestamp
+and alarm; a PVA client's put goes through :meth:`SoftPV.client_write` first, so it is
+checked exactly like a CA put, and a refusal reaches the client as the put's error.
+
+p4p's server runs its own C++ threads; its put handlers run on the runtime loop
+(``p4p.server.asyncio``). Posting is synchronous and never queues here: pvxs keeps at
+most a few updates per subscriber and squashes the rest, newest wins.
+
+Binds to loopback unless told otherwise, and then beacons to loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from p4p import Type
+from p4p.server import Server, StaticProvider
+from p4p.server.asyncio import SharedPV
+
+from ..core import Client, Config, CtlshellError, PVStore, SoftPV
+from ._pva_types import full_value, nt_type, put_request, update_value
+
+__all__ = ["PvaServer"]
+
+log = logging.getLogger(__name__)
+
+
+def _loopback_only(interfaces: tuple[str, ...]) -> bool:
+    return all(i.startswith("127.") or i in ("localhost", "::1") for i in interfaces)
+
+
+def server_conf(config: Config) -> dict[str, str]:
+    """The pvxs server configuration for ``config`` (the environment is not read)."""
+    conf = {
+        "EPICS_PVAS_INTF_ADDR_LIST": " ".join(config.server_interfaces),
+        "EPICS_PVAS_SERVER_PORT": str(config.pva_server_port),
+        "EPICS_PVAS_BROADCAST_PORT": str(config.pva_broadcast_port),
+    }
+    if _loopback_only(config.server_interfaces):
+        conf["EPICS_PVAS_AUTO_BEACON_ADDR_LIST"] = "NO"
+        conf["EPICS_PVAS_BEACON_ADDR_LIST"] = "127.0.0.1"
+    return conf
+
+
+class _Handler:
+    """Put handler of one served PV (runs on the runtime loop)."""
+
+    def __init__(self, softpv: SoftPV, origin: object) -> None:
+        self._softpv = softpv
+        self._origin = origin
+
+    async def put(self, pv: SharedPV, op: Any) -> None:
+        # the same path as a CA write: access rule, type and limits, the PV's write
+        # handler (a device or daemon item, which may take its time), the journal
+        try:
+            value = put_request(op.value(), self._softpv.metadata, self._softpv.name)
+            await self._softpv.client_write(value, _client(op), origin=self._origin)
+        except CtlshellError as exc:  # ValidationError, PutRefusedError, ...: the client hears why
+            log.warning("refused a PVA write from %s: %s", op.peer(), exc)
+            op.done(error=str(exc))
+            return
+        except Exception as exc:  # a handler's own failure
+            log.warning("PVA write from %s failed: %s: %s", op.peer(), type(exc).__name__, exc)
+            op.done(error=f"{type(exc).__name__}: {exc}")
+            return
+        op.done()  # the store's listener has already posted the new value
+
+
+def _client(op: Any) -> Client:
+    """Who sent a PVA put: the peer's address and the account it authenticated as."""
+    peer = str(op.peer() or "")
+    host = peer.rsplit(":", 1)[0] if ":" in peer else peer
+    try:
+        user = str(op.account() or "")
+    except Exception:
+        user = ""
+    return Client("pva", host, user)
+
+
+@dataclass
+class _Served:
+    softpv: SoftPV
+    shared: SharedPV
+    kind: Type
+    lock: threading.Lock
+
+
+class PvaServer:
+    """Serves a :class:`PVStore` over PV Access.
+
+    Parameters
+    ----------
+    store : PVStore
+    config : Config
+        ``server_interfaces``, ``pva_server_port`` and ``pva_broadcast_port`` are used.
+    """
+
+    def __init__(self, store: PVStore, config: Config) -> None:
+        self._store = store
+        self._config = config
+        self._server: Server | None = None
+        self._provider: StaticProvider | None = None
+        self._served: dict[str, _Served] = {}
+        self._excluded: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int | None:
+        """The TCP port clients connect to (None when stopped)."""
+        if self._server is None:
+            return None
+        return int(self._server.conf()["EPICS_PVAS_SERVER_PORT"])
+
+    def conf(self) -> dict[str, str]:
+        """The effective server configuration (ports, interfaces), as pvxs reports it."""
+        return {} if self._server is None else dict(self._server.conf())
+
+    def names(self) -> list[str]:
+        """Names served on PVA now."""
+        return sorted(self._served)
+
+    def exclude(self, name: str) -> None:
+        """Do not serve ``name`` on PVA (call before the PV is added to the store)."""
+        self._excluded.add(name)
+
+    def include(self, name: str) -> None:
+        """Undo :meth:`exclude` (for a PV not yet added)."""
+        self._excluded.discard(name)
+
+    # -- lifecycle (on the loop) ----------------------------------------------------
+    async def start(self) -> None:
+        """Bind and start serving every PV of the store."""
+        if self._server is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._provider = StaticProvider("ctlshell")
+        for pv in self._store:
+            self._attach(pv)
+        self._store.watch(self._on_add, self._on_remove)
+        self._server = Server(providers=[self._provider], conf=server_conf(self._config), useenv=False)
+        if self.port != self._config.pva_server_port:
+            log.warning("PVA port %s is taken; serving on %s", self._config.pva_server_port, self.port)
+        log.info("PVA server listening on %s port %s", self._config.server_interfaces, self.port)
+
+    async def stop(self) -> None:
+        """Stop serving: connected clients see their channels disconnect. Idempotent."""
+        self._store.unwatch(self._on_add, self._on_remove)
+        for name in list(self._served):
+            self._detach(name)
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._provider = None
+
+    # -- mirroring ----------------------------------------------------------------------
+    def _attach(self, pv: SoftPV) -> None:
+        if pv.name in self._excluded or pv.name in self._served or pv.closed or self._provider is None:
+            return
+        kind = nt_type(pv.metadata)
+        shared = SharedPV(handler=_Handler(pv, self), initial=full_value(kind, pv.read(), pv.metadata))
+        self._served[pv.name] = _Served(pv, shared, kind, threading.Lock())
+        pv.add_listener(self._on_change)
+        self._post(self._served[pv.name])  # a write between the snapshot and the listener
+        self._provider.add(pv.name, shared)
+
+    def _detach(self, name: str) -> None:
+        served = self._served.pop(name, None)
+        self._excluded.discard(name)
+        if served is None:
+            return
+        served.softpv.remove_listener(self._on_change)
+        if self._provider is not None:
+            self._provider.remove(name)
+        served.shared.close()  # clients see the channel disconnect
+
+    def _on_add(self, pv: SoftPV) -> None:
+        self._call_on_loop(self._attach, pv)
+
+    def _on_remove(self, pv: SoftPV) -> None:
+        self._call_on_loop(self._detach, pv.name)
+
+    def _call_on_loop(self, fn: Any, *args: Any) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn(*args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
+
+    def _on_change(self, reading: object, origin: object) -> None:
+        """A SoftPV changed (any thread): post its newest reading."""
+        name = getattr(reading, "address", "").partition("://")[2]
+        served = self._served.get(name)
+        if served is not None:
+            self._post(served)
+
+    def _post(self, served: _Served) -> None:
+        # Post the PV's *current* reading under a lock: writers on two threads may
+        # announce out of order, but the last post is always the newest value.
+        with served.lock:
+            try:
+                served.shared.post(update_value(served.kind, served.softpv.read(), served.softpv.metadata))
+            except Exception:
+                log.exception("publishing %s on PVA failed", served.softpv.name)
