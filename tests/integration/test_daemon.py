@@ -132,3 +132,20 @@ def test_bad_catalog_and_name_clash_change_nothing(prefix):
         assert f"{prefix}S" not in ctlshell.hosted()
     finally:
         ctlshell.unhost(prefix + "N")
+
+
+def test_items_are_served_on_pva_with_the_same_checks(oven, prefix):
+    from ._pva import p4p
+
+    name = prefix + "SETPOINT"
+    got = p4p("put", name, "305.0")
+    assert got["ok"] and got["readback"] == 305.0, got
+    assert oven["SETPOINT"].applied == [305.0]
+    refused = p4p("put", name, "10.0")  # validate refuses
+    assert not refused["ok"] and "more than 200" in refused["error"], refused
+    assert refused["readback"] == 305.0 and oven["SETPOINT"].applied == [305.0]
+    assert not p4p("put", prefix + "TEMP", "300.0")["ok"]  # settable: false
+    described = p4p("describe", name)[name]
+    assert described["display"]["units"] == "K"
+    entry, = ctlshell.journal(name)
+    assert (entry.protocol, entry.old, entry.new) == ("pva", 295.0, 305.0)
