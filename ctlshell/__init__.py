@@ -10,10 +10,11 @@ The small public API::
 Importing ctlshell imports no protocol library; each is loaded when its scheme is used.
 """
 
-from .api import configure, get, host, hosted, info, monitor, put, shutdown, status, unhost
+from .api import command, configure, get, host, hosted, info, monitor, put, shutdown, status, unhost
 from .core import (
     ChannelTimeoutError,
     CtlshellError,
+    DeviceError,
     KeepLast,
     KeepLatest,
     Reading,
@@ -24,7 +25,7 @@ from .core import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "ChannelTimeoutError", "CtlshellError", "KeepLast", "KeepLatest", "Reading", "Severity",
-    "ValidationError", "configure", "get", "host", "hosted", "info", "monitor", "put", "shutdown",
+    "ChannelTimeoutError", "CtlshellError", "DeviceError", "KeepLast", "KeepLatest", "Reading", "Severity",
+    "ValidationError", "command", "configure", "get", "host", "hosted", "info", "monitor", "put", "shutdown",
     "status", "unhost",
 ]

@@ -20,6 +20,7 @@ from .core import (
     BackendRegistry,
     ChannelCache,
     ChannelStatus,
+    CommandInfo,
     Config,
     Metadata,
     PVStore,
@@ -35,7 +36,7 @@ from .core import (
 from .host import HostedPV
 
 __all__ = [
-    "Session", "configure", "get", "host", "hosted", "info", "monitor", "put", "session",
+    "Command", "Session", "command", "configure", "get", "host", "hosted", "info", "monitor", "put", "session",
     "shutdown", "status", "unhost",
 ]
 
@@ -63,6 +64,7 @@ class Session:
         self._ca_server: Any = None
         self._sweeper: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
+        self._notes: dict[Any, Reading] = {}
         self.runtime.on_shutdown(self._close)
 
     # -- plumbing --------------------------------------------------------------------
@@ -75,6 +77,22 @@ class Session:
         # the coroutine gets the budget; the outer wait a little more, so the
         # backend's own, better worded timeout error wins
         return self.runtime.call(coro, budget + 1.0, what)
+
+    def note(self, address: Any, reading: Reading) -> None:
+        """Tell the cache (on the loop) of a reading got on a caller's thread; notes that
+        arrive while the loop is busy are handed over together, waking it once."""
+        self._ensure_sweeper()
+        with self._lock:
+            wake = not self._notes
+            self._notes[address] = reading
+        if wake:
+            self.runtime.loop.call_soon_threadsafe(self._flush_notes)
+
+    def _flush_notes(self) -> None:
+        with self._lock:
+            notes, self._notes = self._notes, {}
+        for address, reading in notes.items():
+            self.cache.note(address, reading)
 
     def _ensure_sweeper(self) -> None:
         if self._sweeper is None:
@@ -179,7 +197,13 @@ def get(address: str, *, timeout: float | None = None) -> Reading:
     """
     s = session()
     addr = parse_address(address, s.config.default_scheme)
-    return s.run(s.cache.get(addr, timeout or s.config.timeout), timeout, f"get {addr}")
+    budget = timeout or s.config.timeout
+    if not s.runtime.in_loop_thread() and budget > 0:
+        reading = s.registry.get(addr.scheme).get_now(addr.name, budget)
+        if reading is not None:  # read on this thread; the cache hears of it on the loop
+            s.note(addr, reading)
+            return reading
+    return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")
 
 
 def put(address: str, value: Any, *, wait: bool = False, timeout: float | None = None) -> None:
@@ -340,3 +364,51 @@ def unhost(name: str) -> None:
 def hosted() -> list[str]:
     """Names of the PVs this process serves."""
     return session().store.names()
+
+
+# -- commands (Tango commands; later device slots) --------------------------------------
+class Command:
+    """A command of a device, called like a function: ``move = command("tango://m/x/1->MoveRelative")``,
+    then ``move(2.5)``.
+
+    Parameters
+    ----------
+    address : str
+        ``tango://[host:port/]domain/family/member->Command``.
+    """
+
+    def __init__(self, address: str) -> None:
+        s = session()
+        self.address = parse_address(address, s.config.default_scheme)
+        s.registry.get(self.address.scheme)  # an unknown scheme or missing library fails now
+
+    def info(self, *, timeout: float | None = None) -> CommandInfo:
+        """Argument and result types of the command."""
+        s = session()
+        backend = s.registry.get(self.address.scheme)
+        return s.run(backend.command_info(self.address.name, timeout or s.config.timeout), timeout,
+                     f"command info {self.address}")
+
+    def __call__(self, argument: Any = None, *, timeout: float | None = None) -> Any:
+        """Run the command and return its result.
+
+        Raises
+        ------
+        ValidationError
+            The argument does not match the command's input type; nothing was sent.
+        DeviceError
+            The device refused or failed (its reason and text are in the message).
+        ChannelTimeoutError, DisconnectedError, NotFoundError
+        """
+        s = session()
+        backend = s.registry.get(self.address.scheme)
+        return s.run(backend.execute(self.address.name, argument, timeout or s.config.timeout), timeout,
+                     f"command {self.address}")
+
+    def __repr__(self) -> str:
+        return f"<Command {self.address}>"
+
+
+def command(address: str) -> Command:
+    """The command at ``address`` as a callable :class:`Command` (see there)."""
+    return Command(address)

@@ -14,6 +14,7 @@ from ._errors import (
     BackendUnavailableError,
     ChannelTimeoutError,
     CtlshellError,
+    DeviceError,
     DisconnectedError,
     NotFoundError,
     PutRefusedError,
@@ -22,14 +23,15 @@ from ._errors import (
     ValidationError,
 )
 from ._fanout import KeepLast, KeepLatest, Policy, Subscription, parse_policy
-from ._model import Metadata, Reading, Severity, severity_for
+from ._model import CommandInfo, Metadata, Reading, Severity, severity_for
 from ._registry import BackendRegistry
 from ._runtime import Runtime
 from ._store import PVStore, SoftPV
 
 __all__ = [
     "SCHEMES", "Address", "AddressError", "Backend", "BackendRegistry", "BackendUnavailableError",
-    "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "Config", "CtlshellError",
+    "ChannelCache", "ChannelState", "CommandInfo", "ChannelStatus", "ChannelTimeoutError", "Config", "CtlshellError",
+    "DeviceError",
     "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError", "OnReading", "PVStore",
     "Policy", "PutRefusedError", "Reading", "Runtime", "RuntimeClosedError", "RuntimeDeadlockError",
     "Severity", "SoftPV", "Subscription", "SyncUpstream", "Upstream", "ValidationError", "coerce", "infer_dtype",
