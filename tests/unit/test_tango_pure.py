@@ -180,3 +180,9 @@ def test_devfailed_becomes_one_readable_line_and_the_right_class():
     assert isinstance(to_error(_failed(("DB_DeviceNotDefined", "no dev")), "a", "read"), NotFoundError)
     assert isinstance(to_error(_failed(("TRANSIENT_ConnectFailed", "r"), ("API_CorbaException", "c")),
                                "a", "read"), DisconnectedError)
+
+
+def test_event_error_stacks_are_read_like_devfailed():
+    stack = _failed(("API_MissedEvents", "missed 12 events"), ("API_EventTimeout", "x")).args
+    assert describe(stack) == "API_MissedEvents: missed 12 events (API_EventTimeout)"
+    assert isinstance(to_error(stack, "a", "read"), DisconnectedError)

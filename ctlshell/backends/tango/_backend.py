@@ -20,7 +20,7 @@ from ._convert import AttrSpec, to_reading, to_spec
 from ._devices import DEVICE_TIMEOUT_MS, Devices
 from ._errors import to_error
 from ._names import TangoName, attribute_name, command_name
-from ._streams import Stream, Streams, unsubscribe
+from ._streams import Stream, Streams
 
 __all__ = ["TangoBackend"]
 
@@ -35,8 +35,6 @@ class _Upstream:
 
     async def close(self) -> None:
         self._backend._streams.remove(self._stream)
-        name = self._stream.name
-        await self._backend._devices.call(name, "unsubscribe", 10.0, lambda _proxy: unsubscribe(self._stream))
 
 
 class TangoBackend(Backend):

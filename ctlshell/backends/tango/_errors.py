@@ -35,11 +35,13 @@ _REFUSED = frozenset({"API_AttrNotWritable", "API_WAttrOutsideLimit", "API_Incom
 
 
 def _errors(exc: Any) -> list[Any]:
-    return [e for e in getattr(exc, "args", ()) if hasattr(e, "reason")]
+    """The DevError stack of a DevFailed, or of an event's ``errors`` sequence."""
+    stack = exc if isinstance(exc, (list, tuple)) else getattr(exc, "args", ())
+    return [e for e in stack if hasattr(e, "reason")]
 
 
 def reasons(exc: Any) -> list[str]:
-    """Every Tango reason in the error stack, first (innermost) first."""
+    """Every Tango reason in the error stack (a DevFailed or an event's ``errors``), innermost first."""
     return [str(e.reason) for e in _errors(exc)]
 
 

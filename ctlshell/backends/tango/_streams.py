@@ -89,6 +89,7 @@ class Streams:
     def __init__(self, devices: Devices) -> None:
         self._devices = devices
         self._streams: list[Stream] = []
+        self._retired: list[Stream] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -119,11 +120,13 @@ class Streams:
             return next((s for s in self._streams if s.name == name), None)
 
     def remove(self, stream: Stream) -> None:
-        """Forget ``stream``; the caller unsubscribes it (blocking) with :func:`unsubscribe`."""
+        """Stop ``stream`` now; the supervisor thread drops its Tango subscription
+        (every subscribe and unsubscribe happens on that one thread)."""
         stream.closed = True
         with self._lock:
             if stream in self._streams:
                 self._streams.remove(stream)
+                self._retired.append(stream)
 
     def close(self) -> None:
         self._stop.set()
@@ -131,7 +134,7 @@ class Streams:
             thread.join(5)
         self._threads.clear()
         with self._lock:
-            streams, self._streams = self._streams, []
+            streams, self._streams, self._retired = self._streams + self._retired, [], []
         for stream in streams:
             stream.closed = True
             unsubscribe(stream)
@@ -190,6 +193,10 @@ class Streams:
     def _supervise(self) -> None:
         next_ping = 0.0
         while not self._stop.wait(0.05):
+            with self._lock:
+                retired, self._retired = self._retired, []
+            for stream in retired:
+                unsubscribe(stream)
             now = time.monotonic()
             streams = [s for s in self._snapshot() if not s.closed]
             for stream in streams:
@@ -216,8 +223,6 @@ class Streams:
             else:
                 stream.next_try = time.monotonic() + PING_PERIOD
                 stream.disconnected(describe(exc))
-        if stream.closed:  # closed while we subscribed: undo
-            unsubscribe(stream)
 
     def _poll(self, stream: Stream) -> None:
         stream.next_try = time.monotonic() + POLL_PERIOD
