@@ -15,6 +15,7 @@ from .core import (
     ChannelTimeoutError,
     CtlshellError,
     DeviceError,
+    DisconnectedError,
     KeepLast,
     KeepLatest,
     Reading,
@@ -25,7 +26,7 @@ from .core import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "ChannelTimeoutError", "CtlshellError", "DeviceError", "KeepLast", "KeepLatest", "Reading", "Severity",
+    "ChannelTimeoutError", "CtlshellError", "DeviceError", "DisconnectedError", "KeepLast", "KeepLatest", "Reading", "Severity",
     "ValidationError", "command", "configure", "get", "host", "hosted", "info", "monitor", "put", "shutdown",
     "status", "unhost",
 ]
