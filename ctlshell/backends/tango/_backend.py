@@ -10,6 +10,7 @@ so a refused value is never sent.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import tango
@@ -83,7 +84,7 @@ class TangoBackend(Backend):
         meta = (await self._spec(tn, timeout, fresh=True)).meta
         stream = self._streams.find(tn)
         updates = stream.describe_mode() if stream is not None else "not subscribed"
-        return Metadata(**{**meta.__dict__, "updates": updates})
+        return replace(meta, updates=updates)
 
     async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
         # Tango writes are always confirmed by the device; ``wait`` changes nothing

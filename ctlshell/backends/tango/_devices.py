@@ -54,7 +54,7 @@ class Devices:
         loop = asyncio.get_running_loop()
         try:
             return await asyncio.wait_for(loop.run_in_executor(self._pool, run), timeout)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # an alias of TimeoutError from Python 3.11 on
             raise ChannelTimeoutError(f"{name}: no answer to {verb} within {timeout} s") from None
         except tango.DevFailed as exc:
             raise to_error(exc, str(name), verb, timeout) from None

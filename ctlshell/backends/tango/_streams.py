@@ -51,7 +51,8 @@ class Stream:
         self.address = str(name)
         self.deliver = deliver
         self.mode = "connecting"
-        self.reason = ""
+        self.reason = ""       # why it is not connected (the last error)
+        self.poll_reason = ""  # why it polls (the device sends no change events)
         self.event_id: int | None = None
         self.proxy: Any = None
         self.connected = False
@@ -72,7 +73,7 @@ class Stream:
                 text += f", {self.gaps} gaps reported by Tango"
             return text + ")"
         if self.mode == "polling":
-            return f"polling every {POLL_PERIOD} s (no change events from the device: {self.reason})"
+            return f"polling every {POLL_PERIOD} s (no change events from the device: {self.poll_reason})"
         return f"connecting ({self.reason})" if self.reason else "connecting"
 
     def disconnected(self, why: str) -> None:
@@ -218,7 +219,7 @@ class Streams:
         except tango.DevFailed as exc:
             why = set(reasons(exc))
             if why & NO_EVENTS:
-                stream.mode, stream.reason = "polling", sorted(why & NO_EVENTS)[0]
+                stream.mode, stream.poll_reason = "polling", sorted(why & NO_EVENTS)[0]
                 stream.next_try = 0.0
             else:
                 stream.next_try = time.monotonic() + PING_PERIOD
