@@ -97,7 +97,9 @@ def events(cli, n, rate, sleep, policy):
         time.sleep(0.02)
     t_done = time.time()
     last_len, quiet_since = -1, time.monotonic()
-    while time.monotonic() - quiet_since < 1.5:  # until the newest came or nothing moves for 1.5 s
+    give_up = time.monotonic() + 10.0
+    # until the newest came, nothing moved for 1.5 s, or 10 s after the pushing ended
+    while time.monotonic() - quiet_since < 1.5 and time.monotonic() < give_up:
         if got and got[-1][0] == target:
             break
         if len(got) != last_len:

@@ -79,16 +79,14 @@ class Session:
         return self.runtime.call(coro, budget + 1.0, what)
 
     def note(self, address: Any, reading: Reading) -> None:
-        """Tell the cache (on the loop) of a reading got on a caller's thread; notes that
-        arrive while the loop is busy are handed over together, waking it once."""
+        """Keep a reading got on a caller's thread for the cache, which takes the notes on
+        the loop before it reports or sweeps (no wake-up of the loop per read)."""
         self._ensure_sweeper()
         with self._lock:
-            wake = not self._notes
             self._notes[address] = reading
-        if wake:
-            self.runtime.loop.call_soon_threadsafe(self._flush_notes)
 
-    def _flush_notes(self) -> None:
+    def flush_notes(self) -> None:
+        """Hand the notes to the cache (on the loop)."""
         with self._lock:
             notes, self._notes = self._notes, {}
         for address, reading in notes.items():
@@ -109,6 +107,7 @@ class Session:
             waited += step
             if waited >= self.config.sweep_period:
                 waited = 0.0
+                self.flush_notes()
                 dropped = self.cache.sweep()
                 if dropped:
                     log.debug("sweep dropped %s", ", ".join(map(str, dropped)))
@@ -274,6 +273,7 @@ def status() -> list[ChannelStatus]:
     s = session()
 
     async def snapshot() -> list[ChannelStatus]:
+        s.flush_notes()
         return s.cache.status()
 
     return s.run(snapshot(), None, "status")

@@ -59,7 +59,15 @@ class TangoName:
         """Identity of the device: one proxy serves every member of it."""
         return (self.host, self.device, self.dbase)
 
+    @functools.cached_property
+    def address(self) -> str:
+        """The ``tango://`` address, normalised (kept: it names every reading)."""
+        return self._text()
+
     def __str__(self) -> str:
+        return self.address
+
+    def _text(self) -> str:
         host = f"{self.host}/" if self.host else ""
         sep = "->" if self.is_command else "/"
         member = f"{sep}{self.member}" if self.member else ""
