@@ -70,6 +70,12 @@ def test_every_attribute_type_read_write_subscribe(tango_server):
     other = pytango_client(tango_server, "read", *EVERY_TYPE)
     for name, (_, _, back) in EVERY_TYPE.items():
         assert same(other[name], back), name
+    if tango_server.database is not None:
+        # a bare device name resolves through TANGO_HOST (the run's database, tests/conftest.py)
+        assert ctlshell.get(f"tango://{dev}/long_scalar").value == 42
+        ctlshell.put(f"tango://{dev}/long_scalar", 43)
+        assert ctlshell.get(tango_server.address(dev, "long_scalar")).value == 43
+        ctlshell.put(f"tango://{dev}/long_scalar", 42)
     # DevState and the Status string
     motor = device(tango_server, "motor")
     assert ctlshell.get(tango_server.address(motor, "State")).value == "ON"
