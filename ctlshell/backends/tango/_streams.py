@@ -97,11 +97,13 @@ class Streams:
 
     # -- called on the loop ------------------------------------------------------------
     def open(self, name: TangoName, on_reading: Callable[[Reading], None]) -> Stream:
+        """A new stream for ``name``; its readings reach ``on_reading`` on this (the running) loop."""
         loop = asyncio.get_running_loop()
 
         def on_batch(batch: list[Reading]) -> None:
-            for reading in batch:
-                on_reading(reading)
+            if not stream.closed:  # nothing after close, even what was on its way
+                for reading in batch:
+                    on_reading(reading)
 
         def deliver(batch: list[Reading]) -> None:
             try:
