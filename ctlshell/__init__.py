@@ -26,7 +26,7 @@ from .core import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "ChannelTimeoutError", "CtlshellError", "DeviceError", "DisconnectedError", "KeepLast", "KeepLatest", "Reading", "Severity",
-    "ValidationError", "command", "configure", "get", "host", "hosted", "info", "monitor", "put", "shutdown",
-    "status", "unhost",
+    "ChannelTimeoutError", "CtlshellError", "DeviceError", "DisconnectedError", "KeepLast", "KeepLatest",
+    "Reading", "Severity", "ValidationError", "command", "configure", "get", "host", "hosted", "info",
+    "monitor", "put", "shutdown", "status", "unhost",
 ]

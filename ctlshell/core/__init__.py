@@ -30,9 +30,9 @@ from ._store import PVStore, SoftPV
 
 __all__ = [
     "SCHEMES", "Address", "AddressError", "Backend", "BackendRegistry", "BackendUnavailableError",
-    "ChannelCache", "ChannelState", "CommandInfo", "ChannelStatus", "ChannelTimeoutError", "Config", "CtlshellError",
-    "DeviceError",
-    "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError", "OnReading", "PVStore",
+    "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "CommandInfo", "Config",
+    "CtlshellError", "DeviceError", "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError",
+    "OnReading", "PVStore",
     "Policy", "PutRefusedError", "Reading", "Runtime", "RuntimeClosedError", "RuntimeDeadlockError",
     "Severity", "SoftPV", "Subscription", "SyncUpstream", "Upstream", "ValidationError", "coerce", "infer_dtype",
     "parse_address", "parse_policy", "severity_for",

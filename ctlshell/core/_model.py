@@ -84,7 +84,8 @@ class Metadata:
     ----------
     dtype : str
         Native type: ``double``, ``float``, ``long``, ``int``, ``short``, ``char``,
-        ``string`` or ``enum``.
+        ``string`` or ``enum``; Tango adds ``boolean``, ``uchar``, ``ushort``, ``ulong``,
+        ``long64``, ``ulong64``, ``state`` and ``encoded``.
     count : int
         Element count; 1 for a scalar.
     units, precision, description
