@@ -183,7 +183,8 @@ class TangoServer(_Process):
         self.devices = dict(devices)
         self.database = database
         self.port = port or free_port()
-        self._file: str | None = None
+        self._registered = False
+        self._file: str | None = None  # the -file= database when there is no database server
 
     @property
     def server(self) -> str:
@@ -202,12 +203,12 @@ class TangoServer(_Process):
     def start(self, timeout: float = 30.0) -> TangoServer:
         args = ["-m", DEVICES_MODULE, self.instance, "-ORBendPoint", f"giop:tcp:127.0.0.1:{self.port}"]
         if self.database is not None:
-            if self._file is None:  # registered once; a restart finds it there
+            if not self._registered:  # once: a restart finds the devices there
                 self.database.register(self.server, self.devices)
-                self._file = ""
+                self._registered = True
             env = tango_env(self.database.port)
         else:
-            if not self._file:
+            if self._file is None:
                 self._file = self.log_path + ".db"
                 with open(self._file, "w") as f:
                     for cls in sorted(set(self.devices.values())):

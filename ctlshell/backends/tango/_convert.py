@@ -65,9 +65,8 @@ def to_value(value: Any, type_code: int) -> Any:
     if type_code == 19:  # DevState: its name reads better than its number
         return STATES[int(value)] if 0 <= int(value) < len(STATES) else str(value)
     if isinstance(value, np.ndarray):
-        arr = value if value.flags.owndata else value.copy()
-        arr.flags.writeable = False
-        return arr
+        value.flags.writeable = False  # pytango's array is ours alone: no copy, just no writes
+        return value
     if isinstance(value, (list, tuple)):
         return tuple(value)
     if isinstance(value, np.generic):

@@ -36,8 +36,7 @@ class Devices:
 
     def proxy(self, name: TangoName) -> tango.DeviceProxy:
         """The proxy of ``name``'s device (blocking: may ask the database). Raises DevFailed."""
-        with self._lock:
-            proxy = self._proxies.get(name.device_key)
+        proxy = self._proxies.get(name.device_key)  # a dict read is atomic; creation takes the lock
         if proxy is None:
             proxy = tango.DeviceProxy(name.device_url)
             proxy.set_timeout_millis(DEVICE_TIMEOUT_MS)

@@ -54,7 +54,7 @@ class TangoName:
         url = f"tango://{self.host}/{self.device}" if self.host else self.device
         return url if self.dbase else url + "#dbase=no"
 
-    @property
+    @functools.cached_property
     def device_key(self) -> tuple[str | None, str, bool]:
         """Identity of the device: one proxy serves every member of it."""
         return (self.host, self.device, self.dbase)
