@@ -92,3 +92,36 @@ def test_event_flood_never_makes_a_subscriber_lag(tango_servers):
     assert newest_after < 2.0, f"the newest value arrived {newest_after:.2f} s after the flood"
     print(f"flood: {n} pushed, {len(values)} delivered, {sub.dropped} dropped by the subscriber queue, "
           f"newest value {newest_after * 1000:.0f} ms after the flood; {meta.updates}")
+
+
+EXIT_SCRIPT = """
+import sys, time
+import ctlshell
+address, polled, kill_pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+subs = [ctlshell.monitor(address, lambda r: None), ctlshell.monitor(polled, lambda r: None)]
+time.sleep(0.5)
+ctlshell.get(address)
+if kill_pid:
+    import os, signal
+    os.kill(kill_pid, signal.SIGKILL)  # the server dies under live subscriptions
+    time.sleep(1.5)
+print("exiting", flush=True)
+"""
+
+
+@pytest.mark.parametrize("server_alive", [True, False])
+def test_interpreter_exits_promptly_with_live_subscriptions(tango_servers, server_alive):
+    """No thread of the Tango backend keeps a script from ending (no shutdown() called)."""
+    import subprocess
+
+    from ctlshell.testing import child_command, tango_env
+
+    server = tango_servers("nodb")
+    dev = device(server)
+    pid = 0 if server_alive else server.proc.pid
+    started = time.monotonic()
+    proc = subprocess.run(child_command("-c", EXIT_SCRIPT, server.address(dev, "double_scalar"),
+                                        server.address(dev, "noevent_double"), str(pid)),
+                          env=tango_env(None), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "exiting" in proc.stdout, proc.stderr
+    assert time.monotonic() - started < 20, "the interpreter took long to exit"
