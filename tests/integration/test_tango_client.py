@@ -155,8 +155,11 @@ def test_bad_writes_are_refused_before_sending(tango_server):
 
 
 def test_unknown_device_is_an_error_naming_it(tango_db):
-    with pytest.raises((NotFoundError, ctlshell.CtlshellError), match="test/nosuch/device"):
-        ctlshell.get("tango://test/nosuch/device/x")
+    for address in (f"tango://{tango_db.host}/test/nosuch/device/x", "tango://test/nosuch/device/x"):
+        with pytest.raises(NotFoundError, match="test/nosuch/device not defined in the database"):
+            ctlshell.get(address)
+    with pytest.raises(NotFoundError, match="DB_DeviceNotDefined"):
+        ctlshell.command("tango://test/nosuch/device->Init")()
 
 
 def test_change_events_arrive_in_order(tango_server):
