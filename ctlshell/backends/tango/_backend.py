@@ -9,13 +9,14 @@ so a refused value is never sent.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from typing import Any
 
 import tango
 
-from ...core import Backend, CommandInfo, Metadata, OnReading, PutRefusedError, Reading
+from ...core import AddressError, Backend, CommandInfo, Metadata, OnReading, PutRefusedError, Reading
 from ._commands import check_argument, to_command_info, to_result
 from ._convert import AttrSpec, to_reading, to_spec
 from ._devices import DEVICE_TIMEOUT_MS, Devices
@@ -130,12 +131,13 @@ class TangoBackend(Backend):
     def release(self, name: str) -> None:
         try:
             tn = attribute_name(name)
-        except Exception:
+        except AddressError:
             return
         self._specs.pop(tn, None)
 
     async def close(self) -> None:
-        self._streams.close()
+        # joining the threads and unsubscribing block: not on the loop
+        await asyncio.to_thread(self._streams.close)
         self._devices.close()
         self._specs.clear()
         self._commands.clear()
