@@ -3,7 +3,6 @@ pushing change events faster than Python can take them."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest

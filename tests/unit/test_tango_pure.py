@@ -186,3 +186,16 @@ def test_event_error_stacks_are_read_like_devfailed():
     stack = _failed(("API_MissedEvents", "missed 12 events"), ("API_EventTimeout", "x")).args
     assert describe(stack) == "API_MissedEvents: missed 12 events (API_EventTimeout)"
     assert isinstance(to_error(stack, "a", "read"), DisconnectedError)
+
+
+def test_polling_sees_changes_anywhere_in_a_large_array():
+    from ctlshell.backends.tango._streams import _same
+    from ctlshell.core import Reading
+
+    big = np.zeros(100_000)
+    changed = big.copy()
+    changed[50_000] = 1.0  # repr() of either shows only the ends
+    assert _same(Reading("a", big), Reading("a", big.copy()))
+    assert not _same(Reading("a", big), Reading("a", changed))
+    assert not _same(Reading("a", 1.0), Reading("a", 1.0, severity=Severity.MAJOR))
+    assert not _same(Reading("a", 1), Reading("a", True)) and not _same(None, Reading("a", 1))

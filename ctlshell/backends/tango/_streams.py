@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import tango
 
 from ...core import Reading, Severity
@@ -60,7 +61,7 @@ class Stream:
         self.overflows = 0
         self.gaps = 0
         self.next_try = 0.0
-        self.last_key: Any = None
+        self.last_polled: Reading | None = None  # the last polled reading
         self.closed = False
 
     def describe_mode(self) -> str:
@@ -236,13 +237,12 @@ class Streams:
                 stream.disconnected(describe(exc))
             else:
                 stream.deliver([Reading(stream.address, None, time.time(), Severity.INVALID, describe(exc))])
-            stream.last_key = None
+            stream.last_polled = None
             return
         reading = to_reading(stream.address, attr)
-        key = (repr(reading.value), reading.severity, reading.status)
         # like a change event: only what changed, and the first value after (re)connecting
-        if key != stream.last_key or not stream.connected:
-            stream.last_key = key
+        if not stream.connected or not _same(stream.last_polled, reading):
+            stream.last_polled = reading
             stream.connected = stream.ever_connected = True
             if not stream.closed:
                 stream.deliver([reading])
@@ -264,6 +264,17 @@ class Streams:
                     unsubscribe(stream)
                     stream.mode = "connecting"
                     self._connect(stream)
+
+
+def _same(last: Reading | None, new: Reading) -> bool:
+    """Whether a polled reading repeats the previous one (value, severity and status)."""
+    if last is None or (last.severity, last.status) != (new.severity, new.status):
+        return False
+    a, b = last.value, new.value
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape \
+            and a.dtype == b.dtype and bool(np.array_equal(a, b))
+    return type(a) is type(b) and a == b
 
 
 def unsubscribe(stream: Stream) -> None:
