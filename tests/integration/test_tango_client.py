@@ -4,12 +4,10 @@ directly with #dbase=no ("nodb"); values checked with bare pytango in another pr
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
 import pytest
-import tango
 
 import ctlshell
 from ctlshell import KeepLast, Severity
@@ -238,20 +236,17 @@ def test_motor_state_machine(tango_server):
     motor = device(tango_server, "motor")
     states: list[str] = []
     positions: list[float] = []
-    moved = threading.Event()
     with ctlshell.monitor(tango_server.address(motor, "State"), lambda r: states.append(r.value),
                           policy=KeepLast(100)), \
          ctlshell.monitor(tango_server.address(motor, "position"), lambda r: positions.append(r.value),
                           policy=KeepLast(1000)):
         wait_for(lambda: states and positions, 5, "the first updates")
         start = positions[-1]
-        ctlshell.put(tango_server.address(motor, "velocity"), 100.0)
+        ctlshell.put(tango_server.address(motor, "velocity"), 10.0)  # 2 mm take 0.2 s
         ctlshell.command(tango_server.address(motor, "->MoveRelative"))(2.0)
         with pytest.raises(DeviceError, match="API_CommandNotAllowed"):
             ctlshell.command(tango_server.address(motor, "->MoveRelative"))(1.0)
         wait_for(lambda: states[-1] == "ON" and "MOVING" in states, 5, "the move to end")
-        moved.set()
     assert positions[-1] == pytest.approx(start + 2.0)
     assert positions == sorted(positions)
     assert states[0] == "ON" and states.index("MOVING") < len(states) - 1
-    assert tango.DevState.ON.name == states[-1]
