@@ -6,8 +6,10 @@ Tango database, both on 127.0.0.1. Each client kind runs in a child process of i
 own (cli_tango.py), a fresh one per repetition; the order of kinds alternates.
 
 Figures (per repetition, then medians; ratios ctlshell / bare, goal >= 0.9):
-  1. reads/s: --reads blocking reads of a double scalar and of a 64-double spectrum
-     (ctlshell.get vs DeviceProxy.read_attribute).
+  1. reads/s: blocking reads of a double scalar and of a 64-double spectrum
+     (ctlshell.get vs DeviceProxy.read_attribute), both clients alive at once and
+     reading in alternating blocks (--blocks of --reads), so load from elsewhere on
+     the machine hits both alike; median block rate per repetition.
   2. event updates/s at a paced rate (--paced-rate for --paced-seconds): change
      events pushed by the device, received by ctlshell.monitor(policy=KeepLast(10**6),
      "keep every update") vs a bare subscribe_event callback; age = receipt - Tango
@@ -49,10 +51,30 @@ def run_child(kind, url, env, log, lines):
     return out
 
 
+def run_reads(url, env, log, attrs, blocks, n):
+    """Both clients alive at once, reading in alternating blocks of ``n``, so a change of
+    load on the machine hits both alike. Returns {kind: {attr: [block rate, ...]}}."""
+    clis = {kind: Child(['cli_tango.py', kind, url], env, name='cli-' + kind, log_path=log) for kind in KINDS}
+    rates = {kind: {attr: [] for attr in attrs} for kind in KINDS}
+    try:
+        for cli in clis.values():
+            cli.expect('ready', 60)
+        for attr in attrs:
+            for block in range(blocks):
+                for kind in (KINDS if block % 2 == 0 else KINDS[::-1]):
+                    clis[kind].send('reads', attr, n)
+                    rates[kind][attr].append(clis[kind].expect('result', 120)['per_s'])
+    finally:
+        for cli in clis.values():
+            cli.stop()
+    return rates
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--reps', type=int, default=3)
-    ap.add_argument('--reads', type=int, default=3000)
+    ap.add_argument('--reads', type=int, default=500, help='reads per block')
+    ap.add_argument('--blocks', type=int, default=8, help='alternating read blocks per client and repetition')
     ap.add_argument('--paced-rate', type=float, default=2000)
     ap.add_argument('--paced-seconds', type=float, default=2.0)
     ap.add_argument('--flood', type=int, default=40000)
@@ -72,19 +94,25 @@ def main():
     env['PYTHONDONTWRITEBYTECODE'] = '1'
     paced_n = int(args.paced_rate * args.paced_seconds)
     plan = [
-        (('reads', 'double_scalar', args.reads), 120),
-        (('reads', 'double_spectrum', args.reads), 120),
         (('events', paced_n, args.paced_rate, 0, 'all'), 120),
         (('events', args.flood, 0, 0, 'all'), 180),
         (('events', args.flood, 0, 0, 'latest'), 180),
         (('events', args.flood, 0, args.slow_sleep, 'latest'), 180),
     ]
-    names = ['read_scalar', 'read_spectrum', 'events_paced', 'events_flood', 'events_flood_latest',
-             'events_flood_slow']
-    results = {k: {n: [] for n in names} for k in KINDS}
+    names = ['events_paced', 'events_flood', 'events_flood_latest', 'events_flood_slow']
+    reads = {'read_scalar': 'double_scalar', 'read_spectrum': 'double_spectrum'}
+    results = {k: {n: [] for n in [*reads, *names]} for k in KINDS}
     print(f'Tango bench: {url}; loadavg {loadavg()}', flush=True)
     try:
         for rep in range(args.reps):
+            rates = run_reads(url, env, log, list(reads.values()), args.blocks, args.reads)
+            for name, attr in reads.items():
+                for kind in KINDS:
+                    r = {'per_s': statistics.median(rates[kind][attr]), 'blocks': [round(x) for x in rates[kind][attr]],
+                         'loadavg1': loadavg()[0]}
+                    results[kind][name].append(r)
+                    print(f"rep{rep} {kind:8s} {name:17s} median of {args.blocks} blocks of {args.reads}: "
+                          f"{r['per_s']:.0f}/s {r['blocks']}", flush=True)
             for kind in (KINDS if rep % 2 == 0 else KINDS[::-1]):
                 out = run_child(kind, url, env, log, plan)
                 for name, r in zip(names, out):

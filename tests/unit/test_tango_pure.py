@@ -4,13 +4,14 @@ are stood in for by plain namespaces with the same attributes."""
 
 from __future__ import annotations
 
+import enum
 import math
 from types import SimpleNamespace as NS
 
 import numpy as np
 import pytest
 
-from ctlshell.backends.tango._commands import check_argument, type_name
+from ctlshell.backends.tango._commands import check_argument, to_result, type_name
 from ctlshell.backends.tango._convert import to_reading, to_spec
 from ctlshell.backends.tango._errors import describe, to_error
 from ctlshell.backends.tango._names import TangoName, attribute_name, command_name, parse_name
@@ -133,7 +134,12 @@ def test_readings_keep_the_device_timestamp_and_quality():
     assert invalid.value is None and invalid.severity is Severity.INVALID
     changing = to_reading("a", _attr(1.0, quality=3))
     assert changing.severity is Severity.NO_ALARM and changing.status == "CHANGING"
-    assert to_reading("a", _attr(6, type_code=19)).value == "MOVING"
+    class DevState(enum.IntEnum):  # what pytango gives for a State read
+        ON = 0
+        MOVING = 6
+
+    assert to_reading("a", _attr(DevState.MOVING, type_code=19)).value == "MOVING"
+    assert to_result(6, 19) == "MOVING" and to_result([1, 2], 16) == (1, 2)  # command results
     arr = to_reading("a", _attr(np.arange(3.0))).value
     with pytest.raises(ValueError):
         arr[0] = 1.0

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ...core import CommandInfo, ValidationError
 from ._convert import to_value
 from ._types import ARRAY_OF, TYPES, check_array, check_scalar
@@ -67,9 +65,5 @@ def check_argument(argument: Any, in_type: int, where: str) -> Any:
 
 
 def to_result(value: Any, out_type: int) -> Any:
-    """A command's result as a plain Python value (read-only arrays)."""
-    if isinstance(value, list) and out_type in ARRAY_OF:
-        return tuple(value)
-    if isinstance(value, np.ndarray):
-        return to_value(value, out_type)
+    """A command's result as a plain Python value (read-only arrays, tuples for lists)."""
     return to_value(value, out_type)

@@ -7,6 +7,7 @@ Knows the Tango quality, format and write-type codes and the text Tango uses for
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 from dataclasses import dataclass
@@ -58,28 +59,32 @@ def _pair(low: Any, high: Any) -> tuple[float, float] | None:
     return (-math.inf if lo is None else lo, math.inf if hi is None else hi)
 
 
-def to_value(value: Any, type_code: int) -> Any:
-    """A pytango value as a plain Python scalar, str or read-only numpy array."""
+def to_value(value: Any, type_code: int | None = None) -> Any:
+    """A pytango value as a plain Python scalar, str or read-only numpy array.
+
+    ``type_code`` (a ``CmdArgType``) is needed only for DevState given as a number
+    (command results); attribute reads give DevState as an enum, shown by its name.
+    """
     if value is None:
         return None
-    if type_code == 19:  # DevState: its name reads better than its number
-        return STATES[int(value)] if 0 <= int(value) < len(STATES) else str(value)
     if isinstance(value, np.ndarray):
         value.flags.writeable = False  # pytango's array is ours alone: no copy, just no writes
         return value
+    if isinstance(value, enum.Enum):  # DevState (an IntEnum): its name reads better than its number
+        return value.name
+    if type_code == 19:
+        return STATES[int(value)] if 0 <= int(value) < len(STATES) else str(value)
     if isinstance(value, (list, tuple)):
         return tuple(value)
     if isinstance(value, np.generic):
         return value.item()
-    if type_code == 29 and isinstance(value, int):
-        return int(value)  # DevEnum arrives as an IntEnum of the labels; the index is the value
     return value
 
 
 def to_reading(address: str, attr: Any) -> Reading:
     """A ``DeviceAttribute`` (read or from an event) as a Reading with Tango's own timestamp."""
     severity, status = QUALITY.get(int(attr.quality), (Severity.INVALID, str(attr.quality)))
-    return Reading(address, to_value(attr.value, int(attr.type)), attr.time.totime(), severity, status)
+    return Reading(address, to_value(attr.value), attr.time.totime(), severity, status)
 
 
 @dataclass(frozen=True)

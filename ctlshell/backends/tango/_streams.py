@@ -40,6 +40,12 @@ EVENT_BUFFER = 1000
 POLL_PERIOD = 0.5
 #: Seconds between pings of a device with subscriptions; a failed ping marks it DISCONNECTED.
 PING_PERIOD = 1.0
+#: Seconds after a (re)subscription when the pump reads the attribute once, if no event
+#: but the first (the value at subscription) has come: a monitor in the tests, under
+#: load, once never got the event a command sent right after it subscribed; the read
+#: shows the value such an event carried. Not done once events flow: a read could then
+#: overtake events still on their way and break their order.
+CATCH_UP_DELAY = 0.25
 #: Reasons for which the device sends no change events of an attribute: poll it instead.
 NO_EVENTS = frozenset({"API_AttributePollingNotStarted", "API_EventPropertiesNotSet"})
 
@@ -62,6 +68,9 @@ class Stream:
         self.gaps = 0
         self.next_try = 0.0
         self.last_polled: Reading | None = None  # the last polled reading
+        self.last_event: Reading | None = None   # the last reading the pump delivered
+        self.catch_up_at: float | None = None
+        self.events = 0  # data events since the last (re)subscription
         self.closed = False
 
     def describe_mode(self) -> str:
@@ -161,6 +170,8 @@ class Streams:
             for stream in self._snapshot():
                 if stream.mode == "events" and stream.event_id is not None and not stream.closed:
                     moved += self._drain(stream)
+                    if stream.catch_up_at is not None and time.monotonic() >= stream.catch_up_at:
+                        self._catch_up(stream)
             # a busy subscription is drained every millisecond, an idle set backs off to 10 ms
             idle = 0.001 if moved else min(max(idle * 2, 0.002), 0.01)
 
@@ -176,6 +187,7 @@ class Streams:
         batch = []
         for event in events:
             if not event.err:
+                stream.events += 1
                 batch.append(to_reading(stream.address, event.attr_value))
                 stream.connected = stream.ever_connected = True
                 continue
@@ -190,8 +202,24 @@ class Streams:
             else:
                 batch.append(Reading(stream.address, None, time.time(), Severity.INVALID, describe(event.errors)))
         if batch and not stream.closed:
+            stream.last_event = batch[-1]
             stream.deliver(batch)
         return len(events)
+
+    def _catch_up(self, stream: Stream) -> None:
+        """Once after subscribing, on the pump thread (so after every event already
+        queued): deliver the attribute's value if it is not what the last event said."""
+        stream.catch_up_at = None
+        if stream.events > 1:
+            return  # events flow: the subscription works, and a read could overtake them
+        try:
+            reading = to_reading(stream.address, stream.proxy.read_attribute(stream.name.member))
+        except tango.DevFailed:
+            return  # the ping or the next event tells
+        if stream.last_event is not None and not _same(stream.last_event, reading) and not stream.closed:
+            log.debug("%s: an event was lost while subscribing; the read delivers %r", stream.address, reading)
+            stream.last_event = reading
+            stream.deliver([reading])
 
     # -- the supervisor thread -------------------------------------------------------------
     def _supervise(self) -> None:
@@ -219,6 +247,7 @@ class Streams:
             stream.event_id = stream.proxy.subscribe_event(
                 name.member, tango.EventType.CHANGE_EVENT, EVENT_BUFFER, tango.EventSubMode.SyncRead)
             stream.mode, stream.reason = "events", ""
+            stream.catch_up_at, stream.events = time.monotonic() + CATCH_UP_DELAY, 0
         except tango.DevFailed as exc:
             why = set(reasons(exc))
             if why & NO_EVENTS:
