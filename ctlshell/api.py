@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -175,6 +176,10 @@ atexit.register(shutdown)
 
 
 # -- client verbs -----------------------------------------------------------------
+#: parse_address is pure; reading the same channel in a loop should not parse it each time
+_parse_cached = functools.lru_cache(maxsize=4096)(parse_address)
+
+
 def get(address: str, *, timeout: float | None = None) -> Reading:
     """Read a channel.
 
@@ -195,7 +200,8 @@ def get(address: str, *, timeout: float | None = None) -> Reading:
     AddressError, ChannelTimeoutError, BackendUnavailableError, NotFoundError
     """
     s = session()
-    addr = parse_address(address, s.config.default_scheme)
+    scheme = s.config.default_scheme
+    addr = _parse_cached(address, scheme) if type(address) is str else parse_address(address, scheme)
     budget = timeout or s.config.timeout
     if not s.runtime.in_loop_thread() and budget > 0:
         reading = s.registry.get(addr.scheme).get_now(addr.name, budget)
