@@ -124,3 +124,24 @@ def test_interpreter_exits_promptly_with_live_subscriptions(tango_servers, serve
                           env=tango_env(None), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "exiting" in proc.stdout, proc.stderr
     assert time.monotonic() - started < 20, "the interpreter took long to exit"
+
+
+def test_monitor_started_before_its_server_connects_when_it_comes():
+    """A scientist may open the shell first: the monitor waits, then gets the value."""
+    import uuid
+
+    from ctlshell.testing import TangoServer
+
+    uid = uuid.uuid4().hex[:8]
+    server = TangoServer(f"t{uid}", {f"test/ctl{uid}/dev": "CtlTestDevice"})
+    address = server.address(f"test/ctl{uid}/dev", "double_scalar")
+    seen: list = []
+    try:
+        with ctlshell.monitor(address, seen.append, policy=KeepLast(10)):
+            time.sleep(1.5)
+            assert seen == []  # nothing to show yet, and no error storm either
+            server.start()
+            wait_for(lambda: seen and seen[-1].value == 1.5, 10, "the value once the server runs")
+    finally:
+        server.close()
+    assert all(r.connected for r in seen)
