@@ -70,6 +70,10 @@ def run_reads(url, env, log, attrs, blocks, n):
     return rates
 
 
+def fmt(value):
+    return '      -' if value is None else f'{value:7.3f}'
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--reps', type=int, default=3)
@@ -137,7 +141,8 @@ def main():
         ratios = [rc.get(key) / rb.get(key) for rb, rc in zip(results['bare'][name], results['ctlshell'][name])
                   if rb.get(key) and rc.get(key) is not None]
         summary[name] = {'bare': b, 'ctlshell': c, 'ratio_median': statistics.median(ratios) if ratios else None}
-        print(f'  {name:18s} {key:10s} bare {b or 0:9.0f}  ctlshell {c or 0:9.0f}  ratio {summary[name]["ratio_median"] or 0:.2f}')
+        ratio = summary[name]['ratio_median'] or 0
+        print(f'  {name:18s} {key:10s} bare {b or 0:9.0f}  ctlshell {c or 0:9.0f}  ratio {ratio:.2f}')
     for name in ('events_paced', 'events_flood', 'events_flood_latest', 'events_flood_slow'):
         for kind in KINDS:
             rs = results[kind][name]
@@ -147,9 +152,9 @@ def main():
             age99 = med([r.get('age_p99') for r in rs])
             summary[f'{name}_{kind}'] = {'newest_arrived': f'{newest}/{len(rs)}', 'lag_s': lag,
                                          'age_median_s': age, 'age_p99_s': age99}
-            print(f'  {name:18s} {kind:8s} newest arrived {newest}/{len(rs)}  lag {lag if lag is not None else -1:7.3f} s'
-                  f'  age median {age if age is not None else -1:7.3f} s  p99 {age99 if age99 is not None else -1:7.3f} s'
-                  + (f"  dropped(info) {med([r.get('dropped') for r in rs])}" if kind == 'ctlshell' else ''))
+            dropped = f"  dropped(info) {med([r.get('dropped') for r in rs])}" if kind == 'ctlshell' else ''
+            print(f'  {name:18s} {kind:8s} newest arrived {newest}/{len(rs)}  lag {fmt(lag)} s'
+                  f'  age median {fmt(age)} s  p99 {fmt(age99)} s{dropped}')
     with open(args.out, 'w') as f:
         json.dump({'args': vars(args), 'machine': platform.platform(), 'results': results, 'summary': summary,
                    'when': time.strftime('%Y-%m-%d %H:%M:%S')}, f, indent=1, default=str)
