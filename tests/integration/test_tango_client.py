@@ -95,6 +95,11 @@ def test_metadata_from_attribute_configuration(tango_server):
     assert image.dtype == "ushort" and image.count == 16 * 16
     spectrum = ctlshell.info(tango_server.address(dev, "double_spectrum"))
     assert spectrum.units == "V" and spectrum.count == 64 and spectrum.control_limits is None
+    # a read on the caller's thread (no loop hop) still shows in status()
+    long_scalar = tango_server.address(dev, "long_scalar")
+    value = ctlshell.get(long_scalar).value
+    (entry,) = [st for st in ctlshell.status() if st.address == long_scalar]
+    assert str(entry.state) == "connected" and entry.value == value
 
 
 def test_quality_is_severity(tango_server):
