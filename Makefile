@@ -17,7 +17,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
             EPICS_CAS_BEACON_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench bench-tango install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_ca.py
 	$(NORT) $(BIN)/python bench/bench_startup.py
+
+bench-tango: $(STAMP)
+	$(NORT) $(BIN)/python bench/bench_tango.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -14,6 +14,7 @@ Importing ctlshell imports no protocol library; each is loaded when its scheme i
 """
 
 from .api import (
+    command,
     configure,
     gateway,
     get,
@@ -31,6 +32,8 @@ from .api import (
 from .core import (
     ChannelTimeoutError,
     CtlshellError,
+    DeviceError,
+    DisconnectedError,
     KeepLast,
     KeepLatest,
     Reading,
@@ -56,7 +59,8 @@ def unload_ipython_extension(shell: object) -> None:
 
 
 __all__ = [
-    "ChannelTimeoutError", "CtlshellError", "KeepLast", "KeepLatest", "Reading", "Severity",
-    "ValidationError", "configure", "gateway", "get", "host", "hosted", "info", "journal", "load_ipython_extension",
-    "monitor", "put", "restrict_writes", "shutdown", "status", "unhost", "unload_ipython_extension",
+    "ChannelTimeoutError", "CtlshellError", "DeviceError", "DisconnectedError", "KeepLast", "KeepLatest",
+    "Reading", "Severity", "ValidationError", "command", "configure", "gateway", "get", "host", "hosted", "info",
+    "journal", "load_ipython_extension", "monitor", "put", "restrict_writes", "shutdown", "status", "unhost",
+    "unload_ipython_extension",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -21,6 +22,7 @@ from .core import (
     BackendRegistry,
     ChannelCache,
     ChannelStatus,
+    CommandInfo,
     Config,
     Metadata,
     WriteRule,
@@ -36,8 +38,9 @@ from .gateway import Gateway, GatewayConfig
 from .host import Daemon, Device, HostedPV, JournalEntry, PVSpec, StateFile, is_pvgroup
 
 __all__ = [
-    "ChannelInfo", "Session", "configure", "describe", "gateway", "get", "host", "hosted", "info", "journal",
-    "known_names", "monitor", "put", "restrict_writes", "session", "shutdown", "status", "unhost",
+    "ChannelInfo", "Command", "Session", "command", "configure", "describe", "gateway", "get", "host", "hosted",
+    "info", "journal", "known_names", "monitor", "put", "restrict_writes", "session", "shutdown", "status",
+    "unhost",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ class Session:
         self.gateways: list[Gateway] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._lock = threading.Lock()
+        self._notes: dict[Any, Reading] = {}
         self.runtime.on_shutdown(self._close)
 
     # -- plumbing --------------------------------------------------------------------
@@ -82,6 +86,20 @@ class Session:
         # the coroutine gets the budget; the outer wait a little more, so the
         # backend's own, better worded timeout error wins
         return self.runtime.call(coro, budget + 1.0, what)
+
+    def note(self, address: Any, reading: Reading) -> None:
+        """Keep a reading got on a caller's thread for the cache, which takes the notes on
+        the loop before it reports or sweeps (no wake-up of the loop per read)."""
+        self._ensure_sweeper()
+        with self._lock:
+            self._notes[address] = reading
+
+    def flush_notes(self) -> None:
+        """Hand the notes to the cache (on the loop)."""
+        with self._lock:
+            notes, self._notes = self._notes, {}
+        for address, reading in notes.items():
+            self.cache.note(address, reading)
 
     def _ensure_sweeper(self) -> None:
         if self._sweeper is None:
@@ -98,6 +116,7 @@ class Session:
             waited += step
             if waited >= self.config.sweep_period:
                 waited = 0.0
+                self.flush_notes()
                 dropped = self.cache.sweep()
                 if dropped:
                     log.debug("sweep dropped %s", ", ".join(map(str, dropped)))
@@ -203,6 +222,10 @@ atexit.register(shutdown)
 
 
 # -- client verbs -----------------------------------------------------------------
+#: parse_address is pure; reading the same channel in a loop should not parse it each time
+_parse_cached = functools.lru_cache(maxsize=4096)(parse_address)
+
+
 def get(address: str, *, timeout: float | None = None) -> Reading:
     """Read a channel.
 
@@ -223,8 +246,15 @@ def get(address: str, *, timeout: float | None = None) -> Reading:
     AddressError, ChannelTimeoutError, BackendUnavailableError, NotFoundError
     """
     s = session()
-    addr = parse_address(address, s.config.default_scheme)
-    return s.run(s.cache.get(addr, timeout or s.config.timeout), timeout, f"get {addr}")
+    scheme = s.config.default_scheme
+    addr = _parse_cached(address, scheme) if type(address) is str else parse_address(address, scheme)
+    budget = timeout or s.config.timeout
+    if not s.runtime.in_loop_thread() and budget > 0:
+        reading = s.registry.get(addr.scheme).get_now(addr.name, budget)
+        if reading is not None:  # read on this thread; the cache hears of it on the loop
+            s.note(addr, reading)
+            return reading
+    return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")
 
 
 def put(address: str, value: Any, *, wait: bool = False, timeout: float | None = None) -> None:
@@ -295,6 +325,7 @@ def status() -> list[ChannelStatus]:
     s = session()
 
     async def snapshot() -> list[ChannelStatus]:
+        s.flush_notes()
         return s.cache.status()
 
     return s.run(snapshot(), None, "status")
@@ -549,3 +580,51 @@ def gateway(config: GatewayConfig | str | None = None, *, status_period: float =
     gw.start(timeout)
     session().gateways.append(gw)
     return gw
+
+
+# -- commands (Tango commands; later device slots) --------------------------------------
+class Command:
+    """A command of a device, called like a function: ``move = command("tango://m/x/1->MoveRelative")``,
+    then ``move(2.5)``.
+
+    Parameters
+    ----------
+    address : str
+        ``tango://[host:port/]domain/family/member->Command``.
+    """
+
+    def __init__(self, address: str) -> None:
+        s = session()
+        self.address = parse_address(address, s.config.default_scheme)
+        s.registry.get(self.address.scheme)  # an unknown scheme or missing library fails now
+
+    def info(self, *, timeout: float | None = None) -> CommandInfo:
+        """Argument and result types of the command."""
+        s = session()
+        backend = s.registry.get(self.address.scheme)
+        return s.run(backend.command_info(self.address.name, timeout or s.config.timeout), timeout,
+                     f"command info {self.address}")
+
+    def __call__(self, argument: Any = None, *, timeout: float | None = None) -> Any:
+        """Run the command and return its result.
+
+        Raises
+        ------
+        ValidationError
+            The argument does not match the command's input type; nothing was sent.
+        DeviceError
+            The device refused or failed (its reason and text are in the message).
+        ChannelTimeoutError, DisconnectedError, NotFoundError
+        """
+        s = session()
+        backend = s.registry.get(self.address.scheme)
+        return s.run(backend.execute(self.address.name, argument, timeout or s.config.timeout), timeout,
+                     f"command {self.address}")
+
+    def __repr__(self) -> str:
+        return f"<Command {self.address}>"
+
+
+def command(address: str) -> Command:
+    """The command at ``address`` as a callable :class:`Command` (see there)."""
+    return Command(address)

@@ -2,8 +2,8 @@
 
 libca reads EPICS_CA_ADDR_LIST once per process (and p4p EPICS_PVA_ADDR_LIST once per
 client context), so every server this run may start gets its port now: the in-process
-hosted servers and small pools for IOC and p4p subprocesses. Nothing searches beyond
-127.0.0.1.
+hosted servers, small pools for IOC and p4p subprocesses, and the embedded Tango
+database. Nothing searches beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -29,4 +29,8 @@ PVA_SEARCH = [p + 1 for p in (PVA_HOST_PORT, *PVA_PORTS)]
 
 os.environ.update(loopback_env(ca_server_port=HOST_PORT, ca_search_ports=[HOST_PORT, *IOC_PORTS],
                                pva_server_port=PVA_HOST_PORT, pva_search_ports=PVA_SEARCH))
+# Tango: cppTango reads TANGO_HOST once per process, so the embedded database of this
+# run gets its port now (started on first use); a TANGO_HOST from outside never counts
+TANGO_DB_PORT = free_port(avoid=[*_taken, *PVA_PORTS, *PVA_SEARCH])
+os.environ["TANGO_HOST"] = f"127.0.0.1:{TANGO_DB_PORT}"
 os.environ["CTLSHELL_TIMEOUT"] = "5"

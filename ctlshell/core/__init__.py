@@ -15,6 +15,7 @@ from ._errors import (
     BackendUnavailableError,
     ChannelTimeoutError,
     CtlshellError,
+    DeviceError,
     DisconnectedError,
     NotFoundError,
     PutRefusedError,
@@ -23,7 +24,7 @@ from ._errors import (
     ValidationError,
 )
 from ._fanout import KeepLast, KeepLatest, Policy, Subscription, parse_policy
-from ._model import Metadata, Reading, Severity, severity_for
+from ._model import CommandInfo, Metadata, Reading, Severity, severity_for
 from ._registry import BackendRegistry
 from ._runtime import Runtime
 from ._store import HANDLED, PVStore, SoftPV, WriteHandler, WriteHook
@@ -31,8 +32,9 @@ from ._store import HANDLED, PVStore, SoftPV, WriteHandler, WriteHook
 __all__ = [
     "HANDLED", "Client", "WriteHandler", "WriteHook", "WriteRule",
     "SCHEMES", "Address", "AddressError", "Backend", "BackendRegistry", "BackendUnavailableError",
-    "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "Config", "CtlshellError",
-    "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError", "OnReading", "PVStore",
+    "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "CommandInfo", "Config",
+    "CtlshellError", "DeviceError", "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError",
+    "OnReading", "PVStore",
     "Policy", "PutRefusedError", "Reading", "Runtime", "RuntimeClosedError", "RuntimeDeadlockError",
     "Severity", "SoftPV", "Subscription", "SyncUpstream", "Upstream", "ValidationError", "coerce", "infer_dtype",
     "parse_address", "parse_policy", "severity_for",

@@ -19,10 +19,13 @@ SCHEMES: tuple[str, ...] = ("ca", "pva", "tango", "local")
 # EPICS record names allow letters, digits and _ - + : [ ] < > ; . plus '{}' used by
 # macros and '$' seen at facilities; no white space, quotes or commas.
 _EPICS_NAME = re.compile(r"^[A-Za-z0-9_\-+:\[\]<>;.{}$#/%]+$")
-# tango://[host:port/]domain/family/member[/attribute]
+# tango://[host:port/]domain/family/member[/attribute | ->Command][#dbase=no]
+_TANGO_PART = r"[^/\s#>]+"
 _TANGO_NAME = re.compile(
     r"^(?:(?P<host>[A-Za-z0-9_.\-]+):(?P<port>\d{1,5})/)?"
-    r"(?P<device>[^/\s]+/[^/\s]+/[^/\s]+)(?:/(?P<attr>[^/\s]+))?$"
+    rf"(?P<device>{_TANGO_PART}/{_TANGO_PART}/{_TANGO_PART})"
+    rf"(?:/(?P<attr>{_TANGO_PART})|->(?P<command>[A-Za-z_][A-Za-z0-9_]*))?"
+    r"(?:#dbase=(?P<dbase>yes|no))?$"
 )
 _MAX_NAME = 255
 
@@ -91,7 +94,8 @@ def parse_address(text: object, default_scheme: str = "ca") -> Address:
         if not _TANGO_NAME.match(name):
             raise AddressError(
                 f"malformed Tango address {text!r}: expected "
-                "'tango://[host:port/]domain/family/member[/attribute]'"
+                "'tango://[host:port/]domain/family/member[/attribute]', "
+                "'tango://[host:port/]domain/family/member->Command', optionally ending in '#dbase=no'"
             )
     elif not _EPICS_NAME.match(name):
         bad = sorted({c for c in name if not _EPICS_NAME.match(c)})

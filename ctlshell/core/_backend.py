@@ -12,7 +12,8 @@ import abc
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ._model import Metadata, Reading
+from ._errors import AddressError
+from ._model import CommandInfo, Metadata, Reading
 
 __all__ = ["Backend", "OnReading", "SyncUpstream", "Upstream"]
 
@@ -49,6 +50,15 @@ class Backend(abc.ABC):
         Raises ``ChannelTimeoutError`` when the channel does not connect or answer.
         """
 
+    def get_now(self, name: str, timeout: float) -> Reading | None:
+        """Read on the calling thread (never the runtime's), or ``None`` to say "use get()".
+
+        For libraries that do their I/O in threads of their own and only block the
+        caller (pytango): a blocking ``get`` then skips two thread hops. The default
+        returns ``None``; a backend returns ``None`` too when it cannot honour ``timeout``.
+        """
+        return None
+
     @abc.abstractmethod
     async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
         """Write a value; with ``wait`` return only when the server has processed it.
@@ -64,6 +74,17 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def subscribe(self, name: str, on_reading: OnReading) -> Upstream:
         """Start one upstream subscription; return at once, even before it connects."""
+
+    async def command_info(self, name: str, timeout: float) -> CommandInfo:
+        """Argument and result types of a command (control systems that have commands)."""
+        raise AddressError(f"{self.scheme}://{name}: {self.scheme}:// has no commands")
+
+    async def execute(self, name: str, argument: Any, timeout: float) -> Any:
+        """Run a command with ``argument`` (checked against its type first) and return its result.
+
+        Raises ``ValidationError`` (wrong argument, nothing sent) or ``DeviceError``.
+        """
+        raise AddressError(f"{self.scheme}://{name}: {self.scheme}:// has no commands")
 
     async def close(self) -> None:
         """Release every connection (called at runtime shutdown)."""

@@ -15,7 +15,7 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._address import Address
@@ -153,6 +153,10 @@ class ChannelCache:
         entry.seen(reading)
         return reading
 
+    def note(self, address: Address, reading: Reading) -> None:
+        """Record a reading obtained outside the cache (a blocking read on the caller's thread)."""
+        self.entry(address).seen(reading)
+
     async def put(self, address: Address, value: Any, *, wait: bool, timeout: float) -> None:
         entry = self.entry(address)
         await entry.backend.put(address.name, value, wait=wait, timeout=timeout)
@@ -162,6 +166,9 @@ class ChannelCache:
     async def info(self, address: Address, timeout: float) -> Metadata:
         entry = self.entry(address)
         meta = await entry.backend.info(address.name, timeout)
+        dropped = sum(s.dropped for s in entry.subscribers)
+        if dropped:
+            meta = replace(meta, dropped=meta.dropped + dropped)
         entry.metadata = meta
         if entry.state is ChannelState.NEVER_CONNECTED:
             entry.state = ChannelState.CONNECTED

@@ -12,6 +12,7 @@ __all__ = [
     "BackendUnavailableError",
     "ChannelTimeoutError",
     "CtlshellError",
+    "DeviceError",
     "DisconnectedError",
     "NotFoundError",
     "PutRefusedError",
@@ -43,6 +44,11 @@ class DisconnectedError(CtlshellError, ConnectionError):
 
 class PutRefusedError(CtlshellError, RuntimeError):
     """The server refused a write (read-only, out of its limits, or its own check failed)."""
+
+
+class DeviceError(CtlshellError, RuntimeError):
+    """The device answered with an error of its own (a Tango DevFailed: a command refused
+    in its state, a failing read); the message keeps the device's reason and text."""
 
 
 class NotFoundError(CtlshellError, KeyError):

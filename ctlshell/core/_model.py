@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Access", "Limits", "Metadata", "Reading", "Severity", "severity_for"]
+__all__ = ["Access", "CommandInfo", "Limits", "Metadata", "Reading", "Severity", "severity_for"]
 
 Access = Literal["", "r", "w", "rw"]
 Limits = tuple[float, float]
@@ -84,7 +84,8 @@ class Metadata:
     ----------
     dtype : str
         Native type: ``double``, ``float``, ``long``, ``int``, ``short``, ``char``,
-        ``string`` or ``enum``.
+        ``string`` or ``enum``; Tango adds ``boolean``, ``uchar``, ``ushort``, ``ulong``,
+        ``long64``, ``ulong64``, ``state`` and ``encoded``.
     count : int
         Element count; 1 for a scalar.
     units, precision, description
@@ -95,6 +96,12 @@ class Metadata:
         Enum choices.
     access : str
         ``"r"``, ``"w"``, ``"rw"`` or ``""`` (no access).
+    updates : str
+        How a subscription of this session gets updates ("change events", "polling
+        every 1 s (...)"); ``""`` when the backend has nothing to say.
+    dropped : int
+        Updates this session's subscribers of the channel did not get because a newer
+        one replaced them (bounded queues); 0 when nobody subscribes.
     """
 
     dtype: str = "double"
@@ -108,6 +115,8 @@ class Metadata:
     choices: tuple[str, ...] | None = None
     description: str = ""
     access: Access = "rw"
+    updates: str = ""
+    dropped: int = 0
 
     @property
     def writable(self) -> bool:
@@ -151,3 +160,25 @@ def severity_for(value: Any, meta: Metadata) -> tuple[Severity, str]:
         if x <= lo:
             return Severity.MINOR, "LOW"
     return Severity.NO_ALARM, ""
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """What a command (a Tango command, a device slot) says about itself.
+
+    Attributes
+    ----------
+    name : str
+    in_type, out_type : str
+        Argument and result types ("void" when there is none).
+    in_description, out_description : str
+    """
+
+    name: str
+    in_type: str
+    out_type: str
+    in_description: str = ""
+    out_description: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.in_type}) -> {self.out_type}"

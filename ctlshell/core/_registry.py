@@ -8,6 +8,7 @@ ctlshell imports no protocol library; a scheme whose library is missing raises
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable, Mapping
 from typing import Union
 
@@ -36,6 +37,7 @@ class BackendRegistry:
     def __init__(self, entries: Mapping[str, Entry]) -> None:
         self._entries = dict(entries)
         self._backends: dict[str, Backend] = {}
+        self._lock = threading.RLock()  # used from the loop and from callers' threads
 
     @property
     def schemes(self) -> tuple[str, ...]:
@@ -54,6 +56,13 @@ class BackendRegistry:
         BackendUnavailableError
             Its library cannot be imported; the message says how to install it.
         """
+        backend = self._backends.get(scheme)
+        if backend is not None:
+            return backend
+        with self._lock:
+            return self._create(scheme)
+
+    def _create(self, scheme: str) -> Backend:
         backend = self._backends.get(scheme)
         if backend is not None:
             return backend

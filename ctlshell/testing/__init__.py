@@ -1,10 +1,12 @@
 """Test helpers shipped with ctlshell: an isolated loopback environment, free ports,
-and real servers (caproto IOCs, pythonSoftIOC) run as subprocesses.
+and real servers (caproto IOCs, pythonSoftIOC, a Tango database and Tango device
+servers) run as subprocesses.
 
 Nothing here is a mock: every helper starts or talks to a real server, on 127.0.0.1 only.
 """
 
 from ._env import child_command, free_port, loopback_env
 from ._ioc import IocProcess
+from ._tango import TangoDatabase, TangoServer, tango_env
 
-__all__ = ["IocProcess", "child_command", "free_port", "loopback_env"]
+__all__ = ["IocProcess", "TangoDatabase", "TangoServer", "child_command", "free_port", "loopback_env", "tango_env"]

@@ -142,4 +142,7 @@ def no_leaks() -> Iterator[None]:
     assert not extra_tasks, f"tasks left behind: {extra_tasks}"
 
 
+# Tango database and device servers (fixtures live in their own module)
+from .tango_fixtures import tango_db, tango_server, tango_servers  # noqa: E402,F401
+
 __all__ = ["Background", "caproto_example", "pyepics", "sys"]

@@ -1,0 +1,144 @@
+"""The ``tango://`` client backend over pytango.
+
+Reads, writes, attribute configuration and commands run in a thread pool
+(:mod:`._devices`); subscriptions are change events drained by a pump thread, or
+polling when the device sends none (:mod:`._streams`). Writes and command
+arguments are checked against the attribute configuration / command type first,
+so a refused value is never sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from typing import Any
+
+import tango
+
+from ...core import AddressError, Backend, CommandInfo, Metadata, OnReading, PutRefusedError, Reading
+from ._commands import check_argument, to_command_info, to_result
+from ._convert import AttrSpec, to_reading, to_spec
+from ._devices import DEVICE_TIMEOUT_MS, Devices
+from ._errors import to_error
+from ._names import TangoName, attribute_name, command_name
+from ._streams import Stream, Streams
+
+__all__ = ["TangoBackend"]
+
+#: Attribute configuration / command types are fetched again when older than this.
+SPEC_MAX_AGE = 10.0
+
+
+class _Upstream:
+    def __init__(self, backend: TangoBackend, stream: Stream) -> None:
+        self._backend = backend
+        self._stream = stream
+
+    async def close(self) -> None:
+        self._backend._streams.remove(self._stream)
+
+
+class TangoBackend(Backend):
+    """``tango://`` through pytango ``DeviceProxy`` objects."""
+
+    scheme = "tango"
+
+    def __init__(self) -> None:
+        self._devices = Devices()
+        self._streams = Streams(self._devices)
+        self._specs: dict[TangoName, tuple[float, AttrSpec]] = {}
+        self._commands: dict[TangoName, tuple[float, Any]] = {}
+
+    # -- attributes ------------------------------------------------------------------
+    async def get(self, name: str, timeout: float) -> Reading:
+        tn = attribute_name(name)
+        address = str(tn)
+        attr = await self._devices.call(tn, "read", timeout, lambda p: p.read_attribute(tn.member))
+        return to_reading(address, attr)
+
+    def get_now(self, name: str, timeout: float) -> Reading | None:
+        """A blocking read on the caller's thread (pytango blocks only its caller).
+
+        Used when ``timeout`` is at least the device timeout the proxy enforces itself.
+        """
+        if timeout * 1000 < DEVICE_TIMEOUT_MS:
+            return None
+        tn = attribute_name(name)
+        try:
+            attr = self._devices.proxy(tn).read_attribute(tn.member)
+        except tango.DevFailed as exc:
+            raise to_error(exc, str(tn), "read", timeout) from None
+        return to_reading(str(tn), attr)
+
+    async def _spec(self, tn: TangoName, timeout: float, fresh: bool = False) -> AttrSpec:
+        cached = self._specs.get(tn)
+        if cached is not None and not fresh and time.monotonic() - cached[0] < SPEC_MAX_AGE:
+            return cached[1]
+        info = await self._devices.call(tn, "info", timeout, lambda p: p.attribute_query(tn.member))
+        spec = to_spec(info)
+        self._specs[tn] = (time.monotonic(), spec)
+        return spec
+
+    async def info(self, name: str, timeout: float) -> Metadata:
+        tn = attribute_name(name)
+        meta = (await self._spec(tn, timeout, fresh=True)).meta
+        stream = self._streams.find(tn)
+        updates = stream.describe_mode() if stream is not None else "not subscribed"
+        return replace(meta, updates=updates)
+
+    async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
+        # Tango writes are always confirmed by the device; ``wait`` changes nothing
+        started = time.monotonic()
+        tn = attribute_name(name)
+        spec = await self._spec(tn, timeout)
+        if not spec.meta.writable:
+            raise PutRefusedError(f"{tn} is read-only (the attribute is not writable)")
+        checked = spec.check(value, str(tn))
+        left = max(timeout - (time.monotonic() - started), 0.1)
+        await self._devices.call(tn, "put", left, lambda p: p.write_attribute(tn.member, checked))
+
+    async def subscribe(self, name: str, on_reading: OnReading) -> _Upstream:
+        tn = attribute_name(name)
+        return _Upstream(self, self._streams.open(tn, on_reading))
+
+    # -- commands --------------------------------------------------------------------
+    async def _command(self, tn: TangoName, timeout: float) -> Any:
+        cached = self._commands.get(tn)
+        if cached is not None and time.monotonic() - cached[0] < SPEC_MAX_AGE:
+            return cached[1]
+        info = await self._devices.call(tn, "command_query", timeout, lambda p: p.command_query(tn.member))
+        self._commands[tn] = (time.monotonic(), info)
+        return info
+
+    async def command_info(self, name: str, timeout: float) -> CommandInfo:
+        tn = command_name(name)
+        return to_command_info(tn.member, await self._command(tn, timeout))
+
+    async def execute(self, name: str, argument: Any, timeout: float) -> Any:
+        started = time.monotonic()
+        tn = command_name(name)
+        info = await self._command(tn, timeout)
+        checked = check_argument(argument, int(info.in_type), str(tn))
+        left = max(timeout - (time.monotonic() - started), 0.1)
+        if checked is None:
+            result = await self._devices.call(tn, "command", left, lambda p: p.command_inout(tn.member))
+        else:
+            result = await self._devices.call(tn, "command", left, lambda p: p.command_inout(tn.member, checked))
+        return to_result(result, int(info.out_type))
+
+    # -- lifetime ----------------------------------------------------------------------
+    def release(self, name: str) -> None:
+        try:
+            tn = attribute_name(name)
+        except AddressError:
+            return
+        self._specs.pop(tn, None)
+
+    async def close(self) -> None:
+        # joining the threads and unsubscribing block: not on the loop
+        await asyncio.to_thread(self._streams.close)
+        self._devices.close()
+        self._specs.clear()
+        self._commands.clear()
+

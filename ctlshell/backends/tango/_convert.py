@@ -1,0 +1,144 @@
+"""Pure conversion of pytango values into ctlshell readings and metadata.
+
+Knows the Tango quality, format and write-type codes and the text Tango uses for
+"not specified"; does no I/O. Takes pytango objects by duck typing
+(``DeviceAttribute``, ``AttributeInfoEx``), so it is tested without a server.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...core import Metadata, Reading, Severity, ValidationError
+from ._types import TYPES, TangoType, check_array, check_scalar
+
+__all__ = ["AttrSpec", "QUALITY", "STATES", "to_reading", "to_spec"]
+
+#: AttrQuality code -> (severity, status)
+QUALITY: dict[int, tuple[Severity, str]] = {
+    0: (Severity.NO_ALARM, ""),
+    1: (Severity.INVALID, "INVALID"),
+    2: (Severity.MAJOR, "ALARM"),
+    3: (Severity.NO_ALARM, "CHANGING"),
+    4: (Severity.MINOR, "WARNING"),
+}
+STATES = ("ON", "OFF", "CLOSE", "OPEN", "INSERT", "EXTRACT", "MOVING", "STANDBY", "FAULT", "INIT",
+          "RUNNING", "ALARM", "DISABLE", "UNKNOWN")
+_NOT_SET = {"", "not specified", "no unit", "no description", "no display unit", "no standard unit", "nan"}
+_ACCESS = {0: "r", 1: "rw", 2: "w", 3: "rw"}
+_PRECISION = re.compile(r"%[-+ #0]*\d*\.(\d+)[fFeEgG]")
+SCALAR, SPECTRUM, IMAGE = 0, 1, 2
+
+
+def _text(value: Any) -> str:
+    text = str(value or "").strip()
+    return "" if text.lower() in _NOT_SET else text
+
+
+def _number(value: Any) -> float | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    return None if math.isnan(x) else x
+
+
+def _pair(low: Any, high: Any) -> tuple[float, float] | None:
+    lo, hi = _number(low), _number(high)
+    if lo is None and hi is None:
+        return None
+    return (-math.inf if lo is None else lo, math.inf if hi is None else hi)
+
+
+def to_value(value: Any, type_code: int | None = None) -> Any:
+    """A pytango value as a plain Python scalar, str or read-only numpy array.
+
+    ``type_code`` (a ``CmdArgType``) is needed only for DevState given as a number
+    (command results); attribute reads give DevState as an enum, shown by its name.
+    """
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False  # pytango's array is ours alone: no copy, just no writes
+        return value
+    if isinstance(value, enum.Enum):  # DevState (an IntEnum): its name reads better than its number
+        return value.name
+    if type_code == 19:
+        return STATES[int(value)] if 0 <= int(value) < len(STATES) else str(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def to_reading(address: str, attr: Any) -> Reading:
+    """A ``DeviceAttribute`` (read or from an event) as a Reading with Tango's own timestamp."""
+    severity, status = QUALITY.get(int(attr.quality), (Severity.INVALID, str(attr.quality)))
+    return Reading(address, to_value(attr.value), attr.time.totime(), severity, status)
+
+
+@dataclass(frozen=True)
+class AttrSpec:
+    """An attribute's configuration: what info() shows and what a write is checked against."""
+
+    meta: Metadata
+    type_code: int
+    data_format: int
+    max_shape: tuple[int, ...]
+
+    @property
+    def tango_type(self) -> TangoType | None:
+        return TYPES.get(self.type_code)
+
+    def check(self, value: Any, where: str) -> Any:
+        """``value`` as pytango writes it; raises ValidationError before anything is sent."""
+        t = self.tango_type
+        if t is None or t.kind in ("state", "other"):
+            raise ValidationError(f"{where}: writing {self.meta.dtype} attributes is not supported by ctlshell")
+        m = self.meta
+        if self.data_format == SCALAR:
+            return check_scalar(value, t, where, limits=m.control_limits, units=m.units, choices=m.choices)
+        return check_array(value, t, where, ndim=1 if self.data_format == SPECTRUM else 2,
+                           max_shape=self.max_shape, limits=m.control_limits, units=m.units)
+
+
+def to_spec(info: Any) -> AttrSpec:
+    """An ``AttributeInfoEx`` (from ``attribute_query``) as an :class:`AttrSpec`."""
+    type_code = int(info.data_type)
+    t = TYPES.get(type_code)
+    fmt = int(info.data_format)
+    dim_x, dim_y = int(info.max_dim_x), int(info.max_dim_y)
+    shape = {SCALAR: (), SPECTRUM: (dim_x,), IMAGE: (dim_y, dim_x)}.get(fmt, ())
+    precision = None
+    match = _PRECISION.match(_text(info.format))
+    if match and t is not None and t.kind == "float":
+        precision = int(match.group(1))
+    if type_code == 29:
+        choices: tuple[str, ...] | None = tuple(info.enum_labels)
+    elif type_code == 19:
+        choices = STATES
+    else:
+        choices = None
+    meta = Metadata(
+        dtype=t.name if t is not None else f"type {type_code}",
+        count=int(np.prod(shape)) if shape else 1,
+        units=_text(info.unit),
+        precision=precision,
+        control_limits=_pair(info.min_value, info.max_value),
+        alarm_limits=_pair(info.alarms.min_alarm, info.alarms.max_alarm),
+        warning_limits=_pair(info.alarms.min_warning, info.alarms.max_warning),
+        choices=choices,
+        description=_text(info.description),
+        access=_ACCESS.get(int(info.writable), "r"),  # type: ignore[arg-type]
+    )
+    return AttrSpec(meta, type_code, fmt, shape)
