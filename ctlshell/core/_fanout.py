@@ -95,7 +95,10 @@ class Subscription:
         self._callback = callback
         self._on_close = on_close
         self._queue: deque[Reading] = deque(maxlen=policy.size)
-        self._cond = threading.Condition()
+        # a plain lock guards queue and counters; the event only wakes an idle thread,
+        # so a burst costs one wake-up, not a Condition hand-over per reading
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"ctlshell-sub:{address}", daemon=True)
         self._thread.start()
@@ -110,7 +113,7 @@ class Subscription:
 
     def offer(self, reading: Reading) -> None:
         """Queue a reading; never blocks. Called by the channel cache."""
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             self.received += 1
@@ -118,32 +121,36 @@ class Subscription:
                 self.dropped += 1
             self._queue.append(reading)
             self.last = reading
-            self._cond.notify()
+        if not self._ready.is_set():
+            self._ready.set()
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
-                if self._closed:
-                    return
-                reading = self._queue.popleft()
-                self.delivered += 1  # handed over; received == delivered + dropped + pending
-            try:
-                self._callback(reading)
-            except Exception:
-                self.errors += 1
-                log.exception("monitor callback for %s raised", self.address)
+            self._ready.wait()
+            self._ready.clear()  # before draining: a reading offered from now on sets it again
+            while True:
+                with self._lock:
+                    if self._closed:
+                        return
+                    if not self._queue:
+                        break
+                    reading = self._queue.popleft()
+                    self.delivered += 1  # handed over; received == delivered + dropped + pending
+                try:
+                    self._callback(reading)
+                except Exception:
+                    self.errors += 1
+                    log.exception("monitor callback for %s raised", self.address)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop delivery and release the upstream subscription. Idempotent."""
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             self._closed = True
             self.dropped += len(self._queue)  # never delivered: counted, not lost silently
             self._queue.clear()
-            self._cond.notify_all()
+        self._ready.set()
         if self._on_close is not None:
             self._on_close(self)
         if threading.current_thread() is not self._thread:
