@@ -1,0 +1,28 @@
+"""The blocking facade: ``get``, ``put``, ``monitor``, ``info``, ``status``, ``host``.
+
+Magics, widgets and scripts call these. Each verb parses its address, then runs
+one coroutine of the channel cache on the runtime loop with a timeout. The session
+(runtime, store, cache, servers) is created on first use and closed at exit.
+"""
+
+from typing import Any
+
+from ._client import Command, command, get, info, monitor, put, status
+from ._describe import ChannelInfo, describe, known_names
+from ._gateway import gateway
+from ._hosting import host, hosted, journal, restrict_writes, unhost
+from ._sessions import Session, configure, session, shutdown
+
+__all__ = [
+    "ChannelInfo", "Command", "Session", "command", "configure", "describe", "gateway", "get", "host", "hosted",
+    "info", "journal", "known_names", "monitor", "put", "restrict_writes", "session", "shutdown", "status",
+    "unhost",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_session":  # the current session or None, without creating one
+        from . import _sessions
+
+        return _sessions._session
+    raise AttributeError(name)

@@ -1,0 +1,201 @@
+"""The session: runtime, store, channel cache, servers and hosted objects of this
+process, created on first use and closed at exit; ``configure`` and ``shutdown``."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import threading
+from typing import Any
+
+from ..backends import DEFAULT_BACKENDS
+from ..backends.local import LocalBackend
+from ..core import (
+    BackendRegistry,
+    ChannelCache,
+    Config,
+    PVStore,
+    Reading,
+    Runtime,
+    ValidationError,
+)
+from ..gateway import Gateway
+from ..host import Daemon, Device, HostedPV, StateFile
+
+log = logging.getLogger(__name__)
+
+
+class Session:
+    """Everything one ctlshell session owns.
+
+    Parameters
+    ----------
+    config : Config, optional
+        Defaults to :meth:`Config.from_env`.
+    """
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config.from_env()
+        self.runtime = Runtime()
+        self.store = PVStore()
+        entries: dict[str, Any] = dict(DEFAULT_BACKENDS)
+        entries["local"] = lambda: LocalBackend(self.store)
+        self.registry = BackendRegistry(entries)
+        self.cache = ChannelCache(self.registry)
+        self.handles: dict[str, HostedPV] = {}
+        #: hosted devices, daemons and caproto groups, in the order they started
+        self.objects: list[Any] = []
+        self.state = StateFile(self.config.state_file or ":memory:")
+        self.store.add_write_hook(self.state.record)
+        self._ca_server: Any = None
+        self._pva_server: Any = None
+        self.gateways: list[Gateway] = []
+        self._sweeper: asyncio.Task[None] | None = None
+        self._lock = threading.Lock()
+        self._notes: dict[Any, Reading] = {}
+        self.runtime.on_shutdown(self._close)
+
+    # -- plumbing --------------------------------------------------------------------
+    def run(self, coro: Any, timeout: float | None, what: str) -> Any:
+        self._ensure_sweeper()
+        budget = self.config.timeout if timeout is None else timeout
+        if not budget > 0:
+            coro.close()
+            raise ValidationError(f"timeout must be positive, not {timeout!r}")
+        # the coroutine gets the budget; the outer wait a little more, so the
+        # backend's own, better worded timeout error wins
+        return self.runtime.call(coro, budget + 1.0, what)
+
+    def note(self, address: Any, reading: Reading) -> None:
+        """Keep a reading got on a caller's thread for the cache, which takes the notes on
+        the loop before it reports or sweeps (no wake-up of the loop per read)."""
+        self._ensure_sweeper()
+        with self._lock:
+            self._notes[address] = reading
+
+    def flush_notes(self) -> None:
+        """Hand the notes to the cache (on the loop)."""
+        with self._lock:
+            notes, self._notes = self._notes, {}
+        for address, reading in notes.items():
+            self.cache.note(address, reading)
+
+    def _ensure_sweeper(self) -> None:
+        if self._sweeper is None:
+            with self._lock:
+                if self._sweeper is None:
+                    self._sweeper = self.runtime.submit(self._sweep_forever())  # type: ignore[assignment]
+
+    async def _sweep_forever(self) -> None:
+        # wakes at least once a second so a changed sweep_period takes effect soon
+        waited = 0.0
+        while True:
+            step = min(self.config.sweep_period, 1.0)
+            await asyncio.sleep(step)
+            waited += step
+            if waited >= self.config.sweep_period:
+                waited = 0.0
+                self.flush_notes()
+                dropped = self.cache.sweep()
+                if dropped:
+                    log.debug("sweep dropped %s", ", ".join(map(str, dropped)))
+
+    async def _close(self) -> None:
+        # clients first, while our own servers still answer, so their circuits close
+        # cleanly (libca otherwise waits 30 s at exit for circuits to a dead server)
+        await self.cache.close()
+        for obj in reversed(self.objects):
+            try:
+                await self.stop_object(obj)
+            except Exception:
+                log.exception("stopping %r failed", obj)
+        self.objects.clear()
+        for backend in self.registry.loaded().values():
+            try:
+                await backend.close()
+            except Exception:
+                log.exception("closing the %s backend failed", backend.scheme)
+        if self._ca_server is not None:
+            await self._ca_server.stop()
+        if self._pva_server is not None:
+            await self._pva_server.stop()
+        for gw in list(self.gateways):
+            gw.close()
+        self.state.close()
+
+    async def stop_object(self, obj: Any) -> None:
+        """Stop a hosted device, daemon or group (on the loop)."""
+        if isinstance(obj, (Device, Daemon)):
+            obj.stop()  # joins its threads briefly; none of them waits on the loop
+        else:
+            await obj.stop()
+
+    def ca_server(self) -> Any:
+        """The hosted CA server, started on first use."""
+        with self._lock:
+            if self._ca_server is None:
+                from ..host import CaServer
+
+                server = CaServer(self.store, self.config)
+                self.runtime.call(server.start(), self.config.timeout + 5, "starting the CA server")
+                self._ca_server = server
+            return self._ca_server
+
+    def pva_server(self) -> Any:
+        """The hosted PVA server, started on first use (None with ``serve_pva=False``)."""
+        if not self.config.serve_pva:
+            return None
+        with self._lock:
+            if self._pva_server is None:
+                from ..host import PvaServer
+
+                server = PvaServer(self.store, self.config)
+                self.runtime.call(server.start(), self.config.timeout + 5, "starting the PVA server")
+                self._pva_server = server
+            return self._pva_server
+
+    def close(self) -> None:
+        self.runtime.shutdown()
+
+
+_session: Session | None = None
+_session_lock = threading.Lock()
+
+
+def session() -> Session:
+    """The current session, created on first use."""
+    global _session
+    with _session_lock:
+        if _session is None or _session.runtime.closed:
+            _session = Session()
+        return _session
+
+
+def configure(**settings: Any) -> Config:
+    """Change session settings (see :class:`ctlshell.core.Config`); returns the new config.
+
+    Server settings take effect only before the first ``host()``.
+    """
+    s = session()
+    new = s.config.replace(**settings)
+    if new.state_file != s.config.state_file:
+        state = StateFile(new.state_file or ":memory:")  # a bad path raises before anything changes
+        s.store.remove_write_hook(s.state.record)
+        s.state.close()
+        s.state = state
+        s.store.add_write_hook(state.record)
+    s.config = new
+    return s.config
+
+
+def shutdown() -> None:
+    """Close every subscription and server and stop the runtime. Idempotent."""
+    global _session
+    with _session_lock:
+        if _session is not None:
+            _session.close()
+            _session = None
+
+
+atexit.register(shutdown)
