@@ -1,9 +1,10 @@
 """``ctlshell serve module:Class``: run a daemon, device or caproto group headless.
 
 Like mKTL's markd: import the class, make one with ``--prefix``, host it on CA
-(loopback unless ``--interface`` says otherwise), keep the journal and persisted
-items in ``--state FILE``, and run until SIGINT or SIGTERM, then shut down cleanly
-(persisted values flushed, clients see the server go).
+and PVA (loopback unless ``--interface`` says otherwise; ``--no-pva`` for CA
+only), keep the journal and persisted items in ``--state FILE``, and run until
+SIGINT or SIGTERM, then shut down cleanly (persisted values flushed, clients see
+the server go).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--interface", action="append", metavar="ADDR",
                    help="address to serve on (repeatable; default 127.0.0.1 only)")
     p.add_argument("--port", type=int, help="CA server port (default: EPICS_CA_SERVER_PORT or 5064)")
+    p.add_argument("--pva-port", type=int, help="PVA server port (default: EPICS_PVAS_SERVER_PORT or 5075)")
+    p.add_argument("--no-pva", action="store_true", help="serve on Channel Access only")
     p.add_argument("--allow-host", action="append", metavar="PATTERN", help="only these client hosts may write")
     p.add_argument("--allow-user", action="append", metavar="PATTERN", help="only these client users may write")
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -55,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings["server_interfaces"] = tuple(args.interface)
         if args.port is not None:
             settings["ca_server_port"] = args.port
+        if args.pva_port is not None:
+            settings["pva_server_port"] = args.pva_port
+        if args.no_pva:
+            settings["serve_pva"] = False
         api.configure(**settings)
         if args.allow_host or args.allow_user:
             api.restrict_writes(args.allow_host, args.allow_user)
