@@ -19,23 +19,19 @@ from ._schema import Descriptor, Schema, SlotDescriptor
 from ._sync import Future
 from ._units import parse_unit, unit
 from ._values import Value
+from ._lock import DeviceLock, lock
+from ._tasks import background, sleep
 from ._verbs import (
-    DeviceLock,
-    background,
     connect_device,
     disconnect_device,
     execute,
     execute_no_wait,
     get_device,
     get_properties,
-    lock,
     set_no_wait,
     set_wait,
-    sleep,
-    wait_until,
-    wait_until_new,
-    wait_while,
 )
+from ._wait import wait_until, wait_until_new, wait_while
 
 __all__ = [
     "CLIENT_ID", "ChannelBackend", "Descriptor", "DeviceLock", "DeviceProxy", "Future", "Hash", "HostedBackend",

@@ -1,4 +1,4 @@
-"""The verbs: ``connect_device``, ``set_wait``, ``wait_until_new``, ``lock``, ``sleep``...
+"""The verbs that make proxies and write: ``connect_device``, ``set_wait``, ``execute``...
 
 Each blocking verb is a plain function that checks its arguments in the caller's
 thread (so bad input raises at once and nothing is sent) and hands one coroutine
@@ -9,10 +9,8 @@ device is decided in one table (:data:`_KINDS`), by address scheme.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
 import importlib
-import inspect
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -21,23 +19,21 @@ from typing import Any
 import numpy as np
 
 from ..api import session
-from ..core import BackendUnavailableError, NotFoundError, PutRefusedError, ValidationError, parse_address
+from ..core import BackendUnavailableError, NotFoundError, ValidationError, parse_address
 from ._backend import ChannelBackend, HostedBackend, ProxyBackend
 from ._hash import Hash
-from ._proxy import CLIENT_ID, DeviceProxy, listen_any, source_of
+from ._proxy import DeviceProxy
 from ._sync import Future, run
 from ._units import seconds
 
 __all__ = [
-    "DeviceLock", "background", "connect_device", "disconnect_device", "execute", "execute_no_wait",
-    "get_device", "get_properties", "lock", "set_no_wait", "set_wait", "sleep", "wait_until", "wait_until_new",
-    "wait_while",
+    "connect_device", "disconnect_device", "execute", "execute_no_wait", "get_device", "get_properties",
+    "set_no_wait", "set_wait",
 ]
 
 log = logging.getLogger(__name__)
 _registry: dict[str, DeviceProxy] = {}
 _registry_lock = threading.Lock()
-_workers = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="ctlshell-background")
 
 
 # -- which backend serves an address --------------------------------------------------------
@@ -249,191 +245,3 @@ def get_properties(device: Any, keys: str | Sequence[str]) -> Hash:
             out[key, "sec"], out[key, "frac"] = int(stamp), int(round(stamp % 1 * 1e18))
         out[key, "units"] = desc.metadata.units
     return out
-
-
-# -- waiting ---------------------------------------------------------------------------------------
-def wait_until_new(*props: Any, timeout: Any = None, wait: bool = True) -> Any:
-    """Wait until any of ``props`` (``dev.x`` values, or whole proxies) gets a new value.
-
-    Works on properties that are still unset. Returns the new value.
-    """
-    if not props:
-        raise ValidationError("wait_until_new needs at least one property (dev.x) or proxy")
-    groups: dict[int, tuple[DeviceProxy, set[str] | None]] = {}
-    for prop in props:
-        proxy, key = (prop, None) if isinstance(prop, DeviceProxy) else source_of(prop)
-        _, keys = groups.setdefault(id(proxy), (proxy, set()))
-        if key is None or keys is None:
-            groups[id(proxy)] = (proxy, None)
-        else:
-            keys.add(key)
-    start = {pid: proxy._generations() for pid, (proxy, _) in groups.items()}  # taken now, in the caller
-
-    async def waiting() -> Any:
-        while True:
-            futures = [proxy._listen(keys) for proxy, keys in groups.values()]
-            try:
-                for pid, (proxy, keys) in groups.items():
-                    now = proxy._generations()
-                    for key, gen in now.items():
-                        if (keys is None or key in keys) and gen > start[pid][key]:
-                            return proxy._value(key)
-                await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for future in futures:
-                    future.cancel()
-
-    return run(waiting(), timeout=timeout, wait=wait, what="wait_until_new")
-
-
-def wait_until(condition: Callable[[], object], *, timeout: Any = None, wait: bool = True) -> Any:
-    """Wait until ``condition()`` is true; it is evaluated now and after every property
-    update of any proxy (on the runtime thread: read proxies in it, call no verbs)."""
-    if not callable(condition):
-        raise ValidationError(f"wait_until needs a callable, not {condition!r}")
-
-    async def waiting() -> Any:
-        while True:
-            change = listen_any()
-            try:
-                result = condition()
-                if result:
-                    return result
-                await change
-            finally:
-                change.cancel()
-
-    return run(waiting(), timeout=timeout, wait=wait, what="wait_until")
-
-
-def wait_while(condition: Callable[[], object], *, timeout: Any = None, wait: bool = True) -> Any:
-    """Wait while ``condition()`` is true (see :func:`wait_until`)."""
-    if not callable(condition):
-        raise ValidationError(f"wait_while needs a callable, not {condition!r}")
-    return wait_until(lambda: not condition(), timeout=timeout, wait=wait)
-
-
-# -- locking ---------------------------------------------------------------------------------------
-class DeviceLock:
-    """A held lock of a device; release it with ``with`` or :meth:`release`. Re-entrant."""
-
-    def __init__(self, proxy: DeviceProxy) -> None:
-        self.proxy = proxy
-        self._released = False
-
-    def release(self) -> None:
-        if not self._released:
-            self._released = True
-            run(_release(self.proxy), timeout=session().config.timeout + 1,
-                what=f"unlock {self.proxy._backend.address}")
-
-    def __enter__(self) -> DeviceLock:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    def __repr__(self) -> str:
-        return f"<DeviceLock {self.proxy._backend.address} {'released' if self._released else 'held'}>"
-
-
-def lock(device: Any, *, timeout: Any = None, wait: bool = True) -> Any:
-    """Lock a device for this client: ``with lock(dev, timeout=10): ...``.
-
-    A hosted device (or any device with a ``lockedBy`` property) is locked through
-    it, and its server refuses other clients' writes while it is held; a Tango device
-    uses Tango's own lock. Waits while another client holds it (``timeout=`` bounds
-    the wait: ``TimeoutError``).
-    """
-    proxy = _proxy(device)
-    backend = proxy._backend
-    if backend.lock_key is not None and backend.lock_key not in proxy._schema.properties:
-        raise ValidationError(f"{backend.address} has no {backend.lock_key!r} property to lock it with "
-                              "(host a Daemon with LOCKABLE = True, or list 'lockedBy' in pvs)")
-    return run(_acquire(proxy), timeout=timeout, wait=wait, what=f"lock {backend.address}")
-
-
-async def _acquire(proxy: DeviceProxy) -> DeviceLock:
-    backend, budget = proxy._backend, session().config.timeout
-    if proxy._lock_depth:
-        object.__setattr__(proxy, "_lock_depth", proxy._lock_depth + 1)
-        return DeviceLock(proxy)
-    key = backend.lock_key
-    if key is None:
-        await backend.lock(CLIENT_ID, budget)
-    else:
-        while True:
-            change = proxy._listen({key})
-            try:
-                holder = proxy._value(key).value
-                if not holder or holder == CLIENT_ID:
-                    try:
-                        await backend.write(key, CLIENT_ID, wait=True, timeout=budget)
-                    except PutRefusedError:  # another client was quicker
-                        await proxy._refresh(key, budget)
-                        continue
-                    await proxy._refresh(key, budget)
-                    break
-                await change  # held by someone else: wait for it to change
-            finally:
-                change.cancel()
-    object.__setattr__(proxy, "_lock_depth", 1)
-    return DeviceLock(proxy)
-
-
-async def _release(proxy: DeviceProxy) -> None:
-    depth = proxy._lock_depth - 1
-    object.__setattr__(proxy, "_lock_depth", max(depth, 0))
-    if depth > 0:
-        return
-    backend, budget = proxy._backend, session().config.timeout
-    if backend.lock_key is None:
-        await backend.unlock(CLIENT_ID, budget)
-    else:
-        await backend.write(backend.lock_key, "", wait=True, timeout=budget)
-        await proxy._refresh(backend.lock_key, budget)
-
-
-# -- time and background work ---------------------------------------------------------------------
-def sleep(delay: Any, *, timeout: Any = None, wait: bool = True) -> Any:
-    """Sleep ``delay`` seconds (or a time quantity: ``sleep(200 * unit.ms)``); cancellable.
-
-    Raises
-    ------
-    pint.DimensionalityError
-        For a quantity that is not a time.
-    """
-    secs = seconds(delay)
-    if secs is None or not secs >= 0:
-        raise ValidationError(f"sleep needs a delay >= 0, not {delay!r}")
-    return run(asyncio.sleep(secs), timeout=timeout, wait=wait, what=f"sleep {secs:g} s")
-
-
-def background(fn: Any, *args: Any, timeout: Any = None, **kwargs: Any) -> Future:
-    """Run a coroutine function, a coroutine or a plain function (in a worker thread,
-    where verbs block as usual) in the background; returns its :class:`Future`.
-    An exception is logged and raised again by ``future.wait()``."""
-    if inspect.iscoroutine(fn):
-        coro = fn
-    elif inspect.iscoroutinefunction(fn):
-        coro = fn(*args, **kwargs)
-    elif callable(fn):
-        coro = _in_thread(fn, args, kwargs)
-    else:
-        raise ValidationError(f"background needs a function or coroutine, not {fn!r}")
-    name = getattr(fn, "__qualname__", repr(fn))
-    return run(_logged(coro, name), timeout=timeout, wait=False, what=f"background {name}")  # type: ignore[no-any-return]
-
-
-async def _in_thread(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(_workers, functools.partial(fn, *args, **kwargs))
-
-
-async def _logged(coro: Any, name: str) -> Any:
-    try:
-        return await coro
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("error in background task %s", name)
-        raise
