@@ -60,9 +60,11 @@ class DeviceProxy:
         connected = reading.severity is not Severity.DISCONNECTED
         with self._mutex:
             old = self._values.get(key)
-            if old is not None and connected and (reading.timestamp < (old.timestamp or 0) or (
+            if old is not None and old.is_set and connected and (reading.timestamp < (old.timestamp or 0) or (
                     reading.timestamp == old.timestamp and _same(old.value, reading.value))):
-                return  # already seen (a readback after a write, then its monitor update)
+                # already seen (a readback after a write, then its monitor update) or
+                # older than what we show; an unset property takes any value
+                return
             value = Value(reading.value if connected else None, reading.timestamp, desc)
             value._source = (self, key)
             self._values[key] = value

@@ -253,6 +253,7 @@ def test_lock_refuses_a_second_client_until_released(kind: str, prefix: str) -> 
         assert dev.lockedBy.value == ""
         assert pyepics("put", prefix + "offset", "3.0", "wait")["ok"]
         assert stage["offset"].value == 3.0
+        disconnect_device(dev)
     finally:
         ctlshell.unhost(stage)
 
@@ -271,6 +272,7 @@ def test_lock_over_channel_access_tells_clients_apart(prefix: str) -> None:
         finally:
             held.release()
         assert pyepics("put", prefix + "offset", "3.0", "wait")["ok"]
+        disconnect_device(dev)
     finally:
         ctlshell.unhost(stage)
 
@@ -290,6 +292,8 @@ def test_one_proxy_per_device_slots_and_karabo_spellings(prefix: str) -> None:
         karabo.setWait(dev, offset=4)
         assert karabo.waitUntil(lambda: dev.offset == 4 * unit.mm, timeout=5)
         assert karabo.getProperties(dev, "offset")["offset"] == 4.0
+        karabo.disconnectDevice(dev)
+        assert connect_device(stage) is not dev  # a new proxy after a disconnect
     finally:
         ctlshell.unhost(stage)
 
@@ -301,3 +305,21 @@ def test_bad_addresses_are_refused_clearly(prefix: str) -> None:
         connect_device(f"local://{prefix}")
     with pytest.raises(ImportError, match="Tango"):
         connect_device("tango://sys/tg_test/1")
+
+
+def test_wait_until_new_works_on_unset_values_across_a_restart(prefix: str) -> None:
+    """A device that goes away leaves its properties unset; a wait on one returns when
+    the device is back."""
+    stage = ctlshell.host(Stage(prefix))
+    dev = connect_device(f"local://{prefix}")
+    ctlshell.unhost(stage)
+    assert wait_until(lambda: not dev.position.is_set, timeout=10)
+    assert dev.position == None  # noqa: E711 (Karabo's unset value)
+    future = wait_until_new(dev.position, wait=False)
+    again = ctlshell.host(Stage(prefix))
+    try:
+        value = future.wait(10)
+        assert value.is_set and value.value == 0.0 and dev.position.is_set
+    finally:
+        disconnect_device(dev)
+        ctlshell.unhost(again)
