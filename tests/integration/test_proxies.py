@@ -323,3 +323,24 @@ def test_wait_until_new_works_on_unset_values_across_a_restart(prefix: str) -> N
     finally:
         disconnect_device(dev)
         ctlshell.unhost(again)
+
+
+def test_lock_of_a_hosted_device_with_its_own_thread(prefix: str) -> None:
+    from ctlshell.examples.motor import Motor
+
+    class LockableMotor(Motor):
+        LOCKABLE = True
+
+    motor = ctlshell.host(LockableMotor(prefix))
+    try:
+        dev = connect_device(motor)
+        assert "VAL" in dir(dev) and dev.VAL.units == unit.mm
+        with lock(dev, timeout=5):
+            got = pyepics("put", prefix + "VELO", "3.0", "wait")
+            assert not got["ok"] and dev.VELO.value == 2.0
+        assert pyepics("put", prefix + "VELO", "3.0", "wait")["ok"]
+        assert wait_until(lambda: dev.VELO == 3.0 * unit.mm / unit.s, timeout=10)
+        disconnect_device(dev)
+    finally:
+        ctlshell.unhost(motor)
+    assert prefix + "lockedBy" not in ctlshell.hosted()
