@@ -37,10 +37,19 @@ _registry_lock = threading.Lock()
 
 
 # -- which backend serves an address --------------------------------------------------------
+def _hosted_object(obj: Any) -> ProxyBackend:
+    pvdb = getattr(obj, "pvdb", None)
+    if isinstance(pvdb, dict):  # a caproto PVGroup: its own server channels, reached over CA
+        prefix = str(getattr(obj, "prefix", "") or "")
+        return ChannelBackend("ca", prefix, [name[len(prefix):] for name in pvdb if name.startswith(prefix)])
+    return HostedBackend(obj)
+
+
 def _hosted(name: str, pvs: Sequence[str] | None) -> ProxyBackend:
     for obj in session().objects:
+        obj = getattr(obj, "group", obj)  # a hosted caproto group is kept in a wrapper
         if getattr(obj, "prefix", None) == name:
-            return HostedBackend(obj)
+            return _hosted_object(obj)
     if pvs is not None:
         return ChannelBackend("local", name, pvs)
     raise NotFoundError(f"nothing hosted here has the prefix {name!r}; pass pvs=[...] for plain local PVs")
@@ -70,7 +79,7 @@ def _backend_for(device: Any, pvs: Sequence[str] | None) -> ProxyBackend:
     if not isinstance(device, str):
         if pvs is not None:
             raise ValidationError("pvs= is for an address; a hosted object brings its own PVs")
-        return HostedBackend(device)
+        return _hosted_object(device)
     if not device.strip():
         raise ValidationError("connect_device needs a device address, e.g. 'ca://BL:M1:' or 'local://OVEN:'")
     addr = parse_address(device, "local")
@@ -87,7 +96,8 @@ def connect_device(device: Any, *, pvs: Sequence[str] | None = None, timeout: An
     Parameters
     ----------
     device : str or hosted object
-        ``"local://PREFIX"`` or a :class:`Daemon` / :class:`Device` hosted here;
+        ``"local://PREFIX"`` or a :class:`Daemon` / :class:`Device` / caproto
+        ``PVGroup`` hosted here (a group is reached over CA, with all its PVs);
         ``"ca://PREFIX"`` / ``"pva://PREFIX"`` with ``pvs``; ``"tango://dom/fam/mem"``.
     pvs : sequence of str, optional
         The PV suffixes of an EPICS prefix; each becomes a property.

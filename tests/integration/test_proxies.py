@@ -344,3 +344,17 @@ def test_lock_of_a_hosted_device_with_its_own_thread(prefix: str) -> None:
     finally:
         ctlshell.unhost(motor)
     assert prefix + "lockedBy" not in ctlshell.hosted()
+
+
+def test_a_hosted_caproto_group_is_a_device_of_its_pvs(prefix: str) -> None:
+    group = ctlshell.host(StageGroup(prefix=prefix))
+    try:
+        dev = connect_device(group)
+        assert connect_device(f"local://{prefix}") is dev  # found among the hosted objects
+        assert connect_device(f"ca://{prefix}", pvs=KEYS) is dev  # the same device over CA
+        assert set(KEYS) <= set(dir(dev))
+        dev.offset = 1 * unit.cm
+        assert group.offset.value == 10.0
+        disconnect_device(dev)
+    finally:
+        ctlshell.unhost(group)
