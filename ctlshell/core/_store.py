@@ -217,7 +217,8 @@ class DeviceLock:
     while it is empty, and releases it by writing ``""``. While it is held, every
     client write under the prefix from any other client (see :attr:`Client.peer`) is
     refused, the lock PV included, so a foreign client cannot steal it. Python code of
-    the hosting process is privileged: :meth:`PVStore.clear_lock` always works.
+    the hosting process is privileged: :meth:`PVStore.clear_lock` always works. A lock
+    held through a connection that closes is released (:meth:`PVStore.release_locks_of`).
     """
 
     def __init__(self, store: PVStore, prefix: str) -> None:
@@ -291,6 +292,18 @@ class PVStore:
         if lock is None:
             raise NotFoundError(f"{prefix!r} has no lock")
         lock.pv.write("")
+
+    def release_locks_of(self, peer: str) -> list[str]:
+        """Release every lock held through the client connection ``peer`` (it closed),
+        as Tango drops the lock of a client that is gone; returns their prefixes."""
+        released = []
+        for prefix, lock in tuple(self._locks.items()):
+            if peer and lock.owner is not None and lock.owner.peer == peer:
+                lock.pv.write("")
+                released.append(prefix)
+        if released:
+            log.info("client %s disconnected: released the locks of %s", peer, ", ".join(released))
+        return released
 
     def check_lock(self, name: str, client: Client) -> None:
         """Raise :class:`PutRefusedError` when a lock covering ``name`` is held by another client."""

@@ -358,3 +358,18 @@ def test_a_hosted_caproto_group_is_a_device_of_its_pvs(prefix: str) -> None:
         disconnect_device(dev)
     finally:
         ctlshell.unhost(group)
+
+
+def test_a_lock_whose_client_disconnects_is_released(prefix: str) -> None:
+    """pyepics claims the lock and exits: its connection closes, the lock goes."""
+    stage = ctlshell.host(Stage(prefix))
+    try:
+        dev = connect_device(stage)
+        assert pyepics("put", prefix + "lockedBy", '"other@host"', "wait")["ok"]
+        assert [e.new for e in ctlshell.journal(prefix + "lockedBy")] == ["other@host"]  # it held the lock
+        assert wait_until(lambda: dev.lockedBy == "", timeout=10)  # released when its connection closed
+        with lock(dev, timeout=5):
+            dev.offset = 1.0
+        disconnect_device(dev)
+    finally:
+        ctlshell.unhost(stage)

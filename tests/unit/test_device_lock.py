@@ -59,3 +59,16 @@ def test_bad_lock_prefixes_are_refused(store: PVStore) -> None:
         store.add_lock("")
     with pytest.raises(ValidationError):
         store.add_lock("DEV:")
+
+
+def test_a_closed_connection_releases_its_locks_only(store: PVStore) -> None:
+    store.add(SoftPV("DEV2:X", 1.0, Metadata()))
+    store.add_lock("DEV2:")
+    write(store.get("DEV:lockedBy"), "alice", A)
+    write(store.get("DEV2:lockedBy"), "bob", B)
+    assert store.release_locks_of("") == [] and store.release_locks_of("127.0.0.1:9") == []
+    assert store.release_locks_of(A.peer) == ["DEV:"]
+    assert store.get("DEV:lockedBy").read().value == ""
+    write(store.get("DEV:X"), 2.0, B)  # free again
+    with pytest.raises(PutRefusedError):
+        write(store.get("DEV2:X"), 2.0, A)  # bob's lock stays
