@@ -8,6 +8,8 @@ with ``lock_key = None`` (Tango) locks natively through its ``lock``/``unlock``.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from ..api import session
@@ -17,6 +19,8 @@ from ._sync import run
 from ._verbs import _proxy
 
 __all__ = ["DeviceLock", "lock"]
+
+log = logging.getLogger(__name__)
 
 
 class DeviceLock:
@@ -49,6 +53,27 @@ def lock(device: Any, *, timeout: Any = None, wait: bool = True) -> Any:
     it, and its server refuses other clients' writes while it is held; a Tango device
     uses Tango's own lock. Waits while another client holds it (``timeout=`` bounds
     the wait: ``TimeoutError``).
+
+    Parameters
+    ----------
+    device : DeviceProxy or str
+    timeout : float or time quantity, optional
+        How long to wait for another client's lock to go; no limit when omitted.
+    wait : bool
+        False: return a :class:`Future` of the lock.
+
+    Returns
+    -------
+    DeviceLock
+        Held until ``release()`` or the end of the ``with`` block; nested locks of one
+        proxy keep one lock, released by the outermost.
+
+    Raises
+    ------
+    ValidationError
+        The device has no lock (a Daemon or Device needs ``LOCKABLE = True``).
+    TimeoutError
+        Another client held the lock for all of ``timeout``.
     """
     proxy = _proxy(device)
     backend = proxy._backend
@@ -77,6 +102,11 @@ async def _acquire(proxy: DeviceProxy) -> DeviceLock:
                     except PutRefusedError:  # another client was quicker
                         await proxy._refresh(key, budget)
                         continue
+                    except asyncio.CancelledError:
+                        # timed out or cancelled while the claim was on its way: it may
+                        # have landed, and nobody would hold a handle to release it
+                        asyncio.ensure_future(_give_back(proxy, budget))
+                        raise
                     await proxy._refresh(key, budget)
                     break
                 await change  # held by someone else: wait for it to change
@@ -84,6 +114,16 @@ async def _acquire(proxy: DeviceProxy) -> DeviceLock:
                 change.cancel()
     object.__setattr__(proxy, "_lock_depth", 1)
     return DeviceLock(proxy)
+
+
+async def _give_back(proxy: DeviceProxy, budget: float) -> None:
+    key = proxy._backend.lock_key
+    assert key is not None
+    try:
+        if (await proxy._backend.read(key, budget)).value == CLIENT_ID and not proxy._lock_depth:
+            await proxy._backend.write(key, "", wait=True, timeout=budget)
+    except Exception as exc:
+        log.warning("giving back the lock of %s after a cancelled lock() failed: %s", proxy._backend.address, exc)
 
 
 async def _release(proxy: DeviceProxy) -> None:

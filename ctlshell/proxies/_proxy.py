@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from ..core import PutRefusedError, Reading, Severity, ValidationError
@@ -209,8 +209,6 @@ def source_of(value: Any) -> tuple[DeviceProxy, str]:
         raise ValidationError(f"{value!r} was not read from a device proxy (pass dev.prop, not a derived value)")
     return src  # type: ignore[no-any-return]
 
-
-Condition = Callable[[], object]
 
 #: Futures set by the next update of any property of any proxy (``wait_until``).
 _ANY_CHANGE: list[asyncio.Future[str]] = []

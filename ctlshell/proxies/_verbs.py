@@ -214,7 +214,26 @@ def set_no_wait(device: Any, *pairs: Any, **changes: Any) -> None:
 
 
 def execute(device: Any, slot: str, *, timeout: Any = None, wait: bool = True) -> Any:
-    """Call a slot (a command) and return its result."""
+    """Call a slot (a command: a hosted object's ``SLOTS`` method, a Tango command).
+
+    Parameters
+    ----------
+    device : DeviceProxy or str
+    slot : str
+    timeout : float or time quantity, optional
+    wait : bool
+        False: return a :class:`Future` at once.
+
+    Returns
+    -------
+    object
+        The slot's result.
+
+    Raises
+    ------
+    AttributeError
+        No such slot (nothing called).
+    """
     proxy = _proxy(device)
     if slot not in proxy._schema.slots:
         raise AttributeError(proxy._unknown(slot))

@@ -20,9 +20,29 @@ __all__ = ["wait_until", "wait_until_new", "wait_while"]
 
 
 def wait_until_new(*props: Any, timeout: Any = None, wait: bool = True) -> Any:
-    """Wait until any of ``props`` (``dev.x`` values, or whole proxies) gets a new value.
+    """Wait until any of ``props`` gets a new value (pushed or read back).
 
-    Works on properties that are still unset. Returns the new value.
+    Parameters
+    ----------
+    *props : Value or DeviceProxy
+        Values read from proxies (``dev.counter``, also while still unset), or whole
+        proxies (any of their properties).
+    timeout : float or time quantity, optional
+        No limit when omitted.
+    wait : bool
+        False: return a :class:`Future` at once (``cancel()`` stops the wait).
+
+    Returns
+    -------
+    Value
+        The new value (or a Future of it).
+
+    Raises
+    ------
+    TimeoutError
+        ``timeout`` ran out (a :class:`ChannelTimeoutError`).
+    ValidationError
+        Nothing to wait for, or a value not read from a proxy (a derived value).
     """
     if not props:
         raise ValidationError("wait_until_new needs at least one property (dev.x) or proxy")
@@ -54,8 +74,27 @@ def wait_until_new(*props: Any, timeout: Any = None, wait: bool = True) -> Any:
 
 
 def wait_until(condition: Callable[[], object], *, timeout: Any = None, wait: bool = True) -> Any:
-    """Wait until ``condition()`` is true; it is evaluated now and after every property
-    update of any proxy (on the runtime thread: read proxies in it, call no verbs)."""
+    """Wait until ``condition()`` is true.
+
+    Parameters
+    ----------
+    condition : callable
+        Evaluated now and after every property update of any proxy, on the runtime
+        thread: read proxies in it (``lambda: dev.x > 5 * unit.mm``), call no verbs.
+    timeout : float or time quantity, optional
+    wait : bool
+        False: return a :class:`Future` at once.
+
+    Returns
+    -------
+    object
+        The condition's (true) result.
+
+    Raises
+    ------
+    TimeoutError
+        ``timeout`` ran out; whatever the condition raises.
+    """
     if not callable(condition):
         raise ValidationError(f"wait_until needs a callable, not {condition!r}")
 

@@ -373,3 +373,30 @@ def test_a_lock_whose_client_disconnects_is_released(prefix: str) -> None:
         disconnect_device(dev)
     finally:
         ctlshell.unhost(stage)
+
+
+def test_lock_held_by_another_waits_times_out_and_refuses_writes_locally(prefix: str) -> None:
+    from ctlshell.core import PutRefusedError
+
+    stage = ctlshell.host(Stage(prefix))
+    store = session().store
+    try:
+        dev = connect_device(stage)
+        store.get(prefix + "lockedBy").write("someone@elsewhere")  # as another holder would
+        assert wait_until(lambda: dev.lockedBy == "someone@elsewhere", timeout=10)
+        with pytest.raises(TimeoutError):
+            lock(dev, timeout=0.5)
+        assert dev.lockedBy == "someone@elsewhere"  # the timed-out lock() took nothing
+        with pytest.raises(PutRefusedError, match="locked by 'someone@elsewhere'"):
+            set_wait(dev, offset=5)
+        assert stage["offset"].value == 0.0
+        pending = lock(dev, wait=False)  # waits for the holder to let go
+        assert not pending.done()
+        store.clear_lock(prefix)  # the privileged clear
+        held = pending.wait(10)
+        assert dev.lockedBy.value and dev.lockedBy != "someone@elsewhere"
+        held.release()
+        assert dev.lockedBy == ""
+        disconnect_device(dev)
+    finally:
+        ctlshell.unhost(stage)
