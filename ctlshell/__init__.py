@@ -10,7 +10,10 @@ The small public API::
 Devices, mKTL-style daemons and caproto groups are hosted the same way
 (``ctlshell.host(obj)``); their base classes are in :mod:`ctlshell.host`.
 
-Importing ctlshell imports no protocol library; each is loaded when its scheme is used.
+Devices are driven through Karabo-style proxies: ``dev = ctlshell.connect_device(
+"local://OVEN:")`` (see :mod:`ctlshell.proxies`; Karabo spellings in :mod:`ctlshell.karabo`).
+
+Importing ctlshell imports no protocol library (and not pint); each is loaded when used.
 """
 
 from .api import (
@@ -43,6 +46,18 @@ from .core import (
 
 __version__ = "0.1.0"
 
+#: Karabo-style device proxies (:mod:`ctlshell.proxies`), imported on first use: they
+#: need pint, which would add about 0.3 s to ``import ctlshell``.
+_PROXY_VERBS = ("connect_device", "get_device", "set_wait")
+
+
+def __getattr__(name: str) -> object:
+    if name in _PROXY_VERBS:
+        from . import proxies
+
+        return getattr(proxies, name)
+    raise AttributeError(f"module 'ctlshell' has no attribute {name!r}")
+
 
 def load_ipython_extension(shell: object) -> None:
     """``%load_ext ctlshell``: the ``%pv`` magic, completion and displays (see :mod:`ctlshell.ipython`)."""
@@ -60,7 +75,7 @@ def unload_ipython_extension(shell: object) -> None:
 
 __all__ = [
     "ChannelTimeoutError", "CtlshellError", "DeviceError", "DisconnectedError", "KeepLast", "KeepLatest",
-    "Reading", "Severity", "ValidationError", "command", "configure", "gateway", "get", "host", "hosted", "info",
-    "journal", "load_ipython_extension", "monitor", "put", "restrict_writes", "shutdown", "status", "unhost",
-    "unload_ipython_extension",
+    "Reading", "Severity", "ValidationError", "command", "configure", "connect_device", "gateway", "get",
+    "get_device", "host", "hosted", "info", "journal", "load_ipython_extension", "monitor", "put",
+    "restrict_writes", "set_wait", "shutdown", "status", "unhost", "unload_ipython_extension",
 ]

@@ -26,11 +26,16 @@ class Client:
         ``ca``, ``pva`` or ``python``.
     host, user : str
         As the client reported them (CA sends both; empty when unknown).
+    peer : str
+        The client's connection (``host:port`` of its CA circuit; empty when unknown).
+        Two processes of one user on one host differ only here, so a device lock
+        (:meth:`PVStore.add_lock`) tells its holder from every other client by it.
     """
 
     protocol: str = "python"
     host: str = ""
     user: str = ""
+    peer: str = ""
 
     def __str__(self) -> str:
         who = f"{self.user or '?'}@{self.host or '?'}"

@@ -26,10 +26,10 @@ from typing import Any
 
 from ._access import Client, WriteRule
 from ._convert import coerce
-from ._errors import NotFoundError, ValidationError
+from ._errors import NotFoundError, PutRefusedError, ValidationError
 from ._model import Metadata, Reading, Severity, severity_for
 
-__all__ = ["HANDLED", "Listener", "PVStore", "SoftPV", "WriteHandler", "WriteHook"]
+__all__ = ["HANDLED", "LOCK_KEY", "DeviceLock", "Listener", "PVStore", "SoftPV", "WriteHandler", "WriteHook"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ class SoftPV:
         store = self._store
         if store is not None:
             store.write_rule.check(client, self.name)
+            store.check_lock(self.name, client)
         checked = coerce(value, self._meta, self.name)
         old = self._reading
         handler = self._handler
@@ -205,6 +206,44 @@ class SoftPV:
                 self._listeners.remove(listener)
 
 
+#: The PV suffix of a device lock (Karabo's property name).
+LOCK_KEY = "lockedBy"
+
+
+class DeviceLock:
+    """The ``lockedBy`` PV of a hosted device (every PV under one prefix) and its holder.
+
+    A client claims the lock by writing a non-empty name to ``prefix + "lockedBy"``
+    while it is empty, and releases it by writing ``""``. While it is held, every
+    client write under the prefix from any other client (see :attr:`Client.peer`) is
+    refused, the lock PV included, so a foreign client cannot steal it. Python code of
+    the hosting process is privileged: :meth:`PVStore.clear_lock` always works. A lock
+    held through a connection that closes is released (:meth:`PVStore.release_locks_of`).
+    """
+
+    def __init__(self, store: PVStore, prefix: str) -> None:
+        self.prefix = prefix
+        self.owner: Client | None = None
+        self.pv = SoftPV(prefix + LOCK_KEY, "", Metadata(
+            dtype="string", description=f"client holding the lock of {prefix!r}; empty when free"))
+        self.pv.set_write_handler(self._claim)
+        self.pv.add_listener(self._released)
+
+    async def _claim(self, value: Any, client: Client) -> None:
+        # runs only after check_lock let this client through: the lock is free or its own
+        self.owner = client if value else None
+
+    def _released(self, reading: Reading, origin: object) -> None:
+        if not reading.value:  # a privileged clear from Python
+            self.owner = None
+
+    def check(self, name: str, client: Client) -> None:
+        """Raise :class:`PutRefusedError` when ``client`` may not write ``name`` now."""
+        owner = self.owner
+        if owner is not None and client != owner:
+            raise PutRefusedError(f"{name}: device {self.prefix!r} is locked by {self.pv.read().value!r}")
+
+
 class PVStore:
     """Every :class:`SoftPV` of this process, by name. Thread-safe."""
 
@@ -216,6 +255,61 @@ class PVStore:
         self._write_hooks: list[WriteHook] = []
         #: Which clients may write (anyone by default; the PV's own flag still applies).
         self.write_rule = WriteRule()
+        self._locks: dict[str, DeviceLock] = {}
+
+    # -- device locks ---------------------------------------------------------------
+    def add_lock(self, prefix: str) -> SoftPV:
+        """Serve a ``prefix + "lockedBy"`` PV that locks every PV under ``prefix``.
+
+        Returns
+        -------
+        SoftPV
+            The lock PV (a string; empty while nobody holds the lock).
+
+        Raises
+        ------
+        ValidationError
+            The prefix is empty or already has a lock.
+        """
+        if not prefix:
+            raise ValidationError("a device lock needs a non-empty prefix")
+        if prefix in self._locks:
+            raise ValidationError(f"{prefix!r} already has a lock")
+        lock = DeviceLock(self, prefix)
+        self.add(lock.pv)
+        self._locks[prefix] = lock
+        return lock.pv
+
+    def remove_lock(self, prefix: str) -> None:
+        """Stop serving the lock of ``prefix`` (no-op when it has none)."""
+        lock = self._locks.pop(prefix, None)
+        if lock is not None and lock.pv.name in self:
+            self.remove(lock.pv.name)
+
+    def clear_lock(self, prefix: str) -> None:
+        """Release the lock of ``prefix`` whoever holds it (the privileged clear)."""
+        lock = self._locks.get(prefix)
+        if lock is None:
+            raise NotFoundError(f"{prefix!r} has no lock")
+        lock.pv.write("")
+
+    def release_locks_of(self, peer: str) -> list[str]:
+        """Release every lock held through the client connection ``peer`` (it closed),
+        as Tango drops the lock of a client that is gone; returns their prefixes."""
+        released = []
+        for prefix, lock in tuple(self._locks.items()):
+            if peer and lock.owner is not None and lock.owner.peer == peer:
+                lock.pv.write("")
+                released.append(prefix)
+        if released:
+            log.info("client %s disconnected: released the locks of %s", peer, ", ".join(released))
+        return released
+
+    def check_lock(self, name: str, client: Client) -> None:
+        """Raise :class:`PutRefusedError` when a lock covering ``name`` is held by another client."""
+        for prefix, lock in tuple(self._locks.items()):
+            if name.startswith(prefix):
+                lock.check(name, client)
 
     def add_write_hook(self, hook: WriteHook) -> None:
         """Call ``hook(pv, client, old, new)`` after every accepted client write."""

@@ -63,7 +63,8 @@ class _Mirror:
     async def auth_write(self, hostname: str, username: str, data: Any, data_type: Any, metadata: Any,
                          *, flags: int = 0, user_address: Any = None) -> Any:
         # each CA write runs in its own task, so the context variable is this write's
-        _client.set(Client("ca", hostname or "", username or ""))
+        peer = f"{user_address[0]}:{user_address[1]}" if user_address else ""
+        _client.set(Client("ca", hostname or "", username or "", peer))
         return await super().auth_write(hostname, username, data, data_type,  # type: ignore[misc]
                                          metadata, flags=flags, user_address=user_address)
 

@@ -158,6 +158,8 @@ class _Context(_CaprotoContext):
     """caproto's context with paced circuits and per-circuit socket limits."""
 
     CircuitClass = _Circuit
+    #: ``on_circuit_closed("host:port")`` when a client's connection ends (its locks go).
+    on_circuit_closed: Any = None
 
     async def tcp_handler(self, client: Any, addr: Any) -> None:
         writer = getattr(client, "writer", None)
@@ -167,7 +169,16 @@ class _Context(_CaprotoContext):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, CIRCUIT_SNDBUF)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             writer.transport.set_write_buffer_limits(high=CIRCUIT_WRITE_HIGH_WATER)
-        await super().tcp_handler(client, addr)
+        try:
+            await super().tcp_handler(client, addr)
+        finally:
+            # here, not in circuit_disconnected: caproto 1.3.0 skips that when the
+            # client closes first (cancelling the subscription task cancels this one)
+            if self.on_circuit_closed is not None:
+                try:
+                    self.on_circuit_closed(f"{addr[0]}:{addr[1]}")
+                except Exception:
+                    log.exception("releasing the locks of %s failed", addr)
 
 
 def _loopback_only(interfaces: tuple[str, ...]) -> bool:
@@ -220,6 +231,7 @@ class CaServer:
             self._attach(pv)
         self._ctx = _Context(self._channels, interfaces)
         self._ctx.ca_server_port = self._config.ca_server_port
+        self._ctx.on_circuit_closed = self._store.release_locks_of  # a client gone: its locks go
         self._task = asyncio.create_task(self._ctx.run(), name="ctlshell-ca-server")
         self._store.watch(self._on_add, self._on_remove)
         deadline = self._loop.time() + timeout

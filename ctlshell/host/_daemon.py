@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..core import Client, PVStore, ValidationError
+from ..core import LOCK_KEY, Client, PVStore, ValidationError
 from ._catalog import ItemSpec, load_catalog
 from ._item import Item
 from ._state import StateFile
@@ -56,6 +56,9 @@ class Daemon:
     """
 
     CATALOG: ClassVar[Mapping[str, Any] | str | None] = None
+    #: Serve a ``prefix + "lockedBy"`` PV: while a client holds it, writes from every
+    #: other client are refused (see :meth:`ctlshell.core.PVStore.add_lock`).
+    LOCKABLE: ClassVar[bool] = False
 
     def __init__(self, prefix: str = "", catalog: Mapping[str, Any] | str | Path | None = None,
                  *, name: str | None = None) -> None:
@@ -119,6 +122,8 @@ class Daemon:
             if key not in self.items:
                 self.add_item(Item, key)
         taken = [item.pv.name for item in self.items.values() if item.pv.name in store]
+        if self.LOCKABLE and self.prefix + LOCK_KEY in store:
+            taken.append(self.prefix + LOCK_KEY)
         if taken:
             raise ValidationError(f"{self.name}: already hosted here: {', '.join(taken)}")
         self._store, self._state = store, state
@@ -126,6 +131,8 @@ class Daemon:
             if item.spec.settable:
                 item.pv.set_write_handler(item._handle_write)
             store.add(item.pv)
+        if self.LOCKABLE:
+            store.add_lock(self.prefix)
         self.running = True
         self._restore()
         self.setup_final()
@@ -176,6 +183,8 @@ class Daemon:
                 item.pv.set_write_handler(None)
                 if item.pv.name in store:
                     store.remove(item.pv.name)
+            if self.LOCKABLE:
+                store.remove_lock(self.prefix)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def __repr__(self) -> str:

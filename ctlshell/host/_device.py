@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..core import HANDLED, Client, PutRefusedError, PVStore, SoftPV, ValidationError
+from ..core import HANDLED, LOCK_KEY, Client, PutRefusedError, PVStore, SoftPV, ValidationError
 from ._buffer import CircularBuffer
 from ._spec import PVSpec
 
@@ -133,6 +133,9 @@ class Device:
     push_yield_at: int = 1_000
     pull_queue_size: int = 100
     write_timeout: float = 30.0
+    #: Serve a ``prefix + "lockedBy"`` PV: while a client holds it, writes from every
+    #: other client are refused (see :meth:`ctlshell.core.PVStore.add_lock`).
+    LOCKABLE: bool = False
 
     def __init__(self, prefix: str = "") -> None:
         self.prefix = str(prefix)
@@ -241,6 +244,8 @@ class Device:
             raise ValidationError(f"{type(self).__name__} is already started")
         pvs = {attr: spec.build(self.pv_name(attr)) for attr, spec in self.specs.items()}
         taken = [pv.name for pv in pvs.values() if pv.name in store]
+        if self.LOCKABLE and self.prefix + LOCK_KEY in store:
+            taken.append(self.prefix + LOCK_KEY)
         if taken:
             raise ValidationError(f"already hosted here: {', '.join(taken)}")
         for attr, spec in self.specs.items():
@@ -253,6 +258,8 @@ class Device:
             if pv.metadata.writable:
                 pv.set_write_handler(self._handler(attr))
             store.add(pv)
+        if self.LOCKABLE:
+            store.add_lock(self.prefix)
         self.stopping.clear()
         name = type(self).__name__
         for target, label in ((self._drain, "push"), (self._run_guarded, "device")):
@@ -326,6 +333,8 @@ class Device:
             pv.set_write_handler(None)
             if pv.name in self._store:
                 self._store.remove(pv.name)
+        if self.LOCKABLE:
+            self._store.remove_lock(self.prefix)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self._store = None

@@ -1,0 +1,276 @@
+"""The verbs that make proxies and write: ``connect_device``, ``set_wait``, ``execute``...
+
+Each blocking verb is a plain function that checks its arguments in the caller's
+thread (so bad input raises at once and nothing is sent) and hands one coroutine
+to :func:`run`, which adds ``timeout=`` and ``wait=False``. Which backend serves a
+device is decided in one table (:data:`_KINDS`), by address scheme.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..api import session
+from ..core import BackendUnavailableError, NotFoundError, ValidationError, parse_address
+from ._backend import ChannelBackend, HostedBackend, ProxyBackend
+from ._hash import Hash
+from ._proxy import DeviceProxy
+from ._sync import Future, run
+from ._units import seconds
+
+__all__ = [
+    "connect_device", "disconnect_device", "execute", "execute_no_wait", "get_device", "get_properties",
+    "set_no_wait", "set_wait",
+]
+
+log = logging.getLogger(__name__)
+_registry: dict[str, DeviceProxy] = {}
+_registry_lock = threading.Lock()
+
+
+# -- which backend serves an address --------------------------------------------------------
+def _hosted_object(obj: Any) -> ProxyBackend:
+    pvdb = getattr(obj, "pvdb", None)
+    if isinstance(pvdb, dict):  # a caproto PVGroup: its own server channels, reached over CA
+        prefix = str(getattr(obj, "prefix", "") or "")
+        return ChannelBackend("ca", prefix, [name[len(prefix):] for name in pvdb if name.startswith(prefix)])
+    return HostedBackend(obj)
+
+
+def _hosted(name: str, pvs: Sequence[str] | None) -> ProxyBackend:
+    for obj in session().objects:
+        obj = getattr(obj, "group", obj)  # a hosted caproto group is kept in a wrapper
+        if getattr(obj, "prefix", None) == name:
+            return _hosted_object(obj)
+    if pvs is not None:
+        return ChannelBackend("local", name, pvs)
+    raise NotFoundError(f"nothing hosted here has the prefix {name!r}; pass pvs=[...] for plain local PVs")
+
+
+def _tango(name: str, pvs: Sequence[str] | None) -> ProxyBackend:
+    # the Tango proxy backend is one module, _tango.py (TangoBackend(name, pvs)), loaded on use
+    try:
+        module = importlib.import_module(f"{__package__}._tango")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}._tango":
+            raise
+        raise BackendUnavailableError(
+            "Tango device proxies need ctlshell's Tango backend, which is not merged yet") from None
+    return module.TangoBackend(name, pvs)  # type: ignore[no-any-return]
+
+
+_KINDS: dict[str, Callable[[str, Sequence[str] | None], ProxyBackend]] = {
+    "local": _hosted,
+    "ca": functools.partial(ChannelBackend, "ca"),  # type: ignore[dict-item]
+    "pva": functools.partial(ChannelBackend, "pva"),  # type: ignore[dict-item]
+    "tango": _tango,
+}
+
+
+def _backend_for(device: Any, pvs: Sequence[str] | None) -> ProxyBackend:
+    if not isinstance(device, str):
+        if pvs is not None:
+            raise ValidationError("pvs= is for an address; a hosted object brings its own PVs")
+        return _hosted_object(device)
+    if not device.strip():
+        raise ValidationError("connect_device needs a device address, e.g. 'ca://BL:M1:' or 'local://OVEN:'")
+    addr = parse_address(device, "local")
+    factory = _KINDS.get(addr.scheme)
+    if factory is None:
+        raise ValidationError(f"no device proxies for {addr.scheme}:// addresses")
+    return factory(addr.name, None if pvs is None else list(pvs))
+
+
+# -- proxies -----------------------------------------------------------------------------------
+def connect_device(device: Any, *, pvs: Sequence[str] | None = None, timeout: Any = None) -> DeviceProxy:
+    """The proxy of a device: one per device and client (a second call returns the same one).
+
+    Parameters
+    ----------
+    device : str or hosted object
+        ``"local://PREFIX"`` or a :class:`Daemon` / :class:`Device` / caproto
+        ``PVGroup`` hosted here (a group is reached over CA, with all its PVs);
+        ``"ca://PREFIX"`` / ``"pva://PREFIX"`` with ``pvs``; ``"tango://dom/fam/mem"``.
+    pvs : sequence of str, optional
+        The PV suffixes of an EPICS prefix; each becomes a property.
+    timeout : float or time quantity, optional
+        For the schema and first values (the session default, 5 s, when omitted).
+
+    Returns
+    -------
+    DeviceProxy
+        Connected: it follows every property until :func:`disconnect_device`.
+
+    Raises
+    ------
+    ValidationError, NotFoundError, BackendUnavailableError, ChannelTimeoutError
+    """
+    backend = _backend_for(device, pvs)
+    s = session()
+    budget = seconds(timeout) or s.config.timeout
+    with _registry_lock:
+        proxy = _registry.get(backend.address)
+        if proxy is not None and not proxy._closed and proxy._runtime is s.runtime:
+            keys = getattr(proxy._backend, "keys", None)
+            if pvs is not None and keys is not None and list(pvs) != list(keys):
+                raise ValidationError(f"{backend.address} is already connected with pvs={keys}")
+            return proxy
+        proxy = run(_connect(backend, s.runtime, budget), timeout=budget + 1, what=f"connect {backend.address}")
+        _registry[backend.address] = proxy
+        return proxy
+
+
+#: Karabo's ``getDevice``: here the same connected proxy as :func:`connect_device`.
+get_device = connect_device
+
+
+async def _connect(backend: ProxyBackend, runtime: Any, budget: float) -> DeviceProxy:
+    schema = await backend.connect(budget)
+    proxy = DeviceProxy(backend, schema, runtime)
+    try:
+        await backend.subscribe(proxy._apply)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        while True:  # every property's first value, so a "new" value is new
+            change = proxy._listen(None)
+            missing = [k for k, n in proxy._generations().items() if n == 0]
+            if not missing:
+                change.cancel()
+                return proxy
+            try:
+                await asyncio.wait_for(change, max(deadline - loop.time(), 0.001))
+            except asyncio.TimeoutError:
+                raise NotFoundError(f"{backend.address}: no value within {budget:g} s for {missing}") from None
+    except BaseException:
+        await backend.close()
+        raise
+
+
+def disconnect_device(proxy: DeviceProxy) -> None:
+    """Stop following the device; its proxy is dropped from the registry."""
+    with _registry_lock:
+        if _registry.get(proxy._backend.address) is proxy:
+            del _registry[proxy._backend.address]
+    if not proxy._closed:
+        object.__setattr__(proxy, "_closed", True)
+        run(proxy._backend.close(), timeout=5, what=f"disconnect {proxy._backend.address}")
+
+
+def _proxy(device: Any) -> DeviceProxy:
+    return device if isinstance(device, DeviceProxy) else connect_device(device)
+
+
+def _changes(pairs: tuple[Any, ...], changes: dict[str, Any]) -> dict[str, Any]:
+    if len(pairs) % 2:
+        raise ValidationError("set_wait takes pairs of key and value: set_wait(dev, 'x', 1, 'y', 2)")
+    out = dict(zip(pairs[::2], pairs[1::2]))
+    if set(out) & set(changes):
+        raise ValidationError(f"{sorted(set(out) & set(changes))} given twice")
+    out.update(changes)
+    if not out:
+        raise ValidationError("nothing to set")
+    return out
+
+
+# -- writing -------------------------------------------------------------------------------------
+def set_wait(device: Any, *pairs: Any, timeout: Any = None, wait: bool = True, **changes: Any) -> Any:
+    """Set several properties, all or nothing: every key is validated before any is sent.
+
+    ``set_wait(dev, x=1, y=2 * unit.mm)`` or ``set_wait(dev, "x", 1, "y", 2)``.
+    Returns when the device has processed every write and the proxy shows them.
+
+    Raises
+    ------
+    AttributeError
+        An unknown key (nothing written).
+    ValidationError, pint.DimensionalityError
+        A read-only key, a wrong type, units or a value outside the limits (nothing written).
+    PutRefusedError
+        The device is locked by another client (nothing written), or the device refused
+        a write (the message names what had been written before it).
+    """
+    proxy = _proxy(device)
+    checked = proxy._validate(_changes(pairs, changes))
+    return run(proxy._write(checked, wait=True, timeout=session().config.timeout), timeout=timeout, wait=wait,
+               what=f"set_wait {proxy._backend.address}")
+
+
+def set_no_wait(device: Any, *pairs: Any, **changes: Any) -> None:
+    """As :func:`set_wait`, validated the same way, but returns once the writes are sent."""
+    proxy = _proxy(device)
+    checked = proxy._validate(_changes(pairs, changes))
+    future = run(proxy._write(checked, wait=False, timeout=session().config.timeout), wait=False,
+                 what=f"set_no_wait {proxy._backend.address}")
+    future.add_done_callback(lambda f: f.exception() and log.error("set_no_wait %s failed: %s",
+                                                                   proxy._backend.address, f.exception()))
+
+
+def execute(device: Any, slot: str, *, timeout: Any = None, wait: bool = True) -> Any:
+    """Call a slot (a command: a hosted object's ``SLOTS`` method, a Tango command).
+
+    Parameters
+    ----------
+    device : DeviceProxy or str
+    slot : str
+    timeout : float or time quantity, optional
+    wait : bool
+        False: return a :class:`Future` at once.
+
+    Returns
+    -------
+    object
+        The slot's result.
+
+    Raises
+    ------
+    AttributeError
+        No such slot (nothing called).
+    """
+    proxy = _proxy(device)
+    if slot not in proxy._schema.slots:
+        raise AttributeError(proxy._unknown(slot))
+    proxy._validate({})
+    return run(proxy._backend.call(slot, session().config.timeout), timeout=timeout, wait=wait,
+               what=f"{proxy._backend.address} {slot}()")
+
+
+def execute_no_wait(device: Any, slot: str) -> Future:
+    """Start a slot and return its :class:`Future` at once."""
+    return execute(device, slot, wait=False)  # type: ignore[no-any-return]
+
+
+def get_properties(device: Any, keys: str | Sequence[str]) -> Hash:
+    """The named properties as a :class:`Hash`, in their native widths, each with
+    attributes ``timestamp``, ``sec``, ``frac`` and ``units``.
+
+    Raises
+    ------
+    NotFoundError
+        An unknown key.
+    """
+    proxy = _proxy(device)
+    wanted = [keys] if isinstance(keys, str) else list(keys)
+    for key in wanted:
+        if not isinstance(key, str) or key not in proxy._schema.properties:
+            raise NotFoundError(proxy._unknown(str(key)))
+    out = Hash()
+    for key in wanted:
+        value, desc = proxy._value(key), proxy._schema.properties[key]
+        raw = value.value
+        if raw is not None and desc.numpy_type is not str:
+            raw = np.asarray(raw, desc.numpy_type) if desc.metadata.is_array else desc.numpy_type(raw)
+        out[key] = raw
+        stamp = value.timestamp
+        out[key, "timestamp"] = stamp
+        if stamp is not None:
+            out[key, "sec"], out[key, "frac"] = int(stamp), int(round(stamp % 1 * 1e18))
+        out[key, "units"] = desc.metadata.units
+    return out
