@@ -20,7 +20,11 @@ __all__ = ["coerce", "infer_dtype"]
 _FLOAT_TYPES = ("double", "float")
 _INT_TYPES = ("long", "int", "short", "char")
 _INT_RANGE = {"long": (-(2**31), 2**31 - 1), "int": (-(2**31), 2**31 - 1),
-              "short": (-(2**15), 2**15 - 1), "char": (0, 255)}
+              "short": (-(2**15), 2**15 - 1), "char": (0, 255),
+              # Tango's further integer types (their Metadata.dtype names)
+              "ushort": (0, 2**16 - 1), "ulong": (0, 2**32 - 1), "uchar": (0, 255),
+              "long64": (-(2**63), 2**63 - 1), "ulong64": (0, 2**64 - 1), "boolean": (0, 1)}
+_WIDE = {"ulong": np.int64, "long64": np.int64, "ulong64": np.uint64}  # kept at their width
 MAX_STRING = 40  # a CA DBR_STRING holds 40 bytes including the terminator
 
 
@@ -88,6 +92,8 @@ def _scalar_number(value: Any, meta: Metadata, name: str) -> float | int:
         i = int(value)
     except (TypeError, ValueError, OverflowError):
         raise ValidationError(f"{name}: {value!r} is not a whole number ({meta.dtype} expected)") from None
+    if meta.dtype not in _INT_RANGE:
+        raise ValidationError(f"{name}: values of type {meta.dtype} cannot be written")
     lo, hi = _INT_RANGE[meta.dtype]
     if not lo <= i <= hi:
         raise ValidationError(f"{name}: {i} does not fit a {meta.dtype} ({lo}..{hi})")
@@ -132,10 +138,12 @@ def _array(value: Any, meta: Metadata, name: str) -> np.ndarray:
                 if not np.all(np.isfinite(as_float)) or not np.all(as_float == np.round(as_float)):
                     raise ValidationError(f"{name}: {meta.dtype}[] elements must be whole numbers")
                 arr = as_float
+            if meta.dtype not in _INT_RANGE:
+                raise ValidationError(f"{name}: arrays of {meta.dtype} cannot be written")
             lo, hi = _INT_RANGE[meta.dtype]
             if arr.size and (arr.min() < lo or arr.max() > hi):
                 raise ValidationError(f"{name}: an element does not fit a {meta.dtype} ({lo}..{hi})")
-            arr = arr.astype(np.int32)
+            arr = arr.astype(_WIDE.get(meta.dtype, np.int32))
     except (TypeError, ValueError, OverflowError) as exc:
         if isinstance(exc, ValidationError):
             raise

@@ -28,6 +28,10 @@ _TYPES: dict[str, tuple[str, Any]] = {
     "double": ("DOUBLE", np.float64), "float": ("FLOAT", np.float32), "long": ("INT32", np.int32),
     "int": ("INT32", np.int32), "short": ("INT16", np.int16), "char": ("UINT8", np.uint8),
     "int64": ("INT64", np.int64), "string": ("STRING", str), "enum": ("INT32", np.int32),
+    # Tango's types by their Metadata.dtype names
+    "ushort": ("UINT16", np.uint16), "ulong": ("UINT32", np.uint32), "uchar": ("UINT8", np.uint8),
+    "long64": ("INT64", np.int64), "ulong64": ("UINT64", np.uint64), "boolean": ("BOOL", np.bool_),
+    "state": ("STRING", str),
 }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..api import session
-from ..core import BackendUnavailableError, NotFoundError, ValidationError, parse_address
+from ..core import NotFoundError, ValidationError, parse_address
 from ._backend import ChannelBackend, HostedBackend, ProxyBackend
 from ._hash import Hash
 from ._proxy import DeviceProxy
@@ -56,15 +55,9 @@ def _hosted(name: str, pvs: Sequence[str] | None) -> ProxyBackend:
 
 
 def _tango(name: str, pvs: Sequence[str] | None) -> ProxyBackend:
-    # the Tango proxy backend is one module, _tango.py (TangoBackend(name, pvs)), loaded on use
-    try:
-        module = importlib.import_module(f"{__package__}._tango")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}._tango":
-            raise
-        raise BackendUnavailableError(
-            "Tango device proxies need ctlshell's Tango backend, which is not merged yet") from None
-    return module.TangoBackend(name, pvs)  # type: ignore[no-any-return]
+    from ._tango import TangoBackend  # loaded on use
+
+    return TangoBackend(name, pvs)
 
 
 _KINDS: dict[str, Callable[[str, Sequence[str] | None], ProxyBackend]] = {

@@ -5,7 +5,7 @@ every device registered for ``CtlShellTest/INSTANCE`` (in a Tango database, or i
 ``-file=`` database for ``#dbase=no`` access). :class:`~ctlshell.testing.TangoServer`
 starts it; nothing else in ctlshell imports this module.
 
-Two classes:
+Three classes:
 
 - :class:`CtlTestDevice`, a TangoTest-like device with one attribute of every type
   ctlshell supports, each writable one pushing a change event on write; an attribute
@@ -13,6 +13,7 @@ Two classes:
   poll it); a counter a command floods with change events.
 - :class:`CtlMotor`, a motor with a State machine (ON, MOVING) moving its position
   at its velocity and pushing change events of position and State as it goes.
+- :class:`CtlStage`, a small stage for the device-proxy tests.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ QUALITIES = {"VALID": AttrQuality.ATTR_VALID, "WARNING": AttrQuality.ATTR_WARNIN
              "ALARM": AttrQuality.ATTR_ALARM, "INVALID": AttrQuality.ATTR_INVALID,
              "CHANGING": AttrQuality.ATTR_CHANGING}
 
-__all__ = ["SERVER", "CtlMotor", "CtlTestDevice", "main"]
+__all__ = ["SERVER", "CtlMotor", "CtlStage", "CtlTestDevice", "main"]
 
 
 class Mode(enum.IntEnum):
@@ -240,6 +241,65 @@ class CtlMotor(Device):
         self._stop.set()
 
 
+class CtlStage(Device):
+    """A stage for device-proxy tests: ``position`` (m, -1..1), ``offset`` (mm), ``speed``
+    (mm/s), a read-only ``counter`` set by ``SetCounter``, and a ``home`` command. Every
+    value keeps the time it was set (reads and change events carry it)."""
+
+    position = _rw(dtype=float, unit="m", min_value=-1, max_value=1)
+    offset = _rw(dtype=float, unit="mm")
+    speed = _rw(dtype=float, unit="mm/s")
+    counter = attribute(dtype=int)
+
+    def init_device(self) -> None:
+        super().init_device()
+        now = time.time()
+        self._stage = {"position": (0.0, now), "offset": (0.0, now), "speed": (1.0, now), "counter": (0, now)}
+        for name in self._stage:
+            self.set_change_event(name, True, False)
+        self.set_state(DevState.ON)
+
+    def _set(self, name: str, value: object) -> None:
+        stamp = time.time()
+        self._stage[name] = (value, stamp)
+        self.push_change_event(name, value, stamp, AttrQuality.ATTR_VALID)
+
+    def _get(self, name: str) -> tuple[object, float, AttrQuality]:
+        value, stamp = self._stage[name]
+        return value, stamp, AttrQuality.ATTR_VALID
+
+    def read_position(self) -> tuple[object, float, AttrQuality]:
+        return self._get("position")
+
+    def write_position(self, value: float) -> None:
+        self._set("position", value)
+
+    def read_offset(self) -> tuple[object, float, AttrQuality]:
+        return self._get("offset")
+
+    def write_offset(self, value: float) -> None:
+        self._set("offset", value)
+
+    def read_speed(self) -> tuple[object, float, AttrQuality]:
+        return self._get("speed")
+
+    def write_speed(self, value: float) -> None:
+        self._set("speed", value)
+
+    def read_counter(self) -> tuple[object, float, AttrQuality]:
+        return self._get("counter")
+
+    @command(dtype_in=int, doc_in="the new counter value")
+    def SetCounter(self, value: int) -> None:
+        self._set("counter", int(value))
+
+    @command(dtype_out=str, doc_out="what was done")
+    def home(self) -> str:
+        """Drive to zero."""
+        self._set("position", 0.0)
+        return "homed"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CtlShellTest server; ``argv`` is ``[INSTANCE, tango options...]``.
 
@@ -250,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
-    known = {cls.__name__: cls for cls in (CtlTestDevice, CtlMotor)}
+    known = {cls.__name__: cls for cls in (CtlTestDevice, CtlMotor, CtlStage)}
     wanted = os.environ.get("CTLSHELL_TANGO_CLASSES", ",".join(known)).split(",")
     run(tuple(known[name] for name in wanted), args=[SERVER, *args])
 

@@ -2,16 +2,18 @@
 
 Kinds: ``daemon`` (an mKTL-style Daemon hosted here, proxied over ``local://``),
 ``epics`` (a caproto PVGroup hosted here, proxied over ``ca://`` with a PV list, so
-every read and write crosses Channel Access) and ``tango`` (skipped until the Tango
-backend is merged). What the server holds is read server-side (the Daemon's items,
-the group's ChannelData), never through the proxy under test; "a second client"
-is pyepics (libca) in another process.
+every read and write crosses Channel Access) and ``tango`` (a CtlStage device in a
+Tango device server subprocess, registered in the embedded database). What the
+server holds is read server-side (the Daemon's items, the group's ChannelData) or
+with bare pytango, never through the proxy under test; "a second client" is
+pyepics (libca), or bare pytango, in another process.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import threading
+import uuid
 from typing import Any, Literal, get_args
 
 import pint
@@ -78,16 +80,22 @@ class Server:
     def value(self, key: str) -> Any:
         if self.kind == "daemon":
             return self.obj[key].value
+        if self.kind == "tango":
+            return self.obj.read_attribute(key).value
         return getattr(self.obj, key).value
 
     def stamp(self, key: str) -> float:
         if self.kind == "daemon":
             return self.obj[key].timestamp
+        if self.kind == "tango":
+            return self.obj.read_attribute(key).time.totime()
         return getattr(self.obj, key).timestamp
 
     def publish_counter(self, n: int) -> None:
         if self.kind == "daemon":
             self.obj["counter"].publish(n)
+        elif self.kind == "tango":
+            self.obj.command_inout("SetCounter", n)
         else:
             session().runtime.call(self.obj.counter.write(n), 5)
 
@@ -95,11 +103,29 @@ class Server:
         return {key: self.value(key) for key in KEYS}
 
 
+def tango_stage(db: Any) -> tuple[Any, str, Any]:
+    """A CtlStage device server registered in ``db``: (server, address, bare pytango proxy)."""
+    import tango
+
+    from ctlshell.testing import TangoServer
+
+    uid = uuid.uuid4().hex[:8]
+    name = f"test/stage{uid}/1"
+    server = TangoServer(f"s{uid}", {name: "CtlStage"}, database=db).start()
+    address = server.address(name)
+    return server, address, tango.DeviceProxy(address.removeprefix("tango://"))
+
+
 @pytest.fixture(params=get_args(Kind))
 def device(request: pytest.FixtureRequest, prefix: str) -> Any:
     kind = request.param
     if kind == "tango":
-        pytest.skip("Tango backend not merged yet")
+        server, address, bare = tango_stage(request.getfixturevalue("tango_db"))
+        proxy = connect_device(address, pvs=KEYS)
+        yield proxy, Server(kind, bare)
+        disconnect_device(proxy)
+        server.close()
+        return
     if kind == "daemon":
         obj = ctlshell.host(Stage(prefix))
         proxy = connect_device(f"local://{prefix}")
@@ -226,7 +252,7 @@ def test_proxy_surface(device: Any) -> None:
     dev.position = 0.75
     assert "0.75" in dev._repr_html_()  # live: rendered from the newest values
     props = get_properties(dev, ["position", "counter"])
-    assert props.type_of("position") == "DOUBLE" and props.type_of("counter") == "INT32"
+    assert props.type_of("position") == "DOUBLE" and props.type_of("counter") == ("INT64" if server.kind == "tango" else "INT32")
     assert props["position", "units"] == "m" and props["position", "timestamp"] == dev.position.timestamp
     with pytest.raises(KeyError):
         get_properties(dev, "nope")
@@ -235,10 +261,42 @@ def test_proxy_surface(device: Any) -> None:
     assert server.value("offset") == 7.0
 
 
-@pytest.mark.parametrize("kind", ["daemon", "tango"])
-def test_lock_refuses_a_second_client_until_released(kind: str, prefix: str) -> None:
-    if kind == "tango":
-        pytest.skip("Tango backend not merged yet")
+def _pytango_write(address: str, key: str, value: float) -> str:
+    """Write with bare pytango in another process; '' when accepted, else the error."""
+    import subprocess
+
+    from ctlshell.testing import child_command
+
+    code = ("import sys, tango\n"
+            "try:\n"
+            f"    tango.DeviceProxy({address.removeprefix('tango://')!r}).write_attribute({key!r}, {value!r})\n"
+            "    print('@@ok')\n"
+            "except tango.DevFailed as exc:\n"
+            "    print('@@' + exc.args[0].reason)\n")
+    proc = subprocess.run(child_command("-c", code), capture_output=True, text=True, timeout=60)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("@@")]
+    assert line, proc.stdout + proc.stderr
+    return "" if line[-1] == "@@ok" else line[-1][2:]
+
+
+def test_tango_lock_is_the_devices_own(tango_db: Any) -> None:
+    server, address, bare = tango_stage(tango_db)
+    try:
+        dev = connect_device(address, pvs=KEYS)
+        with lock(dev, timeout=5):
+            assert "Locked" in _pytango_write(address, "offset", 3.0)  # API_DeviceLocked
+            assert bare.read_attribute("offset").value == 0.0
+            dev.offset = 1.0  # the holder writes
+            assert bare.read_attribute("offset").value == 1.0
+        assert _pytango_write(address, "offset", 3.0) == ""
+        assert bare.read_attribute("offset").value == 3.0
+        assert dev.home() == "homed"
+        disconnect_device(dev)
+    finally:
+        server.close()
+
+
+def test_lock_refuses_a_second_client_until_released(prefix: str) -> None:
     stage = ctlshell.host(Stage(prefix))
     try:
         dev = connect_device(f"local://{prefix}")
@@ -303,8 +361,10 @@ def test_bad_addresses_are_refused_clearly(prefix: str) -> None:
         connect_device(f"ca://{prefix}")
     with pytest.raises(KeyError, match="nothing hosted"):
         connect_device(f"local://{prefix}")
-    with pytest.raises(ImportError, match="Tango"):
-        connect_device("tango://sys/tg_test/1")
+    with pytest.raises(ctlshell.CtlshellError, match="sys/nobody/1"):  # not in this run's database
+        connect_device("tango://sys/nobody/1")
+    with pytest.raises(ValueError, match="malformed Tango address"):  # an AddressError
+        connect_device("tango://not a device")
 
 
 def test_wait_until_new_works_on_unset_values_across_a_restart(prefix: str) -> None:

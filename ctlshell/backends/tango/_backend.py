@@ -21,7 +21,7 @@ from ._commands import check_argument, to_command_info, to_result
 from ._convert import AttrSpec, to_reading, to_spec
 from ._devices import DEVICE_TIMEOUT_MS, Devices
 from ._errors import to_error
-from ._names import TangoName, attribute_name, command_name
+from ._names import TangoName, attribute_name, command_name, device_name
 from ._streams import Stream, Streams
 
 __all__ = ["TangoBackend"]
@@ -126,6 +126,27 @@ class TangoBackend(Backend):
         else:
             result = await self._devices.call(tn, "command", left, lambda p: p.command_inout(tn.member, checked))
         return to_result(result, int(info.out_type))
+
+    # -- whole devices (for device proxies) ------------------------------------------------
+    async def device_members(self, name: str, timeout: float) -> tuple[list[str], dict[str, str]]:
+        """The attribute names and the commands (name -> description) of a device."""
+        tn = device_name(name)
+
+        def members(proxy: tango.DeviceProxy) -> tuple[list[str], dict[str, str]]:
+            commands = {c.cmd_name: str(c.out_type_desc if c.out_type_desc != "Uninitialised" else "")
+                        for c in proxy.command_list_query()}
+            return list(proxy.get_attribute_list()), commands
+
+        return await self._devices.call(tn, "list", timeout, members)
+
+    async def lock_device(self, name: str, timeout: float) -> None:
+        """Take Tango's own lock of the device for this client (other clients' writes are refused)."""
+        tn = device_name(name)
+        await self._devices.call(tn, "lock", timeout, lambda p: p.lock())
+
+    async def unlock_device(self, name: str, timeout: float) -> None:
+        tn = device_name(name)
+        await self._devices.call(tn, "unlock", timeout, lambda p: p.unlock())
 
     # -- lifetime ----------------------------------------------------------------------
     def release(self, name: str) -> None:

@@ -113,3 +113,10 @@ def command_name(name: str) -> TangoName:
     if not parsed.is_command:
         raise AddressError(f"{parsed} is not a command address; write 'tango://domain/family/member->Command'")
     return parsed
+
+
+def device_name(name: str) -> TangoName:
+    """:func:`parse_name` for a whole device (``[host:port/]domain/family/member``)."""
+    base, sep, fragment = name.partition("#")
+    parsed = parse_name(f"{base.rstrip('/')}/State{sep}{fragment}")  # the device part, checked
+    return TangoName(parsed.host, parsed.device, "", False, parsed.dbase)
