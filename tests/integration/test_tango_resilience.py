@@ -124,6 +124,7 @@ def test_interpreter_exits_promptly_with_live_subscriptions(tango_servers, serve
                           env=tango_env(None), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "exiting" in proc.stdout, proc.stderr
     assert time.monotonic() - started < 20, "the interpreter took long to exit"
+    assert "Traceback" not in proc.stderr and "failed" not in proc.stderr, proc.stderr  # a clean close
 
 
 def test_monitor_started_before_its_server_connects_when_it_comes():

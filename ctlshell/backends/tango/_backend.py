@@ -10,6 +10,7 @@ so a refused value is never sent.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from dataclasses import replace
 from typing import Any
@@ -157,8 +158,13 @@ class TangoBackend(Backend):
         self._specs.pop(tn, None)
 
     async def close(self) -> None:
-        # joining the threads and unsubscribing block: not on the loop
-        await asyncio.to_thread(self._streams.close)
+        # joining the threads and unsubscribing block: not on the loop. A thread of its
+        # own, not the default executor, which refuses work once the interpreter exits
+        # (the session closes from atexit)
+        closer = threading.Thread(target=self._streams.close, name="ctlshell-tango-close", daemon=True)
+        closer.start()
+        while closer.is_alive():
+            await asyncio.sleep(0.01)
         self._devices.close()
         self._specs.clear()
         self._commands.clear()
