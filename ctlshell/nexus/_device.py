@@ -1,0 +1,111 @@
+"""The ``NexusWriter`` Tango device: NXSDataWriter's interface over :class:`FileWriter`.
+
+Attributes ``FileName``, ``XMLSettings``, ``JSONRecord`` (read/write strings);
+commands ``OpenFile``, ``OpenEntry``, ``Record(json)``, ``CloseEntry``, ``CloseFile``;
+State ON / OPEN / EXTRACT / FAULT and a Status line. Errors reach the client as
+``DevFailed`` with reason ``NexusWriter_BadInput``, ``NexusWriter_WrongState`` or
+``NexusWriter_Fault`` (HDF5 failed: state FAULT) and one sentence; a refused command changes
+nothing. Files are written only under the data directory given to the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from tango import AttrWriteType, DevState, Except
+from tango.server import Device, attribute, command
+
+from ..core import CtlshellError
+from ._channel_source import default_readers
+from ._writer import FileWriter, WriterStateError
+
+__all__ = ["NexusWriter"]
+
+_STATES = {"ON": DevState.ON, "OPEN": DevState.OPEN, "EXTRACT": DevState.EXTRACT, "FAULT": DevState.FAULT}
+
+
+class NexusWriter(Device):
+    """A NeXus file writer with NXSDataWriter's Tango interface."""
+
+    #: set by ``ctlshell nxwriter`` before the server starts (no database property needed)
+    DATA_DIR = "."
+
+    def init_device(self) -> None:
+        super().init_device()
+        old = getattr(self, "writer", None)
+        if old is not None and old.state != "ON":
+            old.close_file()
+        self.writer = FileWriter(default_readers(), data_dir=self.DATA_DIR)
+        self._sync()
+
+    def delete_device(self) -> None:
+        if self.writer.state != "ON":
+            self.writer.close_file()
+
+    def _sync(self) -> None:
+        self.set_state(_STATES[self.writer.state])
+        self.set_status(self.writer.status())
+
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except WriterStateError as exc:
+            reason, text = "NexusWriter_WrongState", str(exc)
+        except CtlshellError as exc:  # refused input or a source that failed: nothing written
+            reason = "NexusWriter_Fault" if self.writer.state == "FAULT" else "NexusWriter_BadInput"
+            text = str(exc)
+        finally:
+            self._sync()
+        self.writer.last_error = text
+        self._sync()
+        Except.throw_exception(reason, text, f"NexusWriter.{what}")
+
+    # -- attributes ----------------------------------------------------------------
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE, doc="the file to write (inside the data directory)")
+    def FileName(self) -> str:
+        return self.writer.file_name
+
+    @FileName.write
+    def FileName(self, value: str) -> None:
+        self._call("FileName", setattr, self.writer, "file_name", value)
+
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE, doc="the XML configuration of the next entry")
+    def XMLSettings(self) -> str:
+        return self.writer.xml
+
+    @XMLSettings.write
+    def XMLSettings(self, value: str) -> None:
+        self._call("XMLSettings", setattr, self.writer, "xml", value)
+
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE, doc="global JSON record: {\"data\": {name: value}}")
+    def JSONRecord(self) -> str:
+        return self.writer.json_record
+
+    @JSONRecord.write
+    def JSONRecord(self, value: str) -> None:
+        self._call("JSONRecord", setattr, self.writer, "json_record", value)
+
+    @attribute(dtype=int, doc="records written in the open entry")
+    def Records(self) -> int:
+        return self.writer.records
+
+    # -- commands ------------------------------------------------------------------
+    @command
+    def OpenFile(self) -> None:
+        self._call("OpenFile", self.writer.open_file)
+
+    @command
+    def OpenEntry(self) -> None:
+        self._call("OpenEntry", self.writer.open_entry)
+
+    @command(dtype_in=str, doc_in="local JSON record: {\"data\": {name: value}, \"triggers\": [...]}")
+    def Record(self, text: str) -> None:
+        self._call("Record", self.writer.record, text)
+
+    @command
+    def CloseEntry(self) -> None:
+        self._call("CloseEntry", self.writer.close_entry)
+
+    @command
+    def CloseFile(self) -> None:
+        self._call("CloseFile", self.writer.close_file)

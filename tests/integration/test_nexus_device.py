@@ -1,0 +1,131 @@
+"""The NexusWriter Tango device (``ctlshell nxwriter`` in a subprocess) driven through
+pytango: acceptance 3 (a reader in another process during the scan; a killed writer
+leaves every completed record) and 4 (bad input through the Tango interface)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import tango
+
+from ctlshell.core import ValidationError
+from ctlshell.nexus import WriterClient, WriterProcess, WriterStateError
+from ctlshell.nexus import recover as clear_write_flags
+
+READER = Path(__file__).with_name("nexus_swmr_reader.py")
+XML = """<definition><group type="NXentry" name="entry">
+  <field name="title" type="NX_CHAR"><strategy mode="INIT"/>
+    <datasource type="CLIENT" name="title"><record name="title"/></datasource></field>
+  <group type="NXinstrument" name="instrument"><group type="NXdetector" name="detector">
+    <field name="counts" type="NX_FLOAT64" units="counts"><strategy mode="STEP"/>
+      <datasource type="CLIENT" name="counts"><record name="counts"/></datasource></field>
+    <field name="mca" type="NX_INT32" units="counts">
+      <dimensions rank="1"><dim index="1" value="100"/></dimensions><strategy mode="STEP"/>
+      <datasource type="CLIENT" name="mca"><record name="mca"/></datasource></field>
+  </group></group></group></definition>"""
+
+
+def step(i: int) -> dict:
+    return {"counts": 10.0 + i, "mca": list(range(i, i + 100))}
+
+
+@pytest.fixture
+def writer(tmp_path):
+    with WriterProcess(str(tmp_path)) as proc:
+        yield proc
+
+
+def test_attributes_commands_and_states(writer, tmp_path):
+    p = tango.DeviceProxy(writer.address)
+    attrs = {a.name for a in p.attribute_list_query()}
+    assert {"FileName", "XMLSettings", "JSONRecord"} <= attrs
+    assert {"OpenFile", "OpenEntry", "Record", "CloseEntry", "CloseFile"} <= set(p.get_command_list())
+    seen = [str(p.state())]
+    p.XMLSettings = XML
+    p.FileName = "scan.h5"
+    p.OpenFile()
+    seen.append(str(p.state()))
+    p.JSONRecord = json.dumps({"data": {"title": "device scan"}})
+    p.OpenEntry()
+    seen.append(str(p.state()))
+    for i in range(3):
+        p.Record(json.dumps({"data": step(i)}))
+    assert "3 records" in p.status()
+    p.CloseEntry()
+    seen.append(str(p.state()))
+    p.CloseFile()
+    seen.append(str(p.state()))
+    assert seen == ["ON", "OPEN", "EXTRACT", "OPEN", "ON"]
+    with h5py.File(tmp_path / "scan.h5", "r") as f:
+        assert f["entry/title"][()] == b"device scan"
+        np.testing.assert_array_equal(f["entry/instrument/detector/counts"][()], [10.0, 11.0, 12.0])
+        assert f["entry/instrument/detector/mca"].dtype == np.int32
+        assert f["entry/instrument/detector/mca"][2, 99] == 101
+
+
+def test_a_reader_in_another_process_follows_the_scan_and_a_killed_writer_loses_nothing(writer, tmp_path):
+    c = WriterClient(writer.address)
+    c.open("live.h5", XML)
+    c.entry({"title": "live"})
+    for i in range(5):
+        c.record(step(i))
+    path = str(tmp_path / "live.h5")
+    reader = subprocess.Popen([sys.executable, str(READER), path, "entry/instrument/detector/counts"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        for more in (0, 7):
+            for i in range(5, 5 + more):
+                c.record(step(i))
+            reader.stdin.write("\n")
+            reader.stdin.flush()
+            seen.append(json.loads(reader.stdout.readline()[2:]))
+        assert seen[0] == {"n": 5, "values": [10.0, 11.0, 12.0, 13.0, 14.0]}
+        assert seen[1]["n"] == 12 and seen[1]["values"][-1] == 21.0
+    finally:
+        reader.stdin.close()
+        reader.wait(10)
+        reader.stdout.close()
+    writer.kill()  # a crash in the middle of the scan: no CloseEntry, no CloseFile
+    with h5py.File(path, "r", swmr=True) as f:  # opens as it is, every completed record there
+        np.testing.assert_array_equal(f["entry/instrument/detector/counts"][()], 10.0 + np.arange(12))
+        assert f["entry/instrument/detector/mca"].shape == (12, 100)
+    assert clear_write_flags(path) is True  # then any HDF5 reader opens it
+    with h5py.File(path, "r") as f:
+        assert f["entry/instrument/detector/mca"][11, 0] == 11
+
+
+def test_bad_input_through_tango_is_refused_and_changes_nothing(writer, tmp_path):
+    c = WriterClient(writer.address)
+    with pytest.raises(ValidationError, match=r"line 3, column \d+: mismatched tag"):
+        c.open("never.h5", XML.replace("</field>", "</fieldx>", 1))
+    assert not (tmp_path / "never.h5").exists() and c.status().state == "ON"
+    with pytest.raises(ValidationError, match="outside the writer's data directory"):
+        c.open("../../etc/evil.h5", XML)
+    assert c.status().state == "ON"
+    with pytest.raises(WriterStateError, match="the writer is ON"):
+        c.record(step(0))
+    c.open("bad.h5", XML)
+    c.entry({"title": "bad input"})
+    c.record(step(0))
+    with pytest.raises(ValidationError, match="CLIENT value 'mca' is missing"):
+        c.record({"counts": 1.0})
+    with pytest.raises(ValidationError, match=r"expected shape \(100,\), got \(3,\)"):
+        c.record({"counts": 1.0, "mca": [1, 2, 3]})
+    with pytest.raises(ValidationError, match="expected a number, got str"):
+        c.record({"counts": "n/a", "mca": list(range(100))})
+    st = c.status()
+    assert st.state == "EXTRACT" and "1 records" in st.status and "expected a number" in st.status
+    with pytest.raises(WriterStateError, match="the writer is EXTRACT"):
+        c.command("OpenEntry")
+    c.record(step(1))
+    c.close()
+    with h5py.File(tmp_path / "bad.h5", "r") as f:
+        np.testing.assert_array_equal(f["entry/instrument/detector/counts"][()], [10.0, 11.0])
+        assert not np.any(f["entry/instrument/detector/counts"][()] > 1e300)  # no fill value anywhere

@@ -1,0 +1,176 @@
+"""Acceptance 4 for the writer core: bad input gets a clear error and changes nothing;
+never a silent fill value; nothing in a configuration runs code."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from ctlshell.core import CtlshellError, NotFoundError, ValidationError
+from ctlshell.nexus import FileWriter, WriterStateError, XMLConfigError, parse_config
+
+XML = """<?xml version="1.0"?>
+<definition>
+  <group type="NXentry" name="entry">
+    <field name="counts" type="NX_FLOAT64" units="counts">
+      <strategy mode="STEP"/>
+      <datasource type="CLIENT" name="counts"><record name="counts"/></datasource>
+    </field>
+    <field name="n" type="NX_INT32">
+      <strategy mode="STEP"/>
+      <datasource type="CLIENT" name="n"><record name="n"/></datasource>
+    </field>
+    <field name="mca" type="NX_FLOAT64">
+      <dimensions rank="1"><dim index="1" value="3"/></dimensions>
+      <strategy mode="STEP"/>
+      <datasource type="CLIENT" name="mca"><record name="mca"/></datasource>
+    </field>
+  </group>
+</definition>
+"""
+
+
+@pytest.fixture
+def writer(tmp_path):
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "scan.h5"
+    w.open_file()
+    w.xml = XML
+    w.open_entry()
+    yield w
+    if w.state != "ON":
+        w.close_file()
+
+
+def good(i: int) -> str:
+    return json.dumps({"data": {"counts": 1.5 * i, "n": i, "mca": [i, i, i]}})
+
+
+def test_malformed_xml_names_line_and_column_and_creates_no_file(tmp_path):
+    bad = XML.replace("</field>\n    <field name=\"n\"", "</fieldx>\n    <field name=\"n\"", 1)
+    w = FileWriter(data_dir=str(tmp_path))
+    with pytest.raises(XMLConfigError, match=r"line 7, column \d+: mismatched tag") as err:
+        w.xml = bad
+    assert err.value.line == 7
+    assert w.xml == "" and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("xml, message", [
+    ("<definition><group type='NXentry' name='e'><field name='x' type='NX_FLOAT64'>"
+     "<strategy mode='STEP'/><datasource type='PYEVAL' name='x'><result name='x'>ds.x = __import__('os')"
+     "</result></datasource></field></group></definition>", r"line 1, column \d+: <datasource>: PYEVAL .* refuses"),
+    ("<definition><group type='NXentry'><field name='x' type='NX_FLOAT99'/></group></definition>",
+     "unknown type 'NX_FLOAT99'"),
+    ("<definition><group type='NXentry'><field name='x'><strategy mode='SOMETIMES'/></field></group></definition>",
+     "strategy mode must be"),
+    ("<!DOCTYPE d [<!ENTITY a 'aaaa'>]><definition/>", "document type declarations"),
+    ("<nexus/>", "root element must be <definition>"),
+])
+def test_bad_configurations_are_refused_with_their_place(xml, message):
+    with pytest.raises(XMLConfigError, match=message):
+        parse_config(xml)
+
+
+def test_missing_client_value_is_an_error_not_a_fill_value(writer, tmp_path):
+    writer.record(good(0))
+    with pytest.raises(NotFoundError, match=r"/entry/n: CLIENT value 'n' is missing"):
+        writer.record(json.dumps({"data": {"counts": 2.0, "mca": [1, 2, 3]}}))
+    assert writer.state == "EXTRACT"
+    writer.record(good(1))
+    with h5py.File(tmp_path / "scan.h5", "r", swmr=True) as f:
+        np.testing.assert_array_equal(f["entry/counts"][()], [0.0, 1.5])  # nothing of the bad record
+        np.testing.assert_array_equal(f["entry/n"][()], [0, 1])
+        assert f["entry/mca"].shape == (2, 3)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"counts": "high", "n": 1, "mca": [1, 2, 3]}, "expected a number, got str"),
+    ({"counts": 1.0, "n": 2.5, "mca": [1, 2, 3]}, "expected an integer, got 2.5"),
+    ({"counts": 1.0, "n": 2**40, "mca": [1, 2, 3]}, "out of range"),
+    ({"counts": 1.0, "n": 1, "mca": [1, 2]}, r"expected shape \(3,\), got \(2,\)"),
+    ({"counts": None, "n": 1, "mca": [1, 2, 3]}, "no value"),
+    ({"counts": [1.0], "n": 1, "mca": [1, 2, 3]}, "expected one value"),
+])
+def test_mistyped_values_are_refused_and_the_next_record_is_written(writer, tmp_path, data, message):
+    with pytest.raises(ValidationError, match=message):
+        writer.record(json.dumps({"data": data}))
+    writer.record(good(4))
+    assert writer.records == 1
+    with h5py.File(tmp_path / "scan.h5", "r", swmr=True) as f:
+        np.testing.assert_array_equal(f["entry/counts"][()], [6.0])
+
+
+@pytest.mark.parametrize("text, message", [("{\"data\": {", r"not JSON: .* \(line 1, column"),
+                                           ("[1, 2]", "expected a JSON object"),
+                                           ("{\"data\": [1]}", "must be an object"),
+                                           ("{\"dta\": {}}", "unknown keys")])
+def test_malformed_json_is_refused(writer, text, message):
+    with pytest.raises(ValidationError, match=message):
+        writer.record(text)
+    assert writer.state == "EXTRACT" and writer.records == 0
+
+
+@pytest.mark.parametrize("name", ["../escape.h5", "/etc/passwd", "sub/../../x.h5", ""])
+def test_paths_outside_the_data_directory_are_refused(tmp_path, name):
+    w = FileWriter(data_dir=str(tmp_path / "data"))
+    with pytest.raises(ValidationError):
+        w.file_name = name
+    assert w.file_name == "" and w.state == "ON"
+
+
+def test_symlink_out_of_the_data_directory_is_refused(tmp_path):
+    (tmp_path / "data").mkdir()
+    os.symlink(tmp_path, tmp_path / "data" / "up")
+    w = FileWriter(data_dir=str(tmp_path / "data"))
+    with pytest.raises(ValidationError, match="outside"):
+        w.file_name = "up/x.h5"
+
+
+def test_commands_in_the_wrong_state_change_nothing(tmp_path):
+    w = FileWriter(data_dir=str(tmp_path))
+    for command in (w.open_entry, w.record, w.close_entry):
+        with pytest.raises(WriterStateError, match="the writer is ON"):
+            command()
+        assert w.state == "ON"
+    w.file_name = "a.h5"
+    w.open_file()
+    with pytest.raises(WriterStateError, match="the writer is OPEN"):
+        w.record(good(0))
+    with pytest.raises(WriterStateError, match="FileName can only change"):
+        w.file_name = "b.h5"
+    assert (w.state, os.path.basename(w.file_name)) == ("OPEN", "a.h5")
+    with pytest.raises(WriterStateError):
+        w.open_file()
+    w.close_file()
+    assert w.state == "ON"
+
+
+def test_an_existing_file_is_never_overwritten(tmp_path):
+    (tmp_path / "notes.h5").write_text("my notes")
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "notes.h5"
+    with pytest.raises(ValidationError, match="not an HDF5 file"):
+        w.open_file()
+    assert (tmp_path / "notes.h5").read_text() == "my notes" and w.state == "ON"
+
+
+def test_a_second_entry_of_the_same_name_is_refused_and_the_first_kept(writer, tmp_path):
+    writer.record(good(1))
+    writer.close_entry()
+    with pytest.raises(ValidationError, match="/entry already in"):
+        writer.open_entry()
+    assert writer.state == "OPEN"
+    writer.xml = XML.replace('name="entry"', 'name="entry2"')
+    writer.open_entry()
+    writer.record(good(2))
+    writer.close_file()
+    with h5py.File(tmp_path / "scan.h5", "r") as f:
+        assert f["entry/counts"][()].tolist() == [1.5] and f["entry2/counts"][()].tolist() == [3.0]
+
+
+def test_errors_are_ctlshell_errors():
+    assert issubclass(XMLConfigError, CtlshellError) and issubclass(WriterStateError, CtlshellError)
