@@ -4,8 +4,10 @@
 ``%nxwrite record [JSON]``, ``%nxwrite close [JSON]``, ``%nxwrite status``,
 ``%nxwrite monitor ADDR... [--rate R] [--duration S | --background]``, ``%nxwrite stop``.
 Without ``--device`` the first ``open`` starts ``ctlshell nxwriter`` for this session
-(data directory: ``--data-dir`` or the current one). JSON is taken as typed (never
-expanded or evaluated); a bare ``{"x": 1}`` means the values themselves.
+(data directory: ``--data-dir`` or the current one; a later ``open`` for
+another directory replaces that writer once it is idle). JSON is taken as typed (never
+expanded or evaluated); a bare ``{"x": 1}`` means the values themselves, and a bare
+name (``%nxwrite record point``) takes the dict ``point`` of the user's namespace.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def _monitor(line: str) -> None:
 USAGE = """%nxwrite VERB ...: NeXus recording through a writer device (Tango interface).
   %nxwrite open FILE --config XML [--device ADDR] [--data-dir DIR]
   %nxwrite entry [JSON]       global values (e.g. {"title": "scan 1"}), then OpenEntry (INIT)
-  %nxwrite record [JSON]      one step; JSON {"name": value, ...} or {"data": {...}, "triggers": [...]}
+  %nxwrite record [JSON]      one step; JSON {"name": value, ...} or {"data": {...}, "triggers": [...]},
+                              or the name of a dict variable (%nxwrite record point)
   %nxwrite close [JSON]       FINAL values, CloseEntry, CloseFile
   %nxwrite status             state, status line, file
   %nxwrite monitor ADDR... [--rate R] [--duration S | --background]    record on every update
@@ -109,21 +112,37 @@ class NXWriteMagics(Magics):
             raise ValidationError(f"cannot read the configuration {args.config!r}: {exc.strerror or exc}") from None
         from ..nexus import WriterClient, WriterProcess
 
+        data_dir = os.path.realpath(args.data_dir or os.getcwd())
         if args.device:
             self.client = WriterClient(args.device)
-        elif self.client is None or self.process is None:
-            self.process = WriterProcess(args.data_dir or os.getcwd()).start()
+        elif self.process is None or self.process.data_dir != data_dir:
+            if self.process is not None:  # a writer of another data directory: replace it when idle
+                if self.client.status().state != "ON":
+                    raise CtlshellError(f"the writer of {self.process.data_dir} still has a file open: "
+                                        "%nxwrite close first")
+                self.process.stop()
+            self.process = WriterProcess(data_dir).start()
+            self.client = WriterClient(self.process.address)
+        elif self.client is None or self.client.device != self.process.address:
             self.client = WriterClient(self.process.address)
         return self.client.open(args.file, xml)
 
+    def _values(self, rest: str) -> Any:
+        """JSON text as typed, or the name of a dict (or JSON string) in the user's namespace."""
+        if rest.isidentifier():
+            if rest not in self.shell.user_ns:
+                raise ValidationError(f"{rest!r} is neither JSON nor a variable of this session")
+            return self.shell.user_ns[rest]
+        return rest or None
+
     def _v_entry(self, rest: str) -> Any:
-        return self._need().entry(rest or None)
+        return self._need().entry(self._values(rest))
 
     def _v_record(self, rest: str) -> None:
-        self._need().record(rest or None)
+        self._need().record(self._values(rest))
 
     def _v_close(self, rest: str) -> Any:
-        return self._need().close(rest or None)
+        return self._need().close(self._values(rest))
 
     def _v_status(self, rest: str) -> Any:
         return self._need().status()
