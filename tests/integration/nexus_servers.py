@@ -86,3 +86,43 @@ class ThermoServer:
             self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+
+class NXSDataWriterServer:
+    """nxswriter's NXSDataWriter in a subprocess (``nexus_nxsdatawriter.py``), 127.0.0.1 only."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        import tango
+
+        self.port = free_port()
+        self.device = f"tango://127.0.0.1:{self.port}/test/nxs/writer#dbase=no"
+        args = [sys.executable, str(Path(__file__).with_name("nexus_nxsdatawriter.py")), str(self.port)]
+        self.log = tempfile.TemporaryFile()  # a file, not a pipe: nobody has to drain what it prints
+        self.proc = subprocess.Popen(args + ([str(threads)] if threads else []), stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:  # it answers once server_run is going
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"NXSDataWriter exited: {self.log.read().decode(errors='replace')}")
+            try:
+                tango.DeviceProxy(self.device).ping()
+                return
+            except tango.DevFailed:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.1)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()

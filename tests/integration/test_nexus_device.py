@@ -129,3 +129,25 @@ def test_bad_input_through_tango_is_refused_and_changes_nothing(writer, tmp_path
     with h5py.File(tmp_path / "bad.h5", "r") as f:
         np.testing.assert_array_equal(f["entry/instrument/detector/counts"][()], [10.0, 11.0])
         assert not np.any(f["entry/instrument/detector/counts"][()] > 1e300)  # no fill value anywhere
+
+
+def test_the_same_client_drives_nxsdatawriter_and_both_files_match(writer, tmp_path):
+    """``%nxwrite --device`` talks only Tango: NXSDataWriter works with it, and the two
+    devices write the same file for the same configuration and records."""
+    from ..unit.nexus_ref import assert_same, facts
+    from ..unit.test_nexus_compat import attrs_links
+    from .nexus_servers import NXSDataWriterServer
+
+    xml, _, recs, _ = attrs_links()
+    ref = NXSDataWriterServer(threads=1)
+    try:
+        for device, name in ((ref.device, str(tmp_path / "ref.h5")), (writer.address, "mine.h5")):
+            c = WriterClient(device)
+            c.open(name, xml)
+            c.entry({})
+            for rec in recs:
+                c.record(rec["data"])
+            assert c.close().state == "ON"
+    finally:
+        ref.stop()
+    assert_same(facts(str(tmp_path / "ref.h5")), facts(str(tmp_path / "mine.h5")))
