@@ -36,6 +36,7 @@ class NexusWriter(Device):
         if old is not None and old.state != "ON":
             old.close_file()
         self.writer = FileWriter(default_readers(), data_dir=self.DATA_DIR)
+        self._last_state = self.writer.state
         self._sync()
 
     def delete_device(self) -> None:
@@ -44,19 +45,27 @@ class NexusWriter(Device):
 
     def _sync(self) -> None:
         self.set_state(_STATES[self.writer.state])
-        self.set_status(self.writer.status())
+
+    def dev_state(self) -> DevState:
+        return _STATES[self.writer.state]
+
+    def dev_status(self) -> str:  # computed when asked, not on every Record
+        return self.writer.status()
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
-            return fn(*args)
+            result = fn(*args)
+            if self.writer.state != self._last_state:
+                self._last_state = self.writer.state
+                self._sync()
+            return result
         except WriterStateError as exc:
             reason, text = "NexusWriter_WrongState", str(exc)
         except CtlshellError as exc:  # refused input or a source that failed: nothing written
             reason = "NexusWriter_Fault" if self.writer.state == "FAULT" else "NexusWriter_BadInput"
             text = str(exc)
-        finally:
-            self._sync()
         self.writer.last_error = text
+        self._last_state = self.writer.state
         self._sync()
         Except.throw_exception(reason, text, f"NexusWriter.{what}")
 

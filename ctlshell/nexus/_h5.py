@@ -171,10 +171,13 @@ class _Appender:
         self.dtype = ds.dtype
         self.mspace = h5s.create_simple((1, *self.row))
         self.start = (0,) * len(self.row)
+        self.count = (1, *self.row)
+        self.fspace = ds.id.get_space()
+        self.maxdims = (h5s.UNLIMITED, *self.row)
 
     def put(self, n: int, value: Any) -> None:
-        arr = np.ascontiguousarray(value, dtype=self.dtype).reshape((1, *self.row))
+        arr = np.ascontiguousarray(value, dtype=self.dtype).reshape(self.count)
         self.id.set_extent((n + 1, *self.row))
-        fspace = self.id.get_space()
-        fspace.select_hyperslab((n, *self.start), (1, *self.row))
-        self.id.write(self.mspace, fspace, arr)
+        self.fspace.set_extent_simple((n + 1, *self.row), self.maxdims)
+        self.fspace.select_hyperslab((n, *self.start), self.count)
+        self.id.write(self.mspace, self.fspace, arr)

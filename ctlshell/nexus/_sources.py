@@ -16,6 +16,11 @@ from typing import Any, Protocol
 from ..core import NotFoundError, ValidationError
 from ._config import Source
 
+try:  # ten times faster than json on a 1000-float spectrum; json stays the reference
+    from orjson import JSONDecodeError as _FastError, loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is a dependency, but not a required one
+    _FastError, _fast_loads = ValueError, json.loads
+
 __all__ = ["STAMPED", "Sample", "SourceReader", "client_value", "parse_record"]
 
 #: kinds whose samples carry (a timestamp, a severity), kept per point in the file
@@ -53,7 +58,10 @@ def parse_record(text: str | Mapping[str, Any] | None, what: str = "JSON record"
         return {"data": {}, "triggers": []}
     if isinstance(text, str):
         try:
-            obj = json.loads(text)
+            try:
+                obj = _fast_loads(text)
+            except _FastError:  # NaN/Infinity or huge integers (json takes them), or a real error
+                obj = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValidationError(f"{what}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     else:
