@@ -59,7 +59,8 @@ class WriterProcess:
         CtlshellError
             It exited or did not get ready in ``timeout`` seconds (its output is in the message).
         """
-        cmd = [sys.executable, "-m", "ctlshell.nexus._server", "--data-dir", self.data_dir, "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "ctlshell.nexus._server", "--data-dir", self.data_dir, "--port", str(self.port),
+               "--nodb"]
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout

@@ -1,9 +1,10 @@
 """``ctlshell nxwriter``: run the ``NexusWriter`` device server.
 
 Without a Tango database by default (``-nodb``), bound to ``--host`` (127.0.0.1) and
-``--port``; clients use ``tango://HOST:PORT/DEVICE#dbase=no``. With ``--instance`` and
-``TANGO_HOST`` set it runs as a registered server of that database (register the
-device ``NexusWriter/INSTANCE`` first; automatic registration is not done yet).
+``--port``; clients use ``tango://HOST:PORT/DEVICE#dbase=no``. When ``TANGO_HOST`` is
+set (and ``--nodb`` is not given) the device is registered in that database as server
+``NexusWriter/INSTANCE`` (``--instance``, default ``ctlshell``) and clients find it by
+name.
 """
 
 from __future__ import annotations
@@ -25,8 +26,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="TCP port (default: any free one, printed at start)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help=f"device name without database ({DEFAULT_DEVICE})")
-    p.add_argument("--instance", default=None, help="server instance in the Tango database of TANGO_HOST")
+    p.add_argument("--instance", default="ctlshell", help="server instance in the Tango database (ctlshell)")
+    p.add_argument("--nodb", action="store_true", help="run without a Tango database even if TANGO_HOST is set")
     return p
+
+
+def _register(device: str, instance: str) -> None:
+    """Add (or re-add) the device to the database of TANGO_HOST as NexusWriter/INSTANCE."""
+    import tango
+
+    info = tango.DbDevInfo()
+    info.name, info._class, info.server = device, "NexusWriter", f"NexusWriter/{instance}"
+    tango.Database().add_device(info)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not os.path.isdir(data_dir):
         print(f"ctlshell nxwriter: data directory {data_dir} does not exist", file=sys.stderr)
         return 2
-    if args.instance is None and args.port == 0:
+    use_db = bool(os.environ.get("TANGO_HOST")) and not args.nodb
+    if not use_db and args.port == 0:
         from ..testing import free_port
 
         args.port = free_port()
@@ -43,12 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     NexusWriter.DATA_DIR = data_dir
     endpoint = ["-ORBendPoint", f"giop:tcp:{args.host}:{args.port}"]
-    if args.instance is not None:
-        if not os.environ.get("TANGO_HOST"):
-            print("ctlshell nxwriter: --instance needs TANGO_HOST", file=sys.stderr)
+    if use_db:
+        import tango
+
+        try:
+            _register(args.device, args.instance)
+        except tango.DevFailed as exc:
+            print(f"ctlshell nxwriter: cannot register {args.device} in {os.environ['TANGO_HOST']}: "
+                  f"{exc.args[0].desc.strip()}", file=sys.stderr)
             return 2
         server_args = [args.instance, *endpoint]
-        where = f"instance {args.instance} of {os.environ['TANGO_HOST']}"
+        where = f"{args.device} (server NexusWriter/{args.instance} in the Tango database {os.environ['TANGO_HOST']})"
     else:
         server_args = ["nxwriter", "-nodb", "-dlist", args.device, *endpoint]
         where = f"tango://{args.host}:{args.port}/{args.device}#dbase=no"

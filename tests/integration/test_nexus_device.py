@@ -151,3 +151,59 @@ def test_the_same_client_drives_nxsdatawriter_and_both_files_match(writer, tmp_p
     finally:
         ref.stop()
     assert_same(facts(str(tmp_path / "ref.h5")), facts(str(tmp_path / "mine.h5")))
+
+
+def test_with_tango_host_the_writer_registers_itself_and_is_found_by_name(tmp_path):
+    """pytango's own SQLite database server on loopback; ``ctlshell nxwriter`` registers
+    ``NexusWriter/ctlshell`` there and a client reaches the writer by its name."""
+    import os
+    import time
+
+    from ctlshell.testing import free_port
+
+    port = free_port()
+    env = dict(os.environ, TANGO_HOST=f"127.0.0.1:{port}", PYTANGO_DATABASE_NAME=str(tmp_path / "tango.db"))
+    log = open(tmp_path / "servers.log", "wb")
+    db = subprocess.Popen([sys.executable, "-m", "tango.databaseds.database", "--host", "127.0.0.1", "--port",
+                           str(port), "2"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    procs = [db]
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                tango.Database("127.0.0.1", port).get_info()
+                break
+            except tango.DevFailed:
+                assert time.monotonic() < deadline and db.poll() is None, (tmp_path / "servers.log").read_text()
+                time.sleep(0.1)
+        data = tmp_path / "data"
+        data.mkdir()
+        srv = subprocess.Popen([sys.executable, "-m", "ctlshell.nexus._server", "--data-dir", str(data)], env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+        procs.append(srv)
+        name = f"tango://127.0.0.1:{port}/ctlshell/nexus/writer"
+        while True:
+            try:
+                tango.DeviceProxy(name).ping()
+                break
+            except tango.DevFailed:
+                assert time.monotonic() < deadline and srv.poll() is None, (tmp_path / "servers.log").read_text()
+                time.sleep(0.1)
+        assert tango.Database("127.0.0.1", port).get_device_info("ctlshell/nexus/writer").ds_full_name == \
+            "NexusWriter/ctlshell"
+        c = WriterClient(name)
+        c.open("by_name.h5", XML)
+        c.entry({"title": "by name"})
+        c.record(step(0))
+        c.close()
+        with h5py.File(data / "by_name.h5", "r") as f:
+            assert f["entry/instrument/detector/counts"][()].tolist() == [10.0]
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        log.close()
