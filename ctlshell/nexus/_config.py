@@ -3,8 +3,9 @@ links and their data sources, flattened with absolute paths.
 
 Pure: takes text, returns a :class:`Config`; knows no h5py, no Tango, no network.
 Every error names the line and column of the element at fault. ``PYEVAL`` sources
-(which ``exec`` XML text in NXSDataWriter) are refused: nothing in a configuration
-runs code in the writer.
+(which ``exec`` XML text in NXSDataWriter) are accepted only when their result is
+arithmetic on their inputs (checked by :mod:`._expr`); anything else is refused:
+nothing in a configuration runs code in the writer.
 """
 
 from __future__ import annotations
@@ -12,24 +13,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 from typing import Any
 
+from ..core import ValidationError
+from ._expr import Expression, compile_result
 from ._types import NX_TYPES
 from ._xml import Element, XMLConfigError, parse_xml
 
 __all__ = ["Attr", "Config", "Field", "Group", "Link", "Source", "parse_config"]
 
 MODES = ("INIT", "STEP", "FINAL")
-KINDS = ("CLIENT", "TANGO", "DB", "CHANNEL")
+KINDS = ("CLIENT", "TANGO", "DB", "CHANNEL", "PYEVAL")
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where a value comes from: ``kind`` CLIENT/TANGO/DB/CHANNEL, ``record`` the key,
-    attribute or address, ``params`` the rest (device, database, query...)."""
+    """Where a value comes from: ``kind`` CLIENT/TANGO/DB/CHANNEL/PYEVAL, ``record`` the
+    key, attribute or address, ``params`` the rest (device, database, query...); a PYEVAL
+    source has its named ``inputs`` and a checked ``expression``."""
 
     kind: str
     record: str
     params: dict[str, str] = dc_field(default_factory=dict, hash=False, compare=False)
     where: str = ""
+    inputs: tuple[tuple[str, Source], ...] = ()
+    expression: Expression | None = dc_field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -96,12 +102,12 @@ def _pos(el: Element) -> str:
 def _source(el: Element) -> Source:
     kind = el.attrib.get("type", "").upper()
     where = f"datasource {el.attrib.get('name', '')!r} ({_pos(el)})"
-    if kind == "PYEVAL":
-        raise el.error("PYEVAL data sources run Python code from the configuration; ctlshell refuses them")
     if kind not in KINDS:
         raise el.error(f"unknown datasource type {kind!r}; ctlshell knows {', '.join(KINDS)}")
     rec = el.find("record")
     params: dict[str, str] = {}
+    if kind == "PYEVAL":
+        return _computed(el, where)
     if kind == "DB":
         query, db = el.find("query"), el.find("database")
         if query is None or not query.text:
@@ -121,6 +127,26 @@ def _source(el: Element) -> Source:
         if params.get("member", "attribute") != "attribute":
             raise dev.error(f"member={params['member']!r}: ctlshell reads Tango attributes only")
     return Source(kind, rec.attrib["name"], params, where)
+
+
+def _computed(el: Element, where: str) -> Source:
+    """A PYEVAL source whose result is checked arithmetic (never ``exec``)."""
+    inputs = []
+    for child in el.children:
+        if child.tag == "datasource":
+            name = child.attrib.get("name", "")
+            if not name.isidentifier():
+                raise child.error(f"an input of a PYEVAL datasource needs a name usable as ds.NAME, got {name!r}")
+            inputs.append((name, _source(child)))
+    result = el.find("result")
+    if result is None or not result.text:
+        raise el.error("a PYEVAL datasource needs <result name=\"r\">ds.r = ...</result>")
+    name = result.attrib.get("name", "result").removeprefix("ds.")
+    try:
+        expression = compile_result(result.text, name, {n for n, _ in inputs})
+    except ValidationError as exc:
+        raise result.error(f"PYEVAL code is not run by ctlshell; as a computed value: {exc}") from None
+    return Source("PYEVAL", name, {}, where, tuple(inputs), expression)
 
 
 def _strategy(el: Element) -> tuple[str | None, Element | None]:

@@ -141,6 +141,10 @@ class FileWriter:
     def _read(self, source: Source, local: Mapping[str, Any], where: str) -> Sample:
         if source.kind == "CLIENT":
             return client_value(source, local, self._global, where)
+        if source.kind == "PYEVAL":
+            assert source.expression is not None
+            values = {name: self._read(inp, local, f"{where} input {name!r}").value for name, inp in source.inputs}
+            return Sample(source.expression.evaluate(values))
         reader = self.readers.get(source.kind)
         if reader is None:
             raise ValidationError(f"{where}: this writer has no reader for {source.kind} sources")

@@ -62,7 +62,7 @@ def test_malformed_xml_names_line_and_column_and_creates_no_file(tmp_path):
 @pytest.mark.parametrize("xml, message", [
     ("<definition><group type='NXentry' name='e'><field name='x' type='NX_FLOAT64'>"
      "<strategy mode='STEP'/><datasource type='PYEVAL' name='x'><result name='x'>ds.x = __import__('os')"
-     "</result></datasource></field></group></definition>", r"line 1, column \d+: <datasource>: PYEVAL .* refuses"),
+     "</result></datasource></field></group></definition>", r"line 1, column \d+: <result>: PYEVAL code is not run"),
     ("<definition><group type='NXentry'><field name='x' type='NX_FLOAT99'/></group></definition>",
      "unknown type 'NX_FLOAT99'"),
     ("<definition><group type='NXentry'><field name='x'><strategy mode='SOMETIMES'/></field></group></definition>",
@@ -174,3 +174,37 @@ def test_a_second_entry_of_the_same_name_is_refused_and_the_first_kept(writer, t
 
 def test_errors_are_ctlshell_errors():
     assert issubclass(XMLConfigError, CtlshellError) and issubclass(WriterStateError, CtlshellError)
+
+
+EVAL = ("<definition><group type='NXentry' name='entry'><field name='r' type='NX_FLOAT64'><strategy mode='STEP'/>"
+        "<datasource type='PYEVAL' name='r'><datasource type='CLIENT' name='a'><record name='a'/></datasource>"
+        "<datasource type='CLIENT' name='b'><record name='b'/></datasource>"
+        "<result name='r'>{}</result></datasource></field></group></definition>")
+
+
+@pytest.mark.parametrize("code", [
+    "ds.r = ds.a.__class__", "ds.r = ds.a[0]", "ds.r = open('/etc/passwd')", "ds.r = (lambda: 1)()",
+    "ds.r = [x for x in ds.a]", "import os", "ds.r = ds.a; ds.r = 1", "ds.r = max(ds.a, ds.b, key=abs)",
+    "ds.r = ds.c + 1", "ds.x = ds.a", "ds.r = 'text'", "ds.r = ds.a if ds.b else 0", "ds.r = ().__class__",
+    "ds.r = sqrt(ds.a, ds.b)", "exec('1')",
+])
+def test_computed_fields_outside_the_grammar_are_refused_before_anything_runs(code):
+    with pytest.raises(XMLConfigError, match=r"line 1, column \d+: <result>: PYEVAL code is not run"):
+        parse_config(EVAL.format(code))
+
+
+def test_a_computed_value_that_fails_refuses_the_record(tmp_path):
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "e.h5"
+    w.open_file()
+    w.xml = EVAL.format("ds.r = ds.a / ds.b + 10 ** ds.a")
+    w.open_entry()
+    w.record('{"data": {"a": 1, "b": 4}}')
+    with pytest.raises(ValidationError, match="divide by zero"):
+        w.record('{"data": {"a": 1, "b": 0}}')
+    with pytest.raises(ValidationError, match="overflow"):
+        w.record('{"data": {"a": 400, "b": 1}}')
+    w.record('{"data": {"a": 2, "b": 8}}')
+    w.close_file()
+    with h5py.File(tmp_path / "e.h5", "r") as f:
+        assert f["entry/r"][()].tolist() == [10.25, 100.25]
