@@ -30,10 +30,3 @@ class ChannelReader:
     def close(self) -> None:
         pass
 
-
-def default_readers() -> dict[str, object]:
-    """A reader for every source kind ctlshell knows (TANGO, DB, CHANNEL)."""
-    from ._db_source import DbReader
-    from ._tango_source import TangoReader
-
-    return {"TANGO": TangoReader(), "DB": DbReader(), "CHANNEL": ChannelReader()}

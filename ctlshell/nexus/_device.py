@@ -16,7 +16,9 @@ from tango import AttrWriteType, DevState, Except
 from tango.server import Device, attribute, command
 
 from ..core import CtlshellError
-from ._channel_source import default_readers
+from ._channel_source import ChannelReader
+from ._db_source import DbReader
+from ._tango_source import TangoReader
 from ._writer import FileWriter, WriterStateError
 
 __all__ = ["NexusWriter"]
@@ -35,7 +37,8 @@ class NexusWriter(Device):
         old = getattr(self, "writer", None)
         if old is not None and old.state != "ON":
             old.close_file()
-        self.writer = FileWriter(default_readers(), data_dir=self.DATA_DIR)
+        readers = {"TANGO": TangoReader(), "DB": DbReader(), "CHANNEL": ChannelReader()}
+        self.writer = FileWriter(readers, data_dir=self.DATA_DIR)
         self._last_state = self.writer.state
         self._sync()
 

@@ -51,6 +51,8 @@ def _scalar(value: Any, kind: str, where: str) -> Any:
         if not info.min <= value <= info.max:
             raise ValidationError(f"{where}: {value} is out of range for {kind} ({info.min}..{info.max})")
         return value
+    if math.isfinite(value) and abs(value) > float(np.finfo(kind).max):
+        raise ValidationError(f"{where}: {value!r} is out of range for {kind}")
     return value
 
 
@@ -94,8 +96,10 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
         raise ValidationError(f"{where}: expected shape {shape}, got {raw.shape}")
     if raw.dtype.kind not in "biuf" or (raw.dtype.kind == "b") != (kind == "bool"):
         raise ValidationError(f"{where}: expected {kind} values, got {raw.dtype} ({raw.dtype.kind!r})")
-    out = raw.astype(kind)
-    if kind[0] in "iu" and (raw.dtype.kind == "f" or not np.array_equal(out, raw)):
-        if not np.array_equal(out, raw):
-            raise ValidationError(f"{where}: values do not fit {kind} (not integers or out of range)")
+    with np.errstate(invalid="ignore", over="ignore"):  # checked just below instead
+        out = raw.astype(kind)
+    if kind[0] in "iu" and not np.array_equal(out, raw):
+        raise ValidationError(f"{where}: values do not fit {kind} (not integers or out of range)")
+    if kind[0] == "f" and np.any(np.isfinite(raw) & ~np.isfinite(out)):
+        raise ValidationError(f"{where}: values out of range for {kind}")
     return out
