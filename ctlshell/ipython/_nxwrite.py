@@ -84,6 +84,11 @@ class NXWriteMagics(Magics):
         if handler is None:
             raise UsageError(f"unknown verb {verb!r} for %nxwrite; verbs: open, entry, record, close, status, "
                              "monitor, stop")
+        if rest.split()[:1] in (["-h"], ["--help"]) or rest.strip() in ("?", "??"):
+            parser = {"open": _open, "monitor": _monitor}.get(verb)
+            print(parser.parser.format_help() if parser else  # type: ignore[attr-defined]
+                  "\n".join(line for line in USAGE.splitlines() if f"%nxwrite {verb}" in line))
+            return None
         try:
             return handler(rest.strip())
         except KeyboardInterrupt:

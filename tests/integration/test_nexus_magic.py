@@ -171,3 +171,12 @@ def test_monitor_records_a_step_per_update_and_errors_are_one_line(ip, tmp_path,
     assert "outside the writer's data directory" in err
     res, out, err = run(ip, "%nxwrite frobnicate")
     assert "unknown verb 'frobnicate'" in err
+
+
+def test_usage_of_every_verb_is_shown_without_a_writer(ip):
+    _, out, err = run(ip, "%nxwrite open --help")
+    assert "--config XML" in out and "--device ADDR" in out and not err
+    _, out, err = run(ip, "%nxwrite record ?")
+    assert out.strip().startswith("%nxwrite record [JSON]") and not err
+    _, out, _ = run(ip, "%nxwrite")
+    assert all(f"%nxwrite {v}" in out for v in ("open", "entry", "record", "close", "status", "monitor", "stop"))
