@@ -76,11 +76,11 @@ class RecordMonitor:
                     self._cond.wait(0.5)
                 if self._stop:
                     return
-                wait = last + self.period - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)  # the rate cap; newer updates keep replacing the old ones
-                    if self._stop:
-                        return
+                due = last + self.period
+                while not self._stop and time.monotonic() < due:  # the rate cap: an update's notify
+                    self._cond.wait(due - time.monotonic())      # must not end the wait early
+                if self._stop:
+                    return
                 data: dict[str, Any] = {}
                 for addr, r in self._latest.items():
                     data[addr] = r.value

@@ -180,3 +180,31 @@ def test_usage_of_every_verb_is_shown_without_a_writer(ip):
     assert out.strip().startswith("%nxwrite record [JSON]") and not err
     _, out, _ = run(ip, "%nxwrite")
     assert all(f"%nxwrite {v}" in out for v in ("open", "entry", "record", "close", "status", "monitor", "stop"))
+
+
+def test_monitor_caps_the_rate_and_records_the_newest_values(ip, tmp_path, prefix, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cap.xml").write_text(
+        '<definition><group type="NXentry" name="entry"><field name="v" type="NX_FLOAT64"><strategy mode="STEP"/>'
+        f'<datasource type="CLIENT"><record name="ca://{prefix}FAST"/></datasource></field></group></definition>')
+    res, _, err = run(ip, f"h = %pv host {prefix}FAST=0.0 --writable\n%nxwrite open cap.h5 --config cap.xml\n"
+                          f"%nxwrite entry\nm = %nxwrite monitor ca://{prefix}FAST --rate 5 --background")
+    assert res.success, err
+    h, mon = ip.user_ns["h"], ip.user_ns["m"]
+    start = time.monotonic()
+    for i in range(1, 201):  # a burst far above the cap
+        h.value = float(i)
+        time.sleep(0.002)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the newest value gets its step after the burst
+        time.sleep(0.05)
+        with h5py.File(tmp_path / "cap.h5", "r", swmr=True) as f:
+            if f["entry/v"].shape[0] and f["entry/v"][-1] == 200.0:
+                break
+    elapsed = time.monotonic() - start
+    run(ip, "%nxwrite stop\n%nxwrite close")
+    with h5py.File(tmp_path / "cap.h5", "r") as f:
+        values = f["entry/v"][()]
+    assert values[-1] == 200.0 and np.all(np.diff(values) > 0)
+    assert len(values) <= 2 + 5 * elapsed, (len(values), elapsed)  # the cap: at most 5 steps per second
+    assert mon.coalesced > 0 and mon.records == len(values)
