@@ -108,6 +108,11 @@ class WriterClient:
     # -- the verbs of %nxwrite -------------------------------------------------------
     def open(self, file_name: str, xml: str) -> WriterStatus:
         """XMLSettings (checked first: bad XML creates no file), FileName, OpenFile."""
+        state = str(self._do("State", self.proxy.state))
+        if state != "ON":  # before anything is written: a refused open changes nothing
+            raise WriterStateError(f"open: the writer {self.device} is {state} with "
+                                   f"{self._do('FileName', self.proxy.read_attribute, 'FileName').value!r} open; "
+                                   "close it first")
         self.write("XMLSettings", xml)
         self.write("FileName", file_name)
         self.command("OpenFile")
@@ -125,11 +130,11 @@ class WriterClient:
 
     def close(self, data: Mapping[str, Any] | str | None = None) -> WriterStatus:
         """CloseEntry (FINAL values from ``data``) if an entry is open, then CloseFile."""
-        if str(self.proxy.state()) == "EXTRACT":
+        if str(self._do("State", self.proxy.state)) == "EXTRACT":
             if data is not None:
                 self.write("JSONRecord", dumps_record(data))
             self.command("CloseEntry")
-        if str(self.proxy.state()) != "ON":
+        if str(self._do("State", self.proxy.state)) != "ON":
             self.command("CloseFile")
         return self.status()
 

@@ -124,6 +124,10 @@ def test_bad_input_through_tango_is_refused_and_changes_nothing(writer, tmp_path
     assert st.state == "EXTRACT" and "1 records" in st.status and "expected a number" in st.status
     with pytest.raises(WriterStateError, match="the writer is EXTRACT"):
         c.command("OpenEntry")
+    xml_before = c.proxy.XMLSettings
+    with pytest.raises(WriterStateError, match="is EXTRACT with '.*bad.h5' open; close it first"):
+        c.open("other.h5", XML.replace("counts", "other"))
+    assert c.proxy.XMLSettings == xml_before and not (tmp_path / "other.h5").exists()
     c.record(step(1))
     c.close()
     with h5py.File(tmp_path / "bad.h5", "r") as f:
