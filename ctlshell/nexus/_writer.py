@@ -200,7 +200,16 @@ class FileWriter:
                 set_attr(self._file[item[1]], item[2], item[3])
 
     def open_entry(self) -> None:
-        """Parse XMLSettings, write the tree and INIT values, then let readers in (SWMR)."""
+        """Parse XMLSettings, write the tree and INIT values, then let readers in (SWMR).
+
+        Raises
+        ------
+        WriterStateError
+            No file open, or an entry is open already.
+        ValidationError
+            Bad configuration, an INIT value missing or mistyped, or a top-level group
+            of the configuration already in the file: nothing is written.
+        """
         after = self._check("open_entry")
         if not self._xml:
             raise ValidationError("set XMLSettings before OpenEntry")
@@ -238,7 +247,24 @@ class FileWriter:
             self._file = h5py.File(self._file_name, "r+", libver="latest")
 
     def record(self, text: str | Mapping[str, Any] | None = None) -> None:
-        """Write one STEP point of every field (those with a trigger only when it is listed)."""
+        """Write one STEP point of every field (those with a trigger only when it is listed).
+
+        Parameters
+        ----------
+        text : str or mapping, optional
+            The local JSON record ``{"data": {name: value}, "triggers": [...]}``; CLIENT
+            values missing from it are taken from the global JSONRecord.
+
+        Raises
+        ------
+        WriterStateError
+            No entry is open.
+        ValidationError, NotFoundError
+            Bad JSON, a missing or mistyped value, a source that failed: nothing of the
+            record is written and the state stays EXTRACT.
+        CtlshellError
+            HDF5 failed: the state is FAULT (CloseFile resets it).
+        """
         self._check("record")
         rec = parse_record(text)
         assert self._config is not None and self._steps is not None
