@@ -243,6 +243,22 @@ def _walk(el: Element, parent: str, out: dict[str, list[Any]], names: set[str]) 
             out["links"].append(Link(path, target, _pos(child)))
 
 
+def _resolve(target: str, out: dict[str, list[Any]]) -> str:
+    """A link target written by class (``/NXentry/NXinstrument/det/x``), as NXSDataWriter
+    allows, turned into the path of names; a segment that is a name stays as it is."""
+    classes = {g.path: g.nx_class for g in out["groups"]}
+    known = set(classes) | {f.path for f in out["fields"]}
+    path = ""
+    for seg in target.strip("/").split("/"):
+        if f"{path}/{seg}" not in known and seg.startswith("NX"):
+            match = [p for p, c in classes.items() if c == seg and p.rsplit("/", 1)[0] == path]
+            if len(match) == 1:
+                path = match[0]
+                continue
+        path = f"{path}/{seg}"
+    return path
+
+
 def parse_config(xml: str) -> Config:
     """Parse an NXSDataWriter XML configuration.
 
@@ -256,6 +272,8 @@ def parse_config(xml: str) -> Config:
         raise root.error("the root element must be <definition>")
     out: dict[str, list[Any]] = {"groups": [], "fields": [], "links": []}
     _walk(root, "", out, set())
+    links = [Link(ln.path, _resolve(ln.target, out), ln.where) for ln in out["links"]]
+    out["links"] = links
     if not out["groups"]:
         raise XMLConfigError("no group in <definition> (expected <group type=\"NXentry\" ...>)", root.line,
                              root.column + 1)

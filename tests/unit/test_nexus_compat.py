@@ -69,7 +69,8 @@ def attrs_links() -> tuple:
                '<attribute name="axes" type="NX_CHAR">motor<strategy mode="INIT"/></attribute>'
                '<link name="counts" target="/entry/instrument/detector/counts"/>'
                '<link name="motor" target="/entry/instrument/motor/value"/>'
-               '<link name="mca" target="/entry/instrument/detector/mca"/></group>')
+               '<link name="mca" target="/entry/instrument/detector/mca"/>'
+               '<link name="by_class" target="/NXentry/NXinstrument/NXdetector/counts"/></group>')
     recs = [{"data": {"counts": 1.5 * s, "motor": 0.1 * s, "mca": [float(s)] * 8}} for s in range(6)]
     return xml, {}, recs, {}
 
