@@ -88,8 +88,23 @@ def computed() -> tuple:
     return xml, {"exposure": 0.5}, recs, {}
 
 
+def triggers() -> tuple:
+    """A STEP field with a trigger gets a point only in records that list the trigger."""
+    slow = ('<field name="temperature" type="NX_FLOAT64" units="K"><strategy mode="STEP" trigger="slow"/>'
+            '<datasource type="CLIENT" name="temperature"><record name="temperature"/></datasource></field>')
+    xml = _doc(_client("counts", "counts") + slow)
+    recs = []
+    for s in range(6):
+        rec: dict = {"data": {"counts": float(s)}}
+        if s % 2 == 0:
+            rec["data"]["temperature"] = 300.0 + s
+            rec["triggers"] = ["slow"]
+        recs.append(rec)
+    return xml, {}, recs, {}
+
+
 CASES = {"scalars": scalars, "spectrum": spectrum, "init_final": init_final, "attrs_links": attrs_links,
-         "computed": computed}
+         "computed": computed, "triggers": triggers}
 
 
 @pytest.mark.parametrize("case", list(CASES))
