@@ -250,3 +250,20 @@ def test_killed_while_recording_flat_out_loses_at_most_the_record_in_flight(tmp_
     assert n > 10 and n <= len(counts) <= n + 1 and n <= len(mca) <= n + 1, (n, len(counts), len(mca))
     np.testing.assert_array_equal(counts, 10.0 + np.arange(len(counts)))  # no torn or filled rows
     np.testing.assert_array_equal(mca, np.arange(len(mca))[:, None] + np.arange(100))
+
+
+def test_client_names_with_slashes_through_the_device_without_a_database(tmp_path):
+    """Acceptance 5 through Tango: the writer runs with no TANGO_HOST at all."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TANGO_HOST"}
+    xml = XML.replace('<record name="counts"/>', '<record name="p09/counter/exp.01"/>')
+    with WriterProcess(str(tmp_path), env=env) as proc:
+        c = WriterClient(proc.address)
+        c.open("slash.h5", xml)
+        c.entry({"title": "slashes"})
+        for i in range(3):
+            c.record({"p09/counter/exp.01": 5.0 + i, "mca": list(range(100))})
+        c.close()
+    with h5py.File(tmp_path / "slash.h5", "r") as f:
+        assert f["entry/instrument/detector/counts"][()].tolist() == [5.0, 6.0, 7.0]
