@@ -67,7 +67,7 @@ def _input_name(node: ast.expr) -> str | None:
 
 
 def _check(node: ast.AST, inputs: set[str]) -> None:
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float) and abs(node.value) < 1e300:
         return
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         _check(node.left, inputs)
@@ -97,10 +97,14 @@ def compile_result(text: str, result: str, inputs: set[str]) -> Expression:
     ValidationError
         Not that form, or anything outside the grammar (names the offending part).
     """
+    if len(text) > 10_000:
+        raise ValidationError("longer than 10000 characters")
     try:
         module = ast.parse(text.strip(), mode="exec")
     except SyntaxError as exc:
         raise ValidationError(f"not an expression: {exc.msg} (column {exc.offset})") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ValidationError("too deeply nested or not parseable") from None
     if len(module.body) != 1:
         raise ValidationError("one assignment 'ds.NAME = expression' only")
     stmt = module.body[0]
@@ -112,7 +116,10 @@ def compile_result(text: str, result: str, inputs: set[str]) -> Expression:
         expr = stmt.value
     else:
         raise ValidationError("one assignment 'ds.NAME = expression' only")
-    _check(expr, inputs)
+    try:
+        _check(expr, inputs)
+    except RecursionError:
+        raise ValidationError("too deeply nested") from None
     return Expression(text.strip(), expr, tuple(sorted(inputs)))
 
 

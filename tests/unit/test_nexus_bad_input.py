@@ -192,7 +192,8 @@ EVAL = ("<definition><group type='NXentry' name='entry'><field name='r' type='NX
     "ds.r = ds.a.__class__", "ds.r = ds.a[0]", "ds.r = open('/etc/passwd')", "ds.r = (lambda: 1)()",
     "ds.r = [x for x in ds.a]", "import os", "ds.r = ds.a; ds.r = 1", "ds.r = max(ds.a, ds.b, key=abs)",
     "ds.r = ds.c + 1", "ds.x = ds.a", "ds.r = 'text'", "ds.r = ds.a if ds.b else 0", "ds.r = ().__class__",
-    "ds.r = sqrt(ds.a, ds.b)", "exec('1')",
+    "ds.r = sqrt(ds.a, ds.b)", "exec('1')", "ds.r = 1e999", "ds.r = " + "(" * 5000 + "1" + ")" * 5000,
+    "ds.r = " + "-" * 3000 + "1",
 ])
 def test_computed_fields_outside_the_grammar_are_refused_before_anything_runs(code):
     with pytest.raises(XMLConfigError, match=r"line 1, column \d+: <result>: PYEVAL code is not run"):
