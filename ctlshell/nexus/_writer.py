@@ -231,12 +231,14 @@ class FileWriter:
                 f[link.path] = h5py.SoftLink(link.target)
             f.flush()
             f.swmr_mode = True
-        except ValidationError:
-            for t in tops:
-                self._file.pop(t, None)
-            raise
         except OSError as exc:
             self._io(exc)
+        except Exception as exc:  # nothing of the entry stays behind
+            for t in tops:
+                self._file.pop(t, None)
+            if isinstance(exc, CtlshellError):
+                raise
+            raise ValidationError(f"the entry could not be written: {exc}") from exc
         self._config, self.state, self.records = config, after, 0
 
     def _reopen(self) -> None:
@@ -272,9 +274,11 @@ class FileWriter:
         points = [(fl, *self._value(fl, local)) for fl in self._config.step_fields()
                   if fl.trigger is None or fl.trigger in triggers]
         try:
-            self._steps.append(points)
+            self._steps.append(points)  # all points or none
         except OSError as exc:
             self._io(exc)
+        except (TypeError, ValueError) as exc:  # e.g. text h5py cannot encode
+            raise ValidationError(f"record refused: {exc}") from None
         self.records += 1
 
     def close_entry(self) -> None:

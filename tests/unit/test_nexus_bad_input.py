@@ -229,3 +229,23 @@ def test_no_silent_casts(nx_type, value, message):
     shape = (2,) if isinstance(value, list) else ()
     with pytest.raises(ValidationError, match=message):
         convert(value, dtype_of(nx_type), shape, "f")
+
+
+def test_text_that_cannot_be_stored_refuses_the_whole_record(tmp_path):
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "s.h5"
+    w.open_file()
+    w.xml = ("<definition><group type='NXentry' name='entry'>"
+             "<field name='x' type='NX_FLOAT64'><strategy mode='STEP'/><datasource type='CLIENT'>"
+             "<record name='x'/></datasource></field>"
+             "<field name='s' type='NX_CHAR'><strategy mode='STEP'/><datasource type='CLIENT'>"
+             "<record name='s'/></datasource></field></group></definition>")
+    w.open_entry()
+    w.record('{"data": {"x": 1.0, "s": "ok"}}')
+    with pytest.raises(ValidationError, match="record refused"):
+        w.record('{"data": {"x": 2.0, "s": "bad \\ud800 surrogate"}}')
+    w.record('{"data": {"x": 3.0, "s": "\\u00e9t\\u00e9"}}')
+    w.close_file()
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        assert f["entry/x"][()].tolist() == [1.0, 3.0]
+        assert [v.decode() for v in f["entry/s"][()]] == ["ok", "été"]
