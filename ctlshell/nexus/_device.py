@@ -1,7 +1,9 @@
 """The ``NexusWriter`` Tango device: NXSDataWriter's interface over :class:`FileWriter`.
 
 Attributes ``FileName``, ``XMLSettings``, ``JSONRecord`` (read/write strings);
-commands ``OpenFile``, ``OpenEntry``, ``Record(json)``, ``CloseEntry``, ``CloseFile``;
+commands ``OpenFile``, ``OpenEntry``, ``Record(json)``, ``CloseEntry``, ``CloseFile``
+(and ``OpenEntryAsynch``, ``RecordAsynch``, ``CloseEntryAsynch``, ``CanFail``,
+``Errors`` for NXSDataWriter's clients);
 State ON / OPEN / EXTRACT / FAULT and a Status line. Errors reach the client as
 ``DevFailed`` with reason ``NexusWriter_BadInput``, ``NexusWriter_WrongState`` or
 ``NexusWriter_Fault`` (HDF5 failed: state FAULT) and one sentence; a refused command changes
@@ -101,6 +103,22 @@ class NexusWriter(Device):
     def Records(self) -> int:
         return self.writer.records
 
+    # NXSDataWriter clients (e.g. Sardana's recorder) also touch these
+    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="always False: a missing value is an error")
+    def CanFail(self) -> bool:
+        return False
+
+    @CanFail.write
+    def CanFail(self, value: bool) -> None:
+        if value:
+            Except.throw_exception("NexusWriter_BadInput", "CanFail=True is not supported: ctlshell never stores a "
+                                   "fill value for a missing or bad value; the record is refused instead",
+                                   "NexusWriter.CanFail")
+
+    @attribute(dtype=(str,), max_dim_x=100, doc="the last error, if any")
+    def Errors(self) -> list[str]:
+        return [self.writer.last_error] if self.writer.last_error else []
+
     # -- commands ------------------------------------------------------------------
     @command
     def OpenFile(self) -> None:
@@ -121,3 +139,17 @@ class NexusWriter(Device):
     @command
     def CloseFile(self) -> None:
         self._call("CloseFile", self.writer.close_file)
+
+    # the *Asynch variants finish before they return (the state is never RUNNING), so a
+    # client polling State for NXSDataWriter's asynchronous commands works unchanged
+    @command
+    def OpenEntryAsynch(self) -> None:
+        self._call("OpenEntryAsynch", self.writer.open_entry)
+
+    @command(dtype_in=str)
+    def RecordAsynch(self, text: str) -> None:
+        self._call("RecordAsynch", self.writer.record, text)
+
+    @command
+    def CloseEntryAsynch(self) -> None:
+        self._call("CloseEntryAsynch", self.writer.close_entry)

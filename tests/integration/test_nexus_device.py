@@ -62,6 +62,20 @@ def test_attributes_commands_and_states(writer, tmp_path):
     p.CloseFile()
     seen.append(str(p.state()))
     assert seen == ["ON", "OPEN", "EXTRACT", "OPEN", "ON"]
+    # what NXSDataWriter's clients also use
+    assert p.CanFail is False and list(p.Errors or []) == []
+    p.CanFail = False
+    with pytest.raises(tango.DevFailed, match="never stores a fill value"):
+        p.CanFail = True
+    p.FileName = "asynch.h5"
+    p.OpenFile()
+    p.OpenEntryAsynch()
+    p.RecordAsynch(json.dumps({"data": step(7)}))
+    assert str(p.state()) == "EXTRACT"
+    p.CloseEntryAsynch()
+    p.CloseFile()
+    with h5py.File(tmp_path / "asynch.h5", "r") as f:
+        assert f["entry/instrument/detector/counts"][()].tolist() == [17.0]
     with h5py.File(tmp_path / "scan.h5", "r") as f:
         assert f["entry/title"][()] == b"device scan"
         np.testing.assert_array_equal(f["entry/instrument/detector/counts"][()], [10.0, 11.0, 12.0])
@@ -122,6 +136,7 @@ def test_bad_input_through_tango_is_refused_and_changes_nothing(writer, tmp_path
         c.record({"counts": "n/a", "mca": list(range(100))})
     st = c.status()
     assert st.state == "EXTRACT" and "1 records" in st.status and "expected a number" in st.status
+    assert "expected a number" in c.proxy.Errors[0]
     with pytest.raises(WriterStateError, match="the writer is EXTRACT"):
         c.command("OpenEntry")
     xml_before = c.proxy.XMLSettings
