@@ -136,7 +136,17 @@ class FileWriter:
         if not self._file_name:
             raise ValidationError("set FileName before OpenFile")
         self._file = open_h5(self._file_name)
+        self._readable()
         self.state, self.records, self.last_error = after, 0, ""
+
+    def _readable(self) -> None:
+        """Let other processes read (SWMR) until objects must be added again."""
+        assert self._file is not None
+        self._file.flush()
+        try:
+            self._file.swmr_mode = True
+        except (OSError, ValueError):
+            pass  # a file of an older HDF5 format: readable once closed
 
     def _read(self, source: Source, local: Mapping[str, Any], where: str) -> Sample:
         if source.kind == "CLIENT":
@@ -229,8 +239,7 @@ class FileWriter:
             self._write_once(items, config)
             for link in config.links:
                 f[link.path] = h5py.SoftLink(link.target)
-            f.flush()
-            f.swmr_mode = True
+            self._readable()
         except OSError as exc:
             self._io(exc)
         except Exception as exc:  # nothing of the entry stays behind
@@ -289,7 +298,7 @@ class FileWriter:
         try:
             self._reopen()
             self._write_once(items)
-            self._file.flush()
+            self._readable()
         except OSError as exc:
             self._io(exc)
         self._config, self._steps, self.state = None, None, after

@@ -83,6 +83,32 @@ def test_attributes_commands_and_states(writer, tmp_path):
         assert f["entry/instrument/detector/mca"][2, 99] == 101
 
 
+def _peek(path: str, name: str) -> list:
+    """What a fresh reader process sees in the file now (SWMR)."""
+    code = ("import h5py,sys,json\nwith h5py.File(sys.argv[1],'r',swmr=True) as f: "
+            "print(json.dumps(f[sys.argv[2]][()].tolist() if sys.argv[2] in f else None))")
+    out = subprocess.run([sys.executable, "-c", code, path, name], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_the_file_is_readable_between_entries_too(writer, tmp_path):
+    c = WriterClient(writer.address)
+    c.open("two.h5", XML)
+    path = str(tmp_path / "two.h5")
+    assert _peek(path, "entry") is None  # open, no entry yet: readable already
+    c.entry({"title": "first"})
+    c.record(step(0))
+    c.command("CloseEntry")
+    assert c.status().state == "OPEN"
+    assert _peek(path, "entry/instrument/detector/counts") == [10.0]
+    c.write("XMLSettings", XML.replace('name="entry"', 'name="entry2"'))
+    c.entry({"title": "second"})
+    c.record(step(5))
+    assert _peek(path, "entry2/instrument/detector/counts") == [15.0]
+    c.close()
+
+
 def test_a_reader_in_another_process_follows_the_scan_and_a_killed_writer_loses_nothing(writer, tmp_path):
     c = WriterClient(writer.address)
     c.open("live.h5", XML)
