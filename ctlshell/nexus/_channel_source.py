@@ -27,6 +27,12 @@ class ChannelReader:
             raise DisconnectedError(f"{source.record} is disconnected")
         return Sample(reading.value, reading.timestamp, int(reading.severity))
 
+    def units(self, source: Source) -> str | None:
+        """The channel's units from its metadata (None when it has none)."""
+        from .. import api
+
+        return api.info(source.record, timeout=self.timeout).units or None
+
     def close(self) -> None:
         pass
 

@@ -39,7 +39,9 @@ class Sample:
 
 class SourceReader(Protocol):
     """Reads one source now. Raise a :class:`~ctlshell.core.CtlshellError` (or any
-    exception) when it cannot; the writer turns that into a refused record."""
+    exception) when it cannot; the writer turns that into a refused record. A reader
+    may also offer ``units(source) -> str | None``: the units of a field whose XML gives
+    none are then taken from its source."""
 
     def read(self, source: Source) -> Sample: ...
 

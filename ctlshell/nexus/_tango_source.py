@@ -36,7 +36,7 @@ class TangoReader:
         self.timeout = timeout
         self._proxies: dict[str, Any] = {}
 
-    def read(self, source: Source) -> Sample:
+    def _proxy(self, source: Source) -> tuple[Any, Any, str]:
         try:
             import tango
         except ImportError as exc:
@@ -47,6 +47,16 @@ class TangoReader:
             proxy = tango.DeviceProxy(address)
             proxy.set_timeout_millis(int(self.timeout * 1000))
             self._proxies[address] = proxy
+        return tango, proxy, address
+
+    def units(self, source: Source) -> str | None:
+        """The attribute's unit from its Tango configuration (None when it has none)."""
+        tango, proxy, _ = self._proxy(source)
+        unit = proxy.get_attribute_config(source.record).unit
+        return unit if unit and unit != "No unit" else None
+
+    def read(self, source: Source) -> Sample:
+        tango, proxy, address = self._proxy(source)
         try:
             attr = proxy.read_attribute(source.record)
         except tango.DevFailed as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import h5py
@@ -230,6 +231,7 @@ class FileWriter:
         if clash:
             raise ValidationError(f"{', '.join('/' + c for c in clash)} already in {self._file_name}; "
                                   "give the entry another name")
+        config = self._with_source_units(config)
         items = self._once(config, "INIT", {})
         self._reopen()
         try:
@@ -249,6 +251,19 @@ class FileWriter:
                 raise
             raise ValidationError(f"the entry could not be written: {exc}") from exc
         self._config, self.state, self.records = config, after, 0
+
+    def _with_source_units(self, config: Config) -> Config:
+        """Fields without units in the XML take them from their source, if it tells."""
+        fields = []
+        for fl in config.fields:
+            ask = getattr(self.readers.get(fl.source.kind), "units", None) if fl.source and not fl.units else None
+            if ask is not None:
+                try:
+                    fl = replace(fl, units=ask(fl.source) or None)
+                except Exception:  # units are a nicety; reading the value will say what is wrong
+                    pass
+            fields.append(fl)
+        return replace(config, fields=tuple(fields))
 
     def _reopen(self) -> None:
         """A file in SWMR mode cannot get new objects: reopen it plainly."""

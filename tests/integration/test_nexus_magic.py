@@ -76,11 +76,11 @@ def config_xml(thermo: ThermoServer, sqlite_path: str, pg: dict, motor: str) -> 
         <datasource type="DB"><database {pgdb}/><query format="SCALAR">SELECT mode FROM ring</query>
         </datasource></field></group>
     <group type="NXpositioner" name="motor">
-      <field name="value" type="NX_FLOAT64" units="mm"><strategy mode="STEP"/>
+      <field name="value" type="NX_FLOAT64"><strategy mode="STEP"/>
         <datasource type="CHANNEL"><record name="ca://{motor}"/></datasource></field></group>
   </group>
   <group type="NXsample" name="sample">
-    <field name="temperature" type="NX_FLOAT64" units="K"><strategy mode="STEP"/>
+    <field name="temperature" type="NX_FLOAT64"><strategy mode="STEP"/>
       <datasource type="TANGO"><device name="{thermo.device}"/><record name="temperature"/></datasource>
     </field></group>
 </group></definition>"""
@@ -122,12 +122,12 @@ def test_a_mixed_scan_through_nxwrite_reads_back(ip, tmp_path, prefix, pg, therm
         assert [m.decode() for m in src["mode"][()]] == ["top-up"] * 4
         motor = f["entry/instrument/motor/value"]
         np.testing.assert_array_equal(motor[()], [0.0, 0.5, 1.0, 1.5])
-        assert motor.attrs["units"] == "mm"
+        assert motor.attrs["units"] == "mm"  # not in the XML: from the hosted PV's metadata
         stamps = f["entry/instrument/motor/value_timestamp"][()]
         assert np.all(np.diff(stamps) > 0) and t0 - 1 < stamps[0] and stamps[-1] < time.time() + 1
         temp = f["entry/sample/temperature"]
         np.testing.assert_array_equal(temp[()], [299.0, 300.0, 301.0, 302.0])
-        assert temp.attrs["units"] == "K"
+        assert temp.attrs["units"] == "K"  # not in the XML: from the Tango attribute's configuration
         # Tango quality WARNING above 300 K -> MINOR (1), kept per point
         assert f["entry/sample/temperature_severity"][()].tolist() == [0, 0, 1, 1]
         assert np.all(np.abs(f["entry/sample/temperature_timestamp"][()] - t0) < 60)
