@@ -6,6 +6,7 @@ The server binds 127.0.0.1 on a free port and runs without a Tango database.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -68,6 +69,7 @@ class WriterProcess:
             if self.proc.poll() is not None:
                 raise CtlshellError(f"ctlshell nxwriter exited with {self.proc.returncode}: {self.output()[-2000:]}")
             if "NexusWriter ready" in self.output():
+                atexit.register(self.stop)  # a shell that exits takes its writer along (file closed)
                 return self
             time.sleep(0.05)
         self.stop()
@@ -83,6 +85,7 @@ class WriterProcess:
         """SIGTERM (the device closes its file), SIGKILL if it does not end; idempotent."""
         if self.proc is None:
             return
+        atexit.unregister(self.stop)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
