@@ -308,3 +308,19 @@ def test_client_names_with_slashes_through_the_device_without_a_database(tmp_pat
         c.close()
     with h5py.File(tmp_path / "slash.h5", "r") as f:
         assert f["entry/instrument/detector/counts"][()].tolist() == [5.0, 6.0, 7.0]
+
+
+def test_a_writer_started_by_a_process_stops_when_that_process_exits(tmp_path):
+    import time
+
+    import psutil
+
+    code = ("import sys\nfrom ctlshell.nexus import start_writer\n"
+            "w = start_writer(sys.argv[1])\nprint(w.pid, flush=True)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "the writer outlived the process that started it"
+        time.sleep(0.05)
