@@ -17,7 +17,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
             EPICS_CAS_BEACON_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test bench bench-tango install clean
+.PHONY: demo test bench bench-tango install clean postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,12 +35,21 @@ demo: $(STAMP)
 	$(BIN)/ctlshell kernelspec
 	$(LOOPBACK) $(BIN)/ctlshell --profile demo
 
-test: $(STAMP)
+# the NeXus DB-source tests start their own PostgreSQL cluster from Debian's binaries;
+# installed here when missing (as root with apt-get), else those tests say why they skip
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
+	    echo "make: PostgreSQL not installed (apt-get install -y postgresql); its tests will be skipped"; }
+
+test: $(STAMP) postgres
 	$(NORT) $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_ca.py
 	$(NORT) $(BIN)/python bench/bench_startup.py
+	$(NORT) $(BIN)/python bench/bench_nexus.py
 
 bench-tango: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_tango.py

@@ -5,6 +5,8 @@
 ``ctlshell -c CMD``             run one command (with the same set-up) and exit
 ``ctlshell serve module:Class [--prefix P] [--state FILE]``
                                 serve a daemon, device or caproto group headless (see ``serve``)
+``ctlshell nxwriter [--data-dir DIR] [--port P]``
+                                run the NexusWriter Tango device server (NeXus files, see ``nexus``)
 ``ctlshell kernelspec``         install the ``ctlshell`` Jupyter kernel into this environment
 Other options (``--colors=NoColor``, ``--TerminalInteractiveShell.x=y``) go to IPython.
 """
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ctlshell", description="Interactive control shell for EPICS CA, PVA and Tango.",
         epilog="Subcommands: `ctlshell serve module:Class ...` serves a daemon headless (ctlshell serve --help); "
+               "`ctlshell nxwriter` runs the NeXus writer device (ctlshell nxwriter --help); "
                "`ctlshell kernelspec` installs the Jupyter kernel. Unknown options are passed to IPython.")
     p.add_argument("--profile", default="default", metavar="NAME", help="profile from ctlshell/profiles "
                    "(default, demo)")
@@ -67,8 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve.main(argv[1:])
     if argv[:1] == ["nxwriter"]:
-        print("ctlshell nxwriter: not available yet (the NeXus writer is a later issue)", file=sys.stderr)
-        return 2
+        from .nexus import _server
+
+        return _server.main(argv[1:])
     if argv[:1] == ["kernelspec"]:
         from .ipython import kernelspec
 

@@ -1,6 +1,7 @@
 """The interactive layer: ``%load_ext ctlshell`` and what it registers.
 
 - the ``%pv`` magic (:mod:`._magics`, verbs parsed by :mod:`._verbs`),
+- the ``%nxwrite`` magic (:mod:`._nxwrite`): NeXus recording through a writer device,
 - Tab completion of ``%pv`` lines from local caches (:mod:`._complete`, :mod:`._names`),
 - text and HTML display of readings, channels and monitors (:mod:`._views`),
 - one-line ctlshell errors (:mod:`._errors`),
@@ -86,6 +87,10 @@ def load_ipython_extension(shell: Any) -> None:
             print(f"ctlshell: cannot read CTLSHELL_PV_LIST {pv_list!r}: {exc.strerror or exc}")
     magics = PVMagics(shell, names)
     shell.register_magics(magics)
+    from ._nxwrite import NXWriteMagics
+
+    nxwrite = NXWriteMagics(shell)
+    shell.register_magics(nxwrite)
 
     def ctlshell_profile(line: str) -> None:
         """%ctlshell_profile NAME: run a ctlshell profile (default, demo) in this namespace."""
@@ -97,7 +102,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.input_transformers_cleanup.append(_verb_help_transform)
     _views.register(shell)
     _errors.install(shell)
-    _STATE[id(shell)] = {"magics": magics, "matcher": matcher, "names": names}
+    _STATE[id(shell)] = {"magics": magics, "matcher": matcher, "names": names, "nxwrite": nxwrite}
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -119,8 +124,9 @@ def _remove(shell: Any) -> bool:
     for mon in magics.monitors:
         mon.close()
     magics.monitors.clear()
+    state["nxwrite"].shutdown()
     line_magics = shell.magics_manager.magics["line"]
-    for name in ("pv", "ctlshell_profile"):
+    for name in ("pv", "nxwrite", "ctlshell_profile"):
         line_magics.pop(name, None)
     if state["matcher"] in shell.Completer.custom_matchers:
         shell.Completer.custom_matchers.remove(state["matcher"])

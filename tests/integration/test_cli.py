@@ -52,12 +52,32 @@ def test_profile_demo_runs_magics_with_units():
     assert "ca://DEMO:SAMPLE:TEMP  295.00 K  ok" in proc.stdout
 
 
-def test_unknown_profile_and_nxwriter_say_so_in_one_line():
+def test_unknown_profile_and_a_bad_nxwriter_data_dir_say_so_in_one_line(tmp_path):
     proc = run("--profile", "nope", "-c", "pass")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "ctlshell: no ctlshell profile 'nope'; profiles: default, demo"
-    proc = run("nxwriter")
-    assert proc.returncode == 2 and proc.stderr.strip().startswith("ctlshell nxwriter: not available yet")
+    proc = run("nxwriter", "--data-dir", str(tmp_path / "missing"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"ctlshell nxwriter: data directory {tmp_path / 'missing'} does not exist"
+
+
+def test_nxwriter_serves_the_writer_device_on_loopback(tmp_path):
+    import tango
+
+    port = free_port()
+    proc = subprocess.Popen([str(SCRIPT), "nxwriter", "--data-dir", str(tmp_path), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        address = f"tango://127.0.0.1:{port}/ctlshell/nexus/writer#dbase=no"
+        assert first.strip() == f"NexusWriter ready: {address} (data directory {tmp_path})"
+        p = tango.DeviceProxy(address)
+        assert str(p.state()) == "ON" and p.status() == "ON: ready, no file open"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()  # type: ignore[union-attr]
 
 
 def test_kernelspec_installs_a_kernel_that_loads_the_extension(tmp_path):

@@ -1,0 +1,354 @@
+"""The writer core: NXSDataWriter's state machine over one HDF5 file, no Tango inside.
+
+State rules (the device and ``%nxwrite`` show the same states)::
+
+    ON  --open_file-->  OPEN  --open_entry-->  EXTRACT  --record-->  EXTRACT
+    EXTRACT --close_entry--> OPEN   --close_file--> ON      FAULT --close_file--> ON
+
+A command in another state raises :class:`WriterStateError` and changes nothing. Bad
+input (XML, JSON, a missing or mistyped value, a path outside the data directory)
+raises :class:`~ctlshell.core.ValidationError` and changes nothing: the record is not
+written, the file stays valid, the next good record goes in. Only an HDF5 I/O failure
+turns the state to FAULT. Sources other than CLIENT are read through the readers
+passed in (``{"TANGO": reader, "DB": reader, "CHANNEL": reader}``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import h5py
+
+from ..core import CtlshellError, ValidationError
+from ._config import Config, Field, Source, parse_config
+from ._h5 import StepSet, open_h5, set_attr, write_once
+from ._sources import Sample, SourceReader, client_value, parse_record
+from ._types import convert, dtype_of
+
+__all__ = ["FileWriter", "WriterStateError", "resolve_path"]
+
+RULES: dict[str, tuple[frozenset[str], str]] = {
+    "open_file": (frozenset({"ON"}), "OPEN"),
+    "open_entry": (frozenset({"OPEN"}), "EXTRACT"),
+    "record": (frozenset({"EXTRACT"}), "EXTRACT"),
+    "close_entry": (frozenset({"EXTRACT"}), "OPEN"),
+    "close_file": (frozenset({"OPEN", "EXTRACT", "FAULT"}), "ON"),
+}
+HINT = {"ON": "no file is open (OpenFile first)", "OPEN": "a file is open, no entry (OpenEntry first)",
+        "EXTRACT": "an entry is open (CloseEntry first)", "FAULT": "the writer failed (CloseFile resets it)"}
+
+
+class WriterStateError(CtlshellError, RuntimeError):
+    """A writer command given in a state that does not allow it."""
+
+
+def resolve_path(name: str, data_dir: str | None) -> str:
+    """The absolute path of ``name`` (relative names are taken inside ``data_dir``).
+
+    Raises
+    ------
+    ValidationError
+        Empty, or outside ``data_dir`` once links and ``..`` are resolved.
+    """
+    if not name or not name.strip():
+        raise ValidationError("no file name given")
+    if data_dir is None:
+        return os.path.abspath(name)
+    root = os.path.realpath(data_dir)
+    path = os.path.realpath(os.path.join(root, name))
+    if os.path.commonpath([root, path]) != root or path == root:
+        raise ValidationError(f"{name!r} is outside the writer's data directory {root}; refused")
+    return path
+
+
+class FileWriter:
+    """One NeXus file written from an XML configuration and JSON records.
+
+    Parameters
+    ----------
+    readers : mapping of str to SourceReader, optional
+        Readers of the TANGO, DB and CHANNEL sources.
+    data_dir : str, optional
+        When given, files may only be written under it.
+    """
+
+    def __init__(self, readers: Mapping[str, SourceReader] | None = None, data_dir: str | None = None) -> None:
+        self.readers = dict(readers or {})
+        self.data_dir = data_dir
+        self.state = "ON"
+        self.last_error = ""
+        self.records = 0
+        self._file_name = ""
+        self._xml = ""
+        self._json = ""
+        self._global: dict[str, Any] = {}
+        self._config: Config | None = None
+        self._file: h5py.File | None = None
+        self._steps: StepSet | None = None
+
+    # -- attributes (FileName, XMLSettings, JSONRecord) ---------------------------
+    @property
+    def file_name(self) -> str:
+        return self._file_name
+
+    @file_name.setter
+    def file_name(self, name: str) -> None:
+        if self.state != "ON":
+            raise WriterStateError(f"FileName can only change with no file open; the writer is {self.state}: "
+                                   f"{HINT[self.state]}")
+        self._file_name = resolve_path(name, self.data_dir)
+
+    @property
+    def xml(self) -> str:
+        return self._xml
+
+    @xml.setter
+    def xml(self, text: str) -> None:
+        parse_config(text)  # refuse a bad configuration now, with its line and column
+        self._xml = text
+
+    @property
+    def json_record(self) -> str:
+        return self._json
+
+    @json_record.setter
+    def json_record(self, text: str) -> None:
+        self._global = parse_record(text, "global JSONRecord")["data"]
+        self._json = text
+
+    # -- commands ------------------------------------------------------------------
+    def _check(self, command: str) -> str:
+        allowed, after = RULES[command]
+        if self.state not in allowed:
+            raise WriterStateError(f"{command} is not allowed now: the writer is {self.state}, "
+                                   f"{HINT[self.state]}")
+        return after
+
+    def _io(self, exc: BaseException) -> None:
+        self.state, self.last_error = "FAULT", f"HDF5 write failed: {exc}"
+        raise CtlshellError(self.last_error) from exc
+
+    def open_file(self) -> None:
+        """Create the file (or open an HDF5 file there to add entries)."""
+        after = self._check("open_file")
+        if not self._file_name:
+            raise ValidationError("set FileName before OpenFile")
+        self._file = open_h5(self._file_name)
+        self._readable()
+        self.state, self.records, self.last_error = after, 0, ""
+
+    def _readable(self) -> None:
+        """Let other processes read (SWMR) until objects must be added again."""
+        assert self._file is not None
+        self._file.flush()
+        try:
+            self._file.swmr_mode = True
+        except (OSError, ValueError):
+            pass  # a file of an older HDF5 format: readable once closed
+
+    def _read(self, source: Source, local: Mapping[str, Any], where: str) -> Sample:
+        if source.kind == "CLIENT":
+            return client_value(source, local, self._global, where)
+        if source.kind == "PYEVAL":
+            assert source.expression is not None
+            values = {name: self._read(inp, local, f"{where} input {name!r}").value for name, inp in source.inputs}
+            return Sample(source.expression.evaluate(values))
+        reader = self.readers.get(source.kind)
+        if reader is None:
+            raise ValidationError(f"{where}: this writer has no reader for {source.kind} sources")
+        try:
+            return reader.read(source)
+        except CtlshellError as exc:
+            raise type(exc)(f"{where}: {exc}") from None
+        except Exception as exc:  # a reader's own failure (Tango, SQL...) refuses the record
+            raise ValidationError(f"{where}: {source.kind} source {source.record or source.params.get('query')!r} "
+                                  f"failed: {exc}") from None
+
+    def _value(self, fl: Field, local: Mapping[str, Any]) -> tuple[Any, Sample]:
+        assert fl.source is not None
+        sample = self._read(fl.source, local, fl.path)
+        return convert(sample.value, dtype_of(fl.nx_type), fl.shape, f"{fl.path} ({fl.nx_type})"), sample
+
+    def _once(self, config: Config, mode: str, local: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every value of ``mode`` (INIT/FINAL) read and checked before anything is written."""
+        out: list[tuple[Any, ...]] = []
+        for fl in config.fields:
+            if fl.strategy == mode or (mode == "INIT" and fl.strategy is None):
+                if fl.source is None:
+                    text = fl.text if dtype_of(fl.nx_type) == "str" else _number(fl.text, fl)
+                    out.append(("field", fl, convert(text, dtype_of(fl.nx_type), fl.shape, fl.path), None))
+                else:
+                    out.append(("field", fl, *self._value(fl, local)))
+            if fl.strategy == "FINAL":  # its attributes can only go on once it exists
+                out += self._attrs(fl.path, fl.attrs, "FINAL", local, every=mode == "FINAL")
+            else:
+                out += self._attrs(fl.path, fl.attrs, mode, local)
+        for g in config.groups:
+            out += self._attrs(g.path, g.attrs, mode, local)
+        return out
+
+    def _attrs(self, owner: str, attrs: Any, mode: str, local: Mapping[str, Any],
+               every: bool = False) -> list[tuple[Any, ...]]:
+        out = []
+        for a in attrs:
+            if a.strategy == mode or every:
+                value = a.text if a.source is None else self._read(a.source, local, f"{owner}@{a.name}").value
+                out.append(("attr", owner, a, value))
+        return out
+
+    def _write_once(self, items: list[tuple[Any, ...]], config: Config | None = None) -> None:
+        assert self._file is not None
+        for item in items:
+            if item[0] == "field":
+                write_once(self._file, item[1], item[2], item[3])
+        if config is not None:  # STEP datasets before the attributes that may sit on them
+            self._steps = StepSet(self._file, config)
+        for item in items:
+            if item[0] == "attr":
+                set_attr(self._file[item[1]], item[2], item[3])
+
+    def open_entry(self) -> None:
+        """Parse XMLSettings, write the tree and INIT values, then let readers in (SWMR).
+
+        Raises
+        ------
+        WriterStateError
+            No file open, or an entry is open already.
+        ValidationError
+            Bad configuration, an INIT value missing or mistyped, or a top-level group
+            of the configuration already in the file: nothing is written.
+        """
+        after = self._check("open_entry")
+        if not self._xml:
+            raise ValidationError("set XMLSettings before OpenEntry")
+        config = parse_config(self._xml)
+        assert self._file is not None
+        tops = {g.path.split("/")[1] for g in config.groups}
+        clash = sorted(t for t in tops if t in self._file)
+        if clash:
+            raise ValidationError(f"{', '.join('/' + c for c in clash)} already in {self._file_name}; "
+                                  "give the entry another name")
+        config = self._with_source_units(config)
+        items = self._once(config, "INIT", {})
+        self._reopen()
+        try:
+            f = self._file
+            for g in config.groups:
+                f.require_group(g.path).attrs["NX_class"] = g.nx_class
+            self._write_once(items, config)
+            for link in config.links:
+                f[link.path] = h5py.SoftLink(link.target)
+            self._readable()
+        except OSError as exc:
+            self._io(exc)
+        except Exception as exc:  # nothing of the entry stays behind
+            for t in tops:
+                self._file.pop(t, None)
+            if isinstance(exc, CtlshellError):
+                raise
+            raise ValidationError(f"the entry could not be written: {exc}") from exc
+        self._config, self.state, self.records = config, after, 0
+
+    def _with_source_units(self, config: Config) -> Config:
+        """Fields without units in the XML take them from their source, if it tells."""
+        fields = []
+        for fl in config.fields:
+            ask = getattr(self.readers.get(fl.source.kind), "units", None) if fl.source and not fl.units else None
+            if ask is not None:
+                try:
+                    fl = replace(fl, units=ask(fl.source) or None)
+                except Exception:  # units are a nicety; reading the value will say what is wrong
+                    pass
+            fields.append(fl)
+        return replace(config, fields=tuple(fields))
+
+    def _reopen(self) -> None:
+        """A file in SWMR mode cannot get new objects: reopen it plainly."""
+        assert self._file is not None
+        if self._file.swmr_mode:
+            self._file.close()
+            self._file = h5py.File(self._file_name, "r+", libver="latest")
+
+    def record(self, text: str | Mapping[str, Any] | None = None) -> None:
+        """Write one STEP point of every field (those with a trigger only when it is listed).
+
+        Parameters
+        ----------
+        text : str or mapping, optional
+            The local JSON record ``{"data": {name: value}, "triggers": [...]}``; CLIENT
+            values missing from it are taken from the global JSONRecord.
+
+        Raises
+        ------
+        WriterStateError
+            No entry is open.
+        ValidationError, NotFoundError
+            Bad JSON, a missing or mistyped value, a source that failed: nothing of the
+            record is written and the state stays EXTRACT.
+        CtlshellError
+            HDF5 failed: the state is FAULT (CloseFile resets it).
+        """
+        self._check("record")
+        rec = parse_record(text)
+        assert self._config is not None and self._steps is not None
+        local, triggers = rec["data"], rec["triggers"]
+        points = [(fl, *self._value(fl, local)) for fl in self._config.step_fields()
+                  if fl.trigger is None or fl.trigger in triggers]
+        try:
+            self._steps.append(points)  # all points or none
+        except OSError as exc:
+            self._io(exc)
+        except (TypeError, ValueError) as exc:  # e.g. text h5py cannot encode
+            raise ValidationError(f"record refused: {exc}") from None
+        self.records += 1
+
+    def close_entry(self) -> None:
+        """Write the FINAL values and close the entry (the file stays open)."""
+        after = self._check("close_entry")
+        assert self._config is not None
+        items = self._once(self._config, "FINAL", {})
+        try:
+            self._reopen()
+            self._write_once(items)
+            self._readable()
+        except OSError as exc:
+            self._io(exc)
+        self._config, self._steps, self.state = None, None, after
+
+    def close_file(self) -> None:
+        """Close the file (an open entry is closed first; FAULT is reset)."""
+        self._check("close_file")
+        error: CtlshellError | None = None
+        if self.state == "EXTRACT":
+            try:
+                self.close_entry()
+            except CtlshellError as exc:
+                error = exc
+        if self._file is not None:
+            try:
+                self._file.close()
+            finally:
+                self._file = None
+        self._config, self._steps, self.state = None, None, "ON"
+        if error is not None:
+            raise type(error)(f"file closed, but its entry could not be finished: {error}")
+
+    def status(self) -> str:
+        """One line: state, file, records written, the last error."""
+        text = {"ON": "ready, no file open", "OPEN": f"file {self._file_name} open",
+                "EXTRACT": f"recording into {self._file_name}: {self.records} records",
+                "FAULT": "failed"}[self.state]
+        return f"{self.state}: {text}" + (f"; last error: {self.last_error}" if self.last_error else "")
+
+
+def _number(text: str, fl: Field) -> Any:
+    kind = dtype_of(fl.nx_type)
+    try:
+        values = [float(t) if kind[0] == "f" else int(t) if kind != "bool" else t.lower() == "true"
+                  for t in text.split()]
+    except ValueError:
+        raise ValidationError(f"{fl.path} ({fl.where}): text {text!r} is not {fl.nx_type}") from None
+    return values[0] if not fl.shape and len(values) == 1 else values

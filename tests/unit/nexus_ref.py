@@ -1,0 +1,102 @@
+"""Shared by the NeXus tests: run one scan through nxswriter's ``TangoDataWriter``
+(the reference, in-process, no Tango server) and through ctlshell's ``FileWriter``,
+and flatten an HDF5 file into comparable facts."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from typing import Any
+
+import h5py
+import numpy as np
+
+
+def run_nxswriter(path: str, xml: str, global_json: dict, records: list[dict], final_json: dict) -> str:
+    """The scan through NXSDataWriter's writer class (h5py back end, one thread)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # nxswriter/nxstools import-time warnings
+        from nxswriter.TangoDataWriter import TangoDataWriter
+    t = TangoDataWriter()
+    t.writer = "h5py"
+    t.numberOfThreads = 1
+    t.canfail = False
+    t.fileName = path
+    t.openFile()
+    t.xmlsettings = xml
+    t.jsonrecord = json.dumps({"data": global_json})
+    t.openEntry()
+    for rec in records:
+        t.record(json.dumps(rec))
+    t.jsonrecord = json.dumps({"data": final_json})
+    t.closeEntry()
+    t.closeFile()
+    return path
+
+
+def run_ctlshell(path: str, xml: str, global_json: dict, records: list[dict], final_json: dict,
+                 readers: Any = None) -> str:
+    """The same scan through ctlshell's writer core."""
+    from ctlshell.nexus import FileWriter
+
+    w = FileWriter(readers, data_dir=os.path.dirname(path))
+    w.file_name = os.path.basename(path)
+    w.open_file()
+    w.xml = xml
+    w.json_record = json.dumps({"data": global_json})
+    w.open_entry()
+    for rec in records:
+        w.record(json.dumps(rec))
+    w.json_record = json.dumps({"data": final_json})
+    w.close_entry()
+    w.close_file()
+    return path
+
+
+def _value(obj: Any) -> Any:
+    v = obj[()]
+    if h5py.check_string_dtype(obj.dtype) is not None:
+        return np.vectorize(lambda x: x.decode() if isinstance(x, bytes) else x, otypes=[object])(v).tolist() \
+            if np.ndim(v) else (v.decode() if isinstance(v, bytes) else v)
+    return np.asarray(v)
+
+
+def facts(path: str) -> dict[str, dict[str, Any]]:
+    """path -> groups' NX_class / datasets' shape, dtype, units, type, value; links as their target."""
+    out: dict[str, dict[str, Any]] = {}
+    with h5py.File(path, "r") as f:
+        def visit(name: str, link: Any) -> None:
+            if name.startswith("nexus_logs"):
+                return  # NXSDataWriter's copy of the XML, not data
+            if isinstance(link, h5py.SoftLink):
+                out[name] = {"link": link.path}
+                return
+            obj = f[name]
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in obj.attrs.items()
+                     if not k.startswith("nexdatas_")}
+            if isinstance(obj, h5py.Group):
+                out[name] = {"group": attrs}
+            else:
+                is_str = h5py.check_string_dtype(obj.dtype) is not None
+                out[name] = {"shape": obj.shape, "dtype": "str" if is_str else str(obj.dtype), "attrs": attrs,
+                             "value": _value(obj)}
+        f.visititems_links(visit)
+    return out
+
+
+def assert_same(ref: dict[str, dict[str, Any]], mine: dict[str, dict[str, Any]]) -> None:
+    """Same objects, and for each the same NX_class, shape, dtype, units/type and values."""
+    assert sorted(ref) == sorted(mine)
+    for name in ref:
+        a, b = ref[name], mine[name]
+        assert a.keys() == b.keys(), name
+        if "link" in a or "group" in a:
+            assert a == b, name
+            continue
+        assert (a["shape"], a["dtype"]) == (b["shape"], b["dtype"]), name
+        assert a["attrs"] == b["attrs"], name
+        if a["dtype"] == "str":
+            assert a["value"] == b["value"], name
+        else:
+            np.testing.assert_array_equal(a["value"], b["value"], err_msg=name)
