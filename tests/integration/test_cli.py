@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,8 +66,9 @@ def test_nxwriter_serves_the_writer_device_on_loopback(tmp_path):
     import tango
 
     port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "TANGO_HOST"}  # no database: the default
     proc = subprocess.Popen([str(SCRIPT), "nxwriter", "--data-dir", str(tmp_path), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
