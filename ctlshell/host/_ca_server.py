@@ -26,6 +26,7 @@ from caproto.server.common import DisconnectedCircuit
 
 from ..core import Config, PVStore, Reading, SoftPV, ValidationError
 from ._ca_channels import make_channel, write_reading
+from ._loop import call_on_loop, loopback_only
 
 __all__ = ["CaServer"]
 
@@ -181,10 +182,6 @@ class _Context(_CaprotoContext):
                     log.exception("releasing the locks of %s failed", addr)
 
 
-def _loopback_only(interfaces: tuple[str, ...]) -> bool:
-    return all(i.startswith("127.") or i in ("localhost", "::1") for i in interfaces)
-
-
 class CaServer:
     """Serves a :class:`PVStore` over Channel Access.
 
@@ -220,7 +217,7 @@ class CaServer:
             return
         self._loop = asyncio.get_running_loop()
         interfaces = list(self._config.server_interfaces)
-        if _loopback_only(self._config.server_interfaces):
+        if loopback_only(self._config.server_interfaces):
             # caproto reads its beacon list from the environment: without this it
             # would beacon to every interface's broadcast address.
             os.environ.setdefault("EPICS_CAS_AUTO_BEACON_ADDR_LIST", "NO")
@@ -306,17 +303,7 @@ class CaServer:
         self._disconnect_clients(set(names))
 
     def _call_on_loop(self, fn: Any, *args: Any) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            fn(*args)
-        else:
-            loop.call_soon_threadsafe(fn, *args)
+        call_on_loop(self._loop, fn, *args)
 
     def _on_change(self, reading: Reading, origin: object) -> None:
         """A SoftPV changed (any thread): publish its newest reading once, soon."""

@@ -26,15 +26,12 @@ from p4p.server import Server, StaticProvider
 from p4p.server.asyncio import SharedPV
 
 from ..core import Client, Config, CtlshellError, PVStore, SoftPV
+from ._loop import call_on_loop, loopback_only
 from ._pva_types import full_value, nt_type, put_request, update_value
 
 __all__ = ["PvaServer"]
 
 log = logging.getLogger(__name__)
-
-
-def _loopback_only(interfaces: tuple[str, ...]) -> bool:
-    return all(i.startswith("127.") or i in ("localhost", "::1") for i in interfaces)
 
 
 def server_conf(config: Config) -> dict[str, str]:
@@ -44,7 +41,7 @@ def server_conf(config: Config) -> dict[str, str]:
         "EPICS_PVAS_SERVER_PORT": str(config.pva_server_port),
         "EPICS_PVAS_BROADCAST_PORT": str(config.pva_broadcast_port),
     }
-    if _loopback_only(config.server_interfaces):
+    if loopback_only(config.server_interfaces):
         conf["EPICS_PVAS_AUTO_BEACON_ADDR_LIST"] = "NO"
         conf["EPICS_PVAS_BEACON_ADDR_LIST"] = "127.0.0.1"
     return conf
@@ -192,17 +189,7 @@ class PvaServer:
         self._call_on_loop(self._detach, pv.name)
 
     def _call_on_loop(self, fn: Any, *args: Any) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            fn(*args)
-        else:
-            loop.call_soon_threadsafe(fn, *args)
+        call_on_loop(self._loop, fn, *args)
 
     def _on_change(self, reading: object, origin: object) -> None:
         """A SoftPV changed (any thread): post its newest reading."""

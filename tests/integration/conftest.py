@@ -33,6 +33,21 @@ def prefix() -> str:
     return f"T{uuid.uuid4().hex[:8]}:"
 
 
+@pytest.fixture
+def hosted(prefix):
+    """``hosted(name, value, **kw)`` hosts ``prefix + name``; removed after the test."""
+    handles = []
+
+    def make(name, value, **kw):
+        h = ctlshell.host(prefix + name, value, **kw)
+        handles.append(h)
+        return h
+
+    yield make
+    for h in handles:
+        h.remove()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_teardown() -> Iterator[None]:
     yield

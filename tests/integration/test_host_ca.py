@@ -14,19 +14,6 @@ from ctlshell import Severity, ValidationError
 from .conftest import Background, pyepics
 
 
-@pytest.fixture
-def hosted(prefix):
-    handles = []
-
-    def make(name, value, **kw):
-        h = ctlshell.host(prefix + name, value, **kw)
-        handles.append(h)
-        return h
-
-    yield make
-    for h in handles:
-        h.remove()
-
 
 def test_types_metadata_alarm_and_timestamp_agree(hosted, prefix):
     stamp = 1_700_000_000.125

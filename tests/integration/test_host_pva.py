@@ -18,19 +18,6 @@ from ._pva import P4pBackground, client_env, p4p
 from .conftest import Background, pyepics
 
 
-@pytest.fixture
-def hosted(prefix):
-    handles = []
-
-    def make(name, value, **kw):
-        h = ctlshell.host(prefix + name, value, **kw)
-        handles.append(h)
-        return h
-
-    yield make
-    for h in handles:
-        h.remove()
-
 
 def test_p4p_client_reads_value_metadata_alarm_and_timestamp(hosted, prefix):
     stamp = 1_700_000_000.125

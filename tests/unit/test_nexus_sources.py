@@ -3,7 +3,6 @@ severities kept per point, and the superblock repair after a crash."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import h5py
