@@ -67,6 +67,22 @@ def post_loop(which, seconds, post_one):
                 w_stop=time.time(), rate=n / (now - t_start))
 
 
+def sequence_summary(times, counters):
+    """What a monitor client reports of the counters it saw: count, first/last value
+    and time, gaps (values never seen), duplicates and out-of-order arrivals."""
+    gaps = dup = ooo = 0
+    for a, b in zip(counters, counters[1:]):
+        if b > a + 1:
+            gaps += int(b - a - 1)
+        elif b == a:
+            dup += 1
+        elif b < a:
+            ooo += 1
+    return dict(n=len(counters), first=counters[0] if counters else None,
+                last=counters[-1] if counters else None, t_first=times[0] if times else None,
+                t_last=times[-1] if times else None, gaps=gaps, dup=dup, out_of_order=ooo)
+
+
 # --------------------------------------------------------------------------
 # orchestrator side
 # --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import commands, emit, med, pct  # noqa: E402
+from _common import commands, emit, med, pct, sequence_summary  # noqa: E402
 
 
 def connect(name):
@@ -133,20 +133,7 @@ def do_sub(args):
                 if len(rec.counters) == n_before and time.monotonic() < deadline:
                     break    # idle: nothing more is coming
             times, counters = list(rec.times), list(rec.counters)
-        gaps = dup = ooo = 0
-        for a, b in zip(counters, counters[1:]):
-            if b > a + 1:
-                gaps += int(b - a - 1)
-            elif b == a:
-                dup += 1
-            elif b < a:
-                ooo += 1
-        emit(event='result', n=len(counters), timed_out=timed_out,
-             first=counters[0] if counters else None,
-             last=counters[-1] if counters else None,
-             t_first=times[0] if times else None,
-             t_last=times[-1] if times else None,
-             gaps=gaps, dup=dup, out_of_order=ooo)
+        emit(event='result', timed_out=timed_out, **sequence_summary(times, counters))
         break
 
 
