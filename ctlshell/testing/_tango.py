@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
-import time
 from collections.abc import Mapping
 
-from ._env import child_command, free_port
+from ._env import free_port
+from ._process import ServerProcess
 
 __all__ = ["TangoDatabase", "TangoServer", "tango_env"]
 
@@ -46,63 +44,12 @@ def tango_env(db_port: int | None = None, base: Mapping[str, str] | None = None)
     return env
 
 
-class _Process:
-    """One server subprocess with its log file; stopped by its own PID only."""
+class _Process(ServerProcess):
+    """A Tango server subprocess: ready when it says so."""
 
-    def __init__(self, prefix: str) -> None:
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix=prefix, suffix=".log", delete=False)
-        self.log_path = self._log.name
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def output(self) -> str:
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def _spawn(self, args: list[str], env: dict[str, str], cwd: str | None, timeout: float) -> None:
-        offset = os.path.getsize(self.log_path)
-        self.proc = subprocess.Popen(child_command(*args), env=env, cwd=cwd, stdout=self._log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{args[:3]} exited with {self.proc.returncode}:\n{self.output()[-3000:]}")
-            if READY_TEXT in self.output()[offset:]:
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise TimeoutError(f"{args[:3]} not ready within {timeout} s:\n{self.output()[-3000:]}")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM (a clean server exit, unexported from the database), SIGKILL if it hangs."""
-        self._end(signal.SIGTERM, timeout)
-
-    def kill(self) -> None:
-        """SIGKILL: the server vanishes as in a crash."""
-        self._end(signal.SIGKILL, 10.0)
-
-    def _end(self, sig: int, timeout: float) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
-        self.proc = None
-
-    def close(self) -> None:
-        self.stop()
-        self._log.close()
-        try:
-            os.unlink(self.log_path)
-        except OSError:
-            pass
+    def _spawn(self, args: list[str], env: dict[str, str], cwd: str | None,  # type: ignore[override]
+               timeout: float) -> None:
+        super()._spawn(args, env, READY_TEXT, timeout, cwd)
 
 
 class TangoDatabase(_Process):
