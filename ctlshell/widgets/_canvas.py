@@ -1,15 +1,20 @@
-"""A matplotlib figure for a live plot, without pyplot: an ipympl canvas (a widget)
-inside a Jupyter kernel, an Agg canvas elsewhere (terminal, scripts, the bench).
-The user's pyplot state and open figures are left alone."""
+"""A matplotlib figure for a live plot, without pyplot (the user's pyplot state and
+open figures are left alone), on an Agg canvas.
+
+In a notebook the plot is shown as an ``ipywidgets.Image`` that the frame clock
+refills with a PNG: kernel-to-browser messages go out on iopub from any thread,
+so the plot moves while a cell runs. (An ipympl canvas draws only when the
+browser asks back for the image, and that request waits on the kernel's shell
+channel, which a running cell keeps busy: measured in the browser test, see
+docs/decisions/0010-widgets-and-live-plots.md.)
+"""
 
 from __future__ import annotations
 
-import itertools
+import io
 from typing import Any
 
-__all__ = ["in_kernel", "new_figure"]
-
-_NUMS = itertools.count(1000)
+__all__ = ["in_kernel", "new_figure", "render_png"]
 
 
 def in_kernel() -> bool:
@@ -21,20 +26,18 @@ def in_kernel() -> bool:
     return getattr(get_ipython(), "kernel", None) is not None
 
 
-def new_figure(figsize: tuple[float, float] = (7, 3.5), interactive: bool | None = None) -> Any:
-    """A Figure whose canvas is an ipympl widget (``interactive``, default: in a kernel) or Agg."""
+def new_figure(figsize: tuple[float, float] = (7, 3.5)) -> Any:
+    """A Figure on an Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, dpi=100, layout="constrained")
-    if interactive if interactive is not None else in_kernel():
-        from ipympl.backend_nbagg import Canvas, FigureManager
-
-        canvas = Canvas(fig)
-        FigureManager(canvas, next(_NUMS))
-        canvas.header_visible = False
-        canvas.toolbar_visible = False
-    else:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        FigureCanvasAgg(fig)
+    FigureCanvasAgg(fig)
     return fig
+
+
+def render_png(fig: Any) -> bytes:
+    """Draw ``fig`` once and return it as PNG bytes."""
+    buf = io.BytesIO()
+    fig.canvas.print_png(buf)
+    return buf.getvalue()

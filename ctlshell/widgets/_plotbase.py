@@ -1,6 +1,6 @@
-"""What every live plot shares: a figure (ipympl in a kernel, Agg elsewhere), the
-controls (pause, autoscale, time window), drawing coalesced to the frame-rate cap,
-and a count of the frames actually drawn."""
+"""What every live plot shares: a figure on an Agg canvas, shown in a notebook as an
+image widget the frame clock refills; the controls (pause, autoscale); drawing
+coalesced to the frame-rate cap; and a count of the frames actually drawn."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ._canvas import new_figure
+from ._canvas import in_kernel, new_figure, render_png
 from ._live import Live
 
 __all__ = ["LivePlot"]
@@ -30,7 +30,8 @@ class LivePlot(Live):
 
     def __init__(self, fps: float, title: str, interactive: bool | None) -> None:
         super().__init__(fps)
-        self.figure = new_figure(interactive=interactive)
+        self.figure = new_figure()
+        self.interactive = in_kernel() if interactive is None else interactive
         self.ax = self.figure.add_subplot()
         self.ax.set_title(title, fontsize="small")
         self.ax.grid(True, alpha=0.3)
@@ -42,8 +43,9 @@ class LivePlot(Live):
         self.pause_button.observe(lambda c: self._mark(), names="value")
         self.autoscale_box.observe(lambda c: self._mark(), names="value")
         self.controls = w.HBox([self.pause_button, self.autoscale_box])
-        canvas = self.figure.canvas
-        self.widget = w.VBox([self.controls, canvas]) if isinstance(canvas, w.DOMWidget) else w.VBox([self.controls])
+        self.image = w.Image(format="png", layout=w.Layout(width="700px"))
+        self.image.add_class("ctlshell-plot-image")
+        self.widget = w.VBox([self.controls, self.image])
         self.widget.add_class("ctlshell-live-plot")
 
     @property
@@ -85,25 +87,20 @@ class LivePlot(Live):
         if self.autoscale:
             self.ax.relim()
             self.ax.autoscale_view()
-        self.figure.canvas.draw_idle()
+        if self.interactive:  # pushed to the browser on iopub from this thread, even while a cell runs
+            self.image.value = render_png(self.figure)
+        else:
+            self.figure.canvas.draw()
 
     def _update_artists(self) -> None:
         raise NotImplementedError
 
     def png(self) -> bytes:
-        """The figure as it is now, as PNG bytes."""
-        import io
-
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png")
-        return buf.getvalue()
-
-    def _repr_png_(self) -> bytes | None:
-        return None if isinstance(self.figure.canvas, w.DOMWidget) else self.png()
+        """The figure as it is now, as PNG bytes (draws it once)."""
+        return render_png(self.figure)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        png = self._repr_png_()
-        if png is not None and isinstance(bundle, dict):
-            bundle["image/png"] = png
+        if isinstance(bundle, dict):  # what a viewer without widgets (nbviewer, a PDF) shows
+            bundle["image/png"] = self.png()
         return bundle

@@ -31,7 +31,8 @@ class StripChart(LivePlot):
     fps : float
         Frame-rate cap (default 20).
     interactive : bool, optional
-        An ipympl canvas (default: when in a Jupyter kernel) or Agg.
+        Refill the notebook image on each frame (default: when in a Jupyter kernel);
+        False only draws the Agg canvas (scripts, the bench).
 
     Raises
     ------

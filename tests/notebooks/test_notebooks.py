@@ -53,4 +53,4 @@ def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
         assert views(nb) == ["HTMLModel", "VBoxModel", "HTMLModel", "VBoxModel", "VBoxModel"]
         state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
         models = {s["model_name"] for s in state.values()}
-        assert {"FloatSliderModel", "MPLCanvasModel", "ToggleButtonModel"} <= models
+        assert {"FloatSliderModel", "ImageModel", "ToggleButtonModel"} <= models
