@@ -18,6 +18,23 @@ from ._ring import Ring
 __all__ = ["ScanView", "StripChart", "WaveformView"]
 
 
+def decimate(x: np.ndarray, y: np.ndarray, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``most`` points with the same look: the min and max of each bucket
+    (a line of 10 000 points is no sharper than the pixels it is drawn on)."""
+    if len(x) <= most:
+        return x, y
+    buckets = most // 2
+    n = len(x) // buckets * buckets
+    xb, yb = x[-n:].reshape(buckets, -1), y[-n:].reshape(buckets, -1)
+    lo, hi = np.nanargmin(np.where(np.isnan(yb), np.inf, yb), axis=1), np.nanargmax(
+        np.where(np.isnan(yb), -np.inf, yb), axis=1)
+    rows = np.arange(buckets)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)  # keep time order inside a bucket
+    xs = np.column_stack((xb[rows, first], xb[rows, second])).ravel()
+    ys = np.column_stack((yb[rows, first], yb[rows, second])).ravel()
+    return xs, ys
+
+
 class StripChart(LivePlot):
     """Scalars against time, one line per address, the newest at the right.
 
@@ -47,6 +64,7 @@ class StripChart(LivePlot):
         super().__init__(fps, ", ".join(a.split("://", 1)[-1] for a in self.addresses), interactive)
         self.metadata = metadata
         self.window = float(window)
+        self.max_drawn = 2000  # points drawn per line at most (min/max per bucket)
         self.rings = {a: Ring(length) for a in self.addresses}
         self.lines = {}
         for a in self.addresses:
@@ -78,7 +96,7 @@ class StripChart(LivePlot):
         for a, ring in self.rings.items():
             t, y = ring.arrays()
             keep = t >= now - self.window
-            self.lines[a].set_data(t[keep] - now, y[keep])
+            self.lines[a].set_data(*decimate(t[keep] - now, y[keep], self.max_drawn))
         self.ax.set_xlim(-self.window, 0)
 
     def _frame(self) -> None:

@@ -58,3 +58,14 @@ def test_ticker_runs_each_job_at_most_at_its_rate():
     assert 12 <= n <= 22 and len(ticks) == n
     with pytest.raises(ValueError):
         t.add(lambda: None, fps=0)
+
+
+def test_decimate_keeps_extremes_and_order():
+    from ctlshell.widgets._plots import decimate
+
+    x = np.arange(10_000, dtype=float)
+    y = np.sin(x / 100)
+    y[5000] = 7.0
+    xs, ys = decimate(x, y, 2000)
+    assert len(xs) <= 2000 and np.all(np.diff(xs) >= 0) and ys.max() == 7.0 and ys.min() == pytest.approx(-1, abs=1e-3)
+    assert decimate(x[:10], y[:10], 2000)[0] is not None and len(decimate(x[:10], y[:10], 2000)[0]) == 10
