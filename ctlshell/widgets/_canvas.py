@@ -31,7 +31,9 @@ def new_figure(figsize: tuple[float, float] = (7, 3.5)) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, dpi=100, layout="constrained")
+    fig = Figure(figsize=figsize, dpi=100)
+    # fixed margins: a constrained layout is recomputed at every frame (+25 % draw time)
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.15)
     FigureCanvasAgg(fig)
     return fig
 

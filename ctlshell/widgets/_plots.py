@@ -64,7 +64,7 @@ class StripChart(LivePlot):
         super().__init__(fps, ", ".join(a.split("://", 1)[-1] for a in self.addresses), interactive)
         self.metadata = metadata
         self.window = float(window)
-        self.max_drawn = 2000  # points drawn per line at most (min/max per bucket)
+        self.max_drawn = 1000  # points drawn per line at most (min/max per bucket)
         self.rings = {a: Ring(length) for a in self.addresses}
         self.lines = {}
         for a in self.addresses:
