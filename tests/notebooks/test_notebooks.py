@@ -38,6 +38,14 @@ def views(nb: nbformat.NotebookNode) -> list[str]:
     return names
 
 
+#: what each notebook prints when its servers really answered
+EXPECTED = {
+    "hosting.ipynb": ("6.0", "move took", "refused:", "True"),
+    "proxies.ipynb": ("DimensionalityError", "1.5"),
+    "pva_gateway.ipynb": ("refused:", "through the gateway: 4.0", "True"),
+}
+
+
 def all_notebooks() -> list[str]:
     return sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 
@@ -47,6 +55,9 @@ def test_notebook_runs_top_to_bottom(name, tmp_path, monkeypatch):
     nb = run(name, tmp_path, monkeypatch)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    for expected in EXPECTED.get(name, ()):
+        assert expected in text
     if name == "quickstart.ipynb":
         text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
         assert "SLEEP_DONE" in text and "CONTROL_WRITES=0" in text  # no monitor update was written back
