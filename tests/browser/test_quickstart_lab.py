@@ -107,4 +107,7 @@ def drive(page, server: LabServer, ca_port: int) -> None:  # type: ignore[no-unt
                       nb.activeCellIndex = i; return window.jupyterapp.commands.execute('notebook:run-cell'); }""",
                   cells - 2)  # the CONTROL_WRITES cell
     output_with_text(page, "CONTROL_WRITES=1").wait_for()  # one move, one write
+    page.screenshot(path=str(ARTEFACTS / "lab_writes_after_drag.png"))
+    handle.scroll_into_view_if_needed()
+    assert 300 < float(handle.get_attribute("aria-valuenow")) < 400
     page.screenshot(path=str(ARTEFACTS / "lab_widgets_after_drag.png"))
