@@ -17,9 +17,7 @@ from ..notebooks.kernels import NOTEBOOKS, kernel_env
 from .conftest import pyepics
 from .lab import CHROMIUM, CHROMIUM_ARGS, JS_KERNEL_IDLE, LabServer, assert_widgets_rendered, output_with_text
 
-pytestmark = [pytest.mark.timeout(240),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::ResourceWarning")]
+pytestmark = [pytest.mark.timeout(240)]
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
 SLIDER = ".jp-OutputArea-output .ctlshell-control"

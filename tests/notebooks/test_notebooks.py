@@ -12,8 +12,6 @@ from nbclient import NotebookClient
 
 from .kernels import NOTEBOOKS, kernel_env
 
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")]
 
 
 def run(name: str, tmp_path, monkeypatch) -> nbformat.NotebookNode:
