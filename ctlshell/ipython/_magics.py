@@ -178,7 +178,7 @@ class PVMagics(Magics):
 
         addresses = self._addresses(args.addresses)
         if _in_notebook(self.shell) and not args.output:
-            # a live plot widget; ipywidgets/ipympl are imported only here, through ctlshell.widgets
+            # a live plot widget; ipywidgets and matplotlib are imported only here, through ctlshell.widgets
             from .. import widgets
 
             self._remember(addresses)
