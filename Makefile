@@ -17,7 +17,11 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
             EPICS_CAS_BEACON_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test bench bench-tango install clean postgres
+.PHONY: demo test bench bench-tango bench-widgets install chromium postgres clean
+
+# The browser test drives Debian's headless Chromium with Playwright (no browser
+# download); installed with apt when missing (as root, or through sudo).
+CHROMIUM := /usr/bin/chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +47,23 @@ postgres:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
 	    echo "make: PostgreSQL not installed (apt-get install -y postgresql); its tests will be skipped"; }
 
-test: $(STAMP) postgres
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium
+
+chromium: $(CHROMIUM)
+
+test: $(STAMP) $(CHROMIUM) postgres
 	$(NORT) $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_ca.py
 	$(NORT) $(BIN)/python bench/bench_startup.py
 	$(NORT) $(BIN)/python bench/bench_nexus.py
+
+bench-widgets: $(STAMP)
+	$(NORT) $(BIN)/python bench/bench_widgets.py
 
 bench-tango: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_tango.py

@@ -177,6 +177,12 @@ class PVMagics(Magics):
         from ._snapshot import writable_path
 
         addresses = self._addresses(args.addresses)
+        if _in_notebook(self.shell) and not args.output:
+            # a live plot widget; ipywidgets and matplotlib are imported only here, through ctlshell.widgets
+            from .. import widgets
+
+            self._remember(addresses)
+            return widgets.plot(addresses, **({"window": args.window} if args.window else {}))
         path = str(writable_path(args.output or time.strftime("ctlshell-plot-%Y%m%d-%H%M%S.png")))
         for a in addresses:
             self._metadata(a)

@@ -109,8 +109,12 @@ def host(line: str) -> None:
 @argument("--duration", type=_positive, default=5.0, metavar="S",
           help="seconds to collect (default 5; Ctrl-C ends early)")
 @argument("--output", metavar="FILE.png", help="where the PNG goes (default: ctlshell-plot-TIME.png here)")
+@argument("--window", type=_positive, default=None, metavar="S",
+          help="notebook live plot: seconds shown (default 60)")
 def plot(line: str) -> None:
-    """Plot live values over time (an array: its latest shape); writes a PNG, returns its path."""
+    """Plot live values over time (an array: its latest shape). In a notebook without
+    --output: a live plot that keeps updating (returned; .close() stops it). Else
+    collects for --duration and writes a PNG, returns its path."""
 
 
 @_verb("snapshot")

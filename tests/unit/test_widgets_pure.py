@@ -1,0 +1,71 @@
+"""The pure parts of ctlshell.widgets: control kinds from metadata, the ring buffer,
+value text, and the frame clock's cap."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from ctlshell.core import Metadata, ValidationError
+from ctlshell.widgets import Ring, control_kind
+from ctlshell.widgets._format import value_text
+from ctlshell.widgets._ticker import Ticker
+
+
+def test_control_kind_follows_the_metadata():
+    assert control_kind("x", Metadata(control_limits=(0, 10), precision=3)).kind == "slider"
+    assert control_kind("x", Metadata(control_limits=(0, 10), precision=3)).step == pytest.approx(0.001)
+    k = control_kind("x", Metadata(dtype="long", display_limits=(-5, 5)))
+    assert (k.kind, k.integer, k.limits) == ("slider", True, (-5, 5))
+    assert control_kind("x", Metadata(dtype="enum", choices=("A", "B"))).choices == ("A", "B")
+    assert control_kind("x", Metadata(dtype="string")).kind == "text"
+    assert control_kind("x", Metadata()).kind == "number"
+    with pytest.raises(ValidationError, match="read-only"):
+        control_kind("x", Metadata(access="r"))
+    with pytest.raises(ValidationError, match="array"):
+        control_kind("x", Metadata(count=100))
+
+
+def test_ring_keeps_the_newest_points_oldest_first():
+    ring = Ring(4)
+    nbytes = ring.nbytes
+    for i in range(10):
+        ring.append(i, 10 * i)
+    x, y = ring.arrays()
+    assert list(x) == [6, 7, 8, 9] and list(y) == [60, 70, 80, 90] and len(ring) == 4 and ring.count == 10
+    assert ring.nbytes == nbytes
+    with pytest.raises(ValueError):
+        Ring(1)
+
+
+def test_value_text():
+    assert value_text(1.23456, Metadata(units="mm", precision=2)) == "1.23 mm"
+    assert value_text(1, Metadata(dtype="enum", choices=("Open", "Closed"))) == "Closed"
+    assert value_text(np.zeros(5), Metadata(count=5)) == "[5 values]"
+    assert value_text(None, None) == "—"
+
+
+def test_ticker_runs_each_job_at_most_at_its_rate():
+    ticks = []
+    t = Ticker("ctlshell-widgets-test")
+    handle = t.add(lambda: ticks.append(time.monotonic()), fps=20)
+    time.sleep(1.0)
+    t.remove(handle)
+    n = len(ticks)
+    time.sleep(0.2)
+    assert 12 <= n <= 22 and len(ticks) == n
+    with pytest.raises(ValueError):
+        t.add(lambda: None, fps=0)
+
+
+def test_decimate_keeps_extremes_and_order():
+    from ctlshell.widgets._plots import decimate
+
+    x = np.arange(10_000, dtype=float)
+    y = np.sin(x / 100)
+    y[5000] = 7.0
+    xs, ys = decimate(x, y, 2000)
+    assert len(xs) <= 2000 and np.all(np.diff(xs) >= 0) and ys.max() == 7.0 and ys.min() == pytest.approx(-1, abs=1e-3)
+    assert decimate(x[:10], y[:10], 2000)[0] is not None and len(decimate(x[:10], y[:10], 2000)[0]) == 10
