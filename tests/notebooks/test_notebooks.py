@@ -41,6 +41,10 @@ EXPECTED = {
     "hosting.ipynb": ("6.0", "move took", "refused:", "True"),
     "proxies.ipynb": ("DimensionalityError", "1.5"),
     "pva_gateway.ipynb": ("refused:", "through the gateway: 4.0", "True"),
+    # 13 points, units from the XML, the peak of the demo detector (2.5 mm) found in the
+    # file, the writer's own CA readings stamped in order
+    "nexus_scan.ipynb": ("ON", "points: 13 units: counts title: peak scan", "peak at 2.5 mm",
+                         "timestamps increase: True"),
 }
 
 
