@@ -26,8 +26,13 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def free_port(avoid: Iterable[int] = (), low: int = 30000, high: int = 60000) -> int:
-    """A port free for both TCP and UDP on 127.0.0.1 (and not in ``avoid``)."""
+def free_port(avoid: Iterable[int] = (), low: int = 20000, high: int = 32000) -> int:
+    """A port free for both TCP and UDP on 127.0.0.1 (and not in ``avoid``).
+
+    Chosen below Linux's ephemeral range (32768-60999): a server binds its port some
+    time after it was picked, and a port from that range could meanwhile be handed
+    to any client socket of another process (a suite running side by side, say).
+    """
     taken = set(avoid)
     rng = random.Random()
     for _ in range(500):
