@@ -4,8 +4,6 @@ widgets and live plots are real widget views in its outputs."""
 
 from __future__ import annotations
 
-import os
-
 import nbformat
 import pytest
 from nbclient import NotebookClient
