@@ -9,7 +9,10 @@ Figures (per repetition, then medians; ratios ctlshell / bare, goal >= 0.9):
   1. reads/s: blocking reads of a double scalar and of a 64-double spectrum
      (ctlshell.get vs DeviceProxy.read_attribute), both clients alive at once and
      reading in alternating blocks (--blocks of --reads), so load from elsewhere on
-     the machine hits both alike; median block rate per repetition.
+     the machine hits both alike; median block rate per repetition. Twice: 'split'
+     (device server on CPU 0, clients on CPU 1, like a device on another host) and
+     'shared' (all on CPU 1: the shortest round trip, where the client's own cost
+     weighs most). Unpinned, the scheduler picks either at random per block.
   2. event updates/s at a paced rate (--paced-rate for --paced-seconds): change
      events pushed by the device, received by ctlshell.monitor(policy=KeepLast(10**6),
      "keep every update") vs a bare subscribe_event callback; age = receipt - Tango
@@ -33,7 +36,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from _common import Child, loadavg, med  # noqa: E402
+from _common import Child, all_cpus, loadavg, med, pin  # noqa: E402
 
 KINDS = ('bare', 'ctlshell')
 
@@ -51,20 +54,31 @@ def run_child(kind, url, env, log, lines):
     return out
 
 
-def run_reads(url, env, log, attrs, blocks, n):
+#: Where the device server and the clients run while reading: on two cores (as with a
+#: device on another host: the round trip wakes another core) and all on one core.
+PLACEMENTS = {'split': ({0}, {1}), 'shared': ({1}, {1})}
+
+
+def run_reads(url, env, log, attrs, blocks, n, server_pid, placement):
     """Both clients alive at once, reading in alternating blocks of ``n``, so a change of
-    load on the machine hits both alike. Returns {kind: {attr: [block rate, ...]}}."""
+    load on the machine hits both alike; the server and both clients pinned to the
+    cores of ``placement``. Returns {kind: {attr: [block rate, ...]}}."""
     clis = {kind: Child(['cli_tango.py', kind, url], env, name='cli-' + kind, log_path=log) for kind in KINDS}
     rates = {kind: {attr: [] for attr in attrs} for kind in KINDS}
+    server_cpus, client_cpus = PLACEMENTS[placement]
     try:
         for cli in clis.values():
             cli.expect('ready', 60)
+        pin(server_pid, server_cpus)
+        for cli in clis.values():
+            pin(cli.pid, client_cpus)
         for attr in attrs:
             for block in range(blocks):
                 for kind in (KINDS if block % 2 == 0 else KINDS[::-1]):
                     clis[kind].send('reads', attr, n)
                     rates[kind][attr].append(clis[kind].expect('result', 120)['per_s'])
     finally:
+        pin(server_pid, all_cpus())
         for cli in clis.values():
             cli.stop()
     return rates
@@ -83,6 +97,7 @@ def main():
     ap.add_argument('--paced-seconds', type=float, default=2.0)
     ap.add_argument('--flood', type=int, default=40000)
     ap.add_argument('--slow-sleep', type=float, default=0.005)
+    ap.add_argument('--reads-only', action='store_true', help='skip the event figures')
     ap.add_argument('--out', default=os.path.join(HERE, 'results', 'tango.json'))
     args = ap.parse_args()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -105,19 +120,22 @@ def main():
     ]
     names = ['events_paced', 'events_flood', 'events_flood_latest', 'events_flood_slow']
     reads = {'read_scalar': 'double_scalar', 'read_spectrum': 'double_spectrum'}
-    results = {k: {n: [] for n in [*reads, *names]} for k in KINDS}
+    placements = list(PLACEMENTS) if len(all_cpus()) >= 2 else []
+    read_names = [f'{name}_{where}' for where in placements for name in reads]
+    results = {k: {n: [] for n in [*read_names, *names]} for k in KINDS}
     print(f'Tango bench: {url}; loadavg {loadavg()}', flush=True)
     try:
         for rep in range(args.reps):
-            rates = run_reads(url, env, log, list(reads.values()), args.blocks, args.reads)
-            for name, attr in reads.items():
-                for kind in KINDS:
-                    r = {'per_s': statistics.median(rates[kind][attr]), 'blocks': [round(x) for x in rates[kind][attr]],
-                         'loadavg1': loadavg()[0]}
-                    results[kind][name].append(r)
-                    print(f"rep{rep} {kind:8s} {name:17s} median of {args.blocks} blocks of {args.reads}: "
-                          f"{r['per_s']:.0f}/s {r['blocks']}", flush=True)
-            for kind in (KINDS if rep % 2 == 0 else KINDS[::-1]):
+            for where in placements:
+                rates = run_reads(url, env, log, list(reads.values()), args.blocks, args.reads, srv.proc.pid, where)
+                for name, attr in reads.items():
+                    for kind in KINDS:
+                        r = {'per_s': statistics.median(rates[kind][attr]),
+                             'blocks': [round(x) for x in rates[kind][attr]], 'loadavg1': loadavg()[0]}
+                        results[kind][f'{name}_{where}'].append(r)
+                        print(f"rep{rep} {kind:8s} {name}_{where:7s} median of {args.blocks} blocks of "
+                              f"{args.reads}: {r['per_s']:.0f}/s {r['blocks']}", flush=True)
+            for kind in (KINDS if rep % 2 == 0 else KINDS[::-1]) if not args.reads_only else ():
                 out = run_child(kind, url, env, log, plan)
                 for name, r in zip(names, out):
                     r.pop('event', None)
@@ -134,7 +152,7 @@ def main():
 
     summary = {}
     print('\nSUMMARY (medians over repetitions; ratio = ctlshell / bare pytango)')
-    for name, key in [('read_scalar', 'per_s'), ('read_spectrum', 'per_s'), ('events_paced', 'recv_per_s'),
+    for name, key in [*((n, 'per_s') for n in read_names), ('events_paced', 'recv_per_s'),
                       ('events_flood', 'recv_per_s'), ('events_flood_latest', 'recv_per_s'),
                       ('events_flood_slow', 'recv_per_s')]:
         b, c = median('bare', name, key), median('ctlshell', name, key)

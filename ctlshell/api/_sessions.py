@@ -70,7 +70,8 @@ class Session:
     def note(self, address: Any, reading: Reading) -> None:
         """Keep a reading got on a caller's thread for the cache, which takes the notes on
         the loop before it reports or sweeps (no wake-up of the loop per read)."""
-        self._ensure_sweeper()
+        if self._sweeper is None:
+            self._ensure_sweeper()
         with self._lock:
             self._notes[address] = reading
 
@@ -166,6 +167,9 @@ _session_lock = threading.Lock()
 def session() -> Session:
     """The current session, created on first use."""
     global _session
+    current = _session  # the common case, without the lock: one read of a global
+    if current is not None and not current.runtime.closed:
+        return current
     with _session_lock:
         if _session is None or _session.runtime.closed:
             _session = Session()
@@ -192,6 +196,9 @@ def configure(**settings: Any) -> Config:
 def shutdown() -> None:
     """Close every subscription and server and stop the runtime. Idempotent."""
     global _session
+    current = _session  # the common case, without the lock: one read of a global
+    if current is not None and not current.runtime.closed:
+        return current
     with _session_lock:
         if _session is not None:
             _session.close()

@@ -255,3 +255,31 @@ def test_motor_state_machine(tango_server):
     assert positions[-1] == pytest.approx(start + 2.0)
     assert positions == sorted(positions)
     assert states[0] == "ON" and states.index("MOVING") < len(states) - 1
+
+
+def test_a_global_green_mode_of_the_users_code_does_not_change_ctlshell(tango_server):
+    """A notebook that switched pytango to asyncio globally still gets readings from
+    ctlshell (its proxies are synchronous whatever the global mode)."""
+    import asyncio
+
+    import tango
+
+    from ctlshell.backends.tango import TangoBackend
+
+    address = tango_server.address(device(tango_server), "double_scalar")
+    name = address.removeprefix("tango://")
+    backend = TangoBackend()  # proxies of its own, made while the global mode is Asyncio
+    tango.set_green_mode(tango.GreenMode.Asyncio)
+    try:
+        reading = backend.get_now(name, 5.0)
+        assert isinstance(reading.value, float)
+
+        async def put_then_get():
+            await backend.put(name, 2.75, wait=True, timeout=5.0)
+            return await backend.get(name, 5.0)
+
+        assert asyncio.run(put_then_get()).value == 2.75
+        assert backend.get_now(name, 5.0).value == 2.75
+    finally:
+        tango.set_green_mode(tango.GreenMode.Synchronous)
+        asyncio.run(backend.close())

@@ -30,6 +30,12 @@ __all__ = ["TangoBackend"]
 #: Attribute configuration / command types are fetched again when older than this.
 SPEC_MAX_AGE = 10.0
 
+#: ``DeviceProxy.read_attribute`` without pytango's green-mode dispatch, which in
+#: synchronous mode (our proxies' mode) only calls it: ~3 us of the ~55 us a read of
+#: a device on the same machine takes (bench/bench_tango.py). The public method
+#: when a pytango version does not expose it.
+_READ_ATTRIBUTE = getattr(tango.DeviceProxy.read_attribute, "__wrapped__", tango.DeviceProxy.read_attribute)
+
 
 class _Upstream:
     def __init__(self, backend: TangoBackend, stream: Stream) -> None:
@@ -50,6 +56,8 @@ class TangoBackend(Backend):
         self._streams = Streams(self._devices)
         self._specs: dict[TangoName, tuple[float, AttrSpec]] = {}
         self._commands: dict[TangoName, tuple[float, Any]] = {}
+        #: name -> (proxy, attribute, address) for blocking reads on the caller's thread
+        self._readers: dict[str, tuple[tango.DeviceProxy, str, str]] = {}
 
     # -- attributes ------------------------------------------------------------------
     async def get(self, name: str, timeout: float) -> Reading:
@@ -65,12 +73,15 @@ class TangoBackend(Backend):
         """
         if timeout * 1000 < DEVICE_TIMEOUT_MS:
             return None
-        tn = attribute_name(name)
+        reader = self._readers.get(name)
         try:
-            attr = self._devices.proxy(tn).read_attribute(tn.member)
+            if reader is None:
+                tn = attribute_name(name)
+                reader = self._readers[name] = (self._devices.proxy(tn), tn.member, str(tn))
+            attr = _READ_ATTRIBUTE(reader[0], reader[1])
         except tango.DevFailed as exc:
-            raise to_error(exc, str(tn), "read", timeout) from None
-        return to_reading(str(tn), attr)
+            raise to_error(exc, str(attribute_name(name)), "read", timeout) from None
+        return to_reading(reader[2], attr)
 
     async def _spec(self, tn: TangoName, timeout: float, fresh: bool = False) -> AttrSpec:
         cached = self._specs.get(tn)
@@ -156,6 +167,7 @@ class TangoBackend(Backend):
         except AddressError:
             return
         self._specs.pop(tn, None)
+        self._readers.pop(name, None)
 
     async def close(self) -> None:
         # joining the threads and unsubscribing block: not on the loop. A thread of its
@@ -166,6 +178,7 @@ class TangoBackend(Backend):
         while closer.is_alive():
             await asyncio.sleep(0.01)
         self._devices.close()
+        self._readers.clear()
         self._specs.clear()
         self._commands.clear()
 

@@ -83,8 +83,12 @@ def to_value(value: Any, type_code: int | None = None) -> Any:
 
 def to_reading(address: str, attr: Any) -> Reading:
     """A ``DeviceAttribute`` (read or from an event) as a Reading with Tango's own timestamp."""
-    severity, status = QUALITY.get(int(attr.quality), (Severity.INVALID, str(attr.quality)))
-    return Reading(address, to_value(attr.value), attr.time.totime(), severity, status)
+    quality = attr.quality  # each access of a DeviceAttribute field converts: once each
+    severity, status = QUALITY.get(quality) or (Severity.INVALID, str(quality))
+    value = attr.value
+    if type(value) is not float:  # the common case needs no conversion
+        value = to_value(value)
+    return Reading(address, value, attr.time.totime(), severity, status)
 
 
 @dataclass(frozen=True)

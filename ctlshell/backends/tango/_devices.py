@@ -38,7 +38,9 @@ class Devices:
         """The proxy of ``name``'s device (blocking: may ask the database). Raises DevFailed."""
         proxy = self._proxies.get(name.device_key)  # a dict read is atomic; creation takes the lock
         if proxy is None:
-            proxy = tango.DeviceProxy(name.device_url)
+            # synchronous whatever green mode the user's own code chose globally: every
+            # call here blocks a pool thread or the caller, never returns a future
+            proxy = tango.DeviceProxy(name.device_url, green_mode=tango.GreenMode.Synchronous)
             proxy.set_timeout_millis(DEVICE_TIMEOUT_MS)
             with self._lock:
                 proxy = self._proxies.setdefault(name.device_key, proxy)
