@@ -12,7 +12,8 @@ Figures
   1. throughput: updates/s delivered to the client while the server posts a counter
      (scalar double, or element 0 of a 1000-double waveform) as fast as it can for
      --seconds; received/s = received / (last receipt - post start).
-     Ratio ctlshell/raw (goal >= 0.9).
+     Ratio ctlshell/raw (goal >= 0.9), ctlshell keeping every update like raw p4p's
+     callback; and for ctlshell's default policy 'latest' (squashes by design).
   2. put -> monitor latency: a put, then the time until the monitor callback sees the
      value; --lat-n puts after --lat-warmup.  Ratio raw/ctlshell of the medians (goal
      >= 0.9, i.e. ctlshell at most ~11 % slower).
@@ -36,7 +37,10 @@ from ctlshell.gateway import Gateway, GatewayConfig  # noqa: E402
 from ctlshell.testing import loopback_env  # noqa: E402
 
 GOALS = {'tp_ratio_raw': 0.9, 'lat_ratio_raw': 0.9}
-LIBS = ['raw', 'ctlshell']
+#: 'ctlshell' keeps every update (KeepLast(1000)) like raw p4p's callback, which is
+#: called with every update it pops; 'ctlshell-latest' is the default policy of a
+#: display (only throughput: the callback sees the newest, the rest is counted dropped)
+LIBS = ['raw', 'ctlshell', 'ctlshell-latest']
 PATHS = ['direct', 'gw']
 
 
@@ -114,14 +118,16 @@ def main():
                         except RuntimeError as exc:  # recorded, and the run goes on
                             runs.append({'rep': rep, 'kind': 'tp', 'path': path, 'lib': lib, 'pv': which,
                                          'failed': str(exc)[:300]})
-                            print('rep %d %-6s %-8s tp  %-6s FAILED %s' % (rep, path, lib, which, exc), flush=True)
+                            print('rep %d %-6s %-15s tp  %-6s FAILED %s' % (rep, path, lib, which, exc), flush=True)
                             continue
                         r.update(rep=rep, kind='tp', path=path, lib=lib, pv=which)
                         runs.append(r)
-                        print('rep %d %-6s %-8s tp  %-6s posted %7.0f/s recv %6.0f/s final %-5s cpu %5.0f us/upd '
+                        print('rep %d %-6s %-15s tp  %-6s posted %7.0f/s recv %6.0f/s final %-5s cpu %5.0f us/upd '
                               'first update %.2f s'
                               % (rep, path, lib, which, r['post_rate'], r['recv_rate'], r['final_arrived'],
                                  r['cli_cpu_us_per_update'] or 0, r['connect_s'] or 0), flush=True)
+                    if lib == 'ctlshell-latest':
+                        continue
                     try:
                         r = run_lat(env, lib, prefix + 'lat', args.lat_n, args.lat_warmup, log)
                     except RuntimeError as exc:
@@ -163,14 +169,15 @@ def summarize(runs, reps):
                     [one(k, 'tp', path, lib, pv, 'recv_rate') for k in range(reps)])
                 out['medians']['%s/%s/cpu_us/%s' % (path, lib, pv)] = med(
                     [one(k, 'tp', path, lib, pv, 'cli_cpu_us_per_update') for k in range(reps)])
-            for key in ('median', 'p99'):
+            for key in ('median', 'p99') if lib != 'ctlshell-latest' else ():
                 out['medians']['%s/%s/lat_%s_us' % (path, lib, key)] = med(
                     [1e6 * one(k, 'lat', path, lib, 'lat', key) for k in range(reps)
                      if one(k, 'lat', path, lib, 'lat', key) is not None])
-        for pv in ('scalar', 'wave'):
-            out['ratios']['%s: tp ctlshell/raw %s' % (path, pv)] = med(
-                [ratio(one(k, 'tp', path, 'ctlshell', pv, 'recv_rate'), one(k, 'tp', path, 'raw', pv, 'recv_rate'))
-                 for k in range(reps)])
+        for lib in LIBS[1:]:
+            for pv in ('scalar', 'wave'):
+                out['ratios']['%s: tp %s/raw %s' % (path, lib, pv)] = med(
+                    [ratio(one(k, 'tp', path, lib, pv, 'recv_rate'), one(k, 'tp', path, 'raw', pv, 'recv_rate'))
+                     for k in range(reps)])
         out['ratios']['%s: latency raw/ctlshell (median)' % path] = med(
             [ratio(one(k, 'lat', path, 'raw', 'lat', 'median'), one(k, 'lat', path, 'ctlshell', 'lat', 'median'))
              for k in range(reps)])
@@ -179,6 +186,8 @@ def summarize(runs, reps):
             out['ratios']['gateway %s: tp gw/direct %s' % (lib, pv)] = med(
                 [ratio(one(k, 'tp', 'gw', lib, pv, 'recv_rate'), one(k, 'tp', 'direct', lib, pv, 'recv_rate'))
                  for k in range(reps)])
+        if lib == 'ctlshell-latest':
+            continue
         out['ratios']['gateway %s: latency gw/direct (median)' % lib] = med(
             [ratio(one(k, 'lat', 'gw', lib, 'lat', 'median'), one(k, 'lat', 'direct', lib, 'lat', 'median'))
              for k in range(reps)])

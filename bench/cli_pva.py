@@ -5,8 +5,11 @@
 
 raw:      p4p.client.thread.Context, default pvRequest and NT wrappers (the
           anchors' client); puts with the blocking ctx.put.
-ctlshell: ctlshell.monitor("pva://NAME", cb) (policy: keep latest) and
-          ctlshell.put("pva://NAME", v) (returns when the server acknowledged).
+ctlshell: ctlshell.monitor("pva://NAME", cb, policy=KeepLast(1000)): every update
+          reaches the callback, as with raw p4p's; ctlshell.put("pva://NAME", v)
+          (returns when the server acknowledged).
+ctlshell-latest: the same with the default policy 'latest' (a display: the callback
+          gets the newest value, intermediate ones are dropped and counted).
 Same protocol as cli_ca.py (the Recorder is shared).
 """
 import argparse
@@ -41,12 +44,14 @@ class Raw:
 
 
 class Ctlshell:
-    def __init__(self):
+    def __init__(self, policy):
         import ctlshell
         self.cs = ctlshell
+        self.policy = ctlshell.KeepLast(1000) if policy == 'all' else policy
 
     def monitor(self, name, rec):
-        return self.cs.monitor('pva://' + name, lambda r: rec(r.value) if r.connected else None)
+        return self.cs.monitor('pva://' + name, lambda r: rec(r.value) if r.connected else None,
+                               policy=self.policy)
 
     def put(self, name, value):
         self.cs.put('pva://' + name, value)
@@ -125,12 +130,12 @@ def do_lat(lib, args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('mode', choices=['sub', 'lat'])
-    ap.add_argument('--lib', choices=['raw', 'ctlshell'], required=True)
+    ap.add_argument('--lib', choices=['raw', 'ctlshell', 'ctlshell-latest'], required=True)
     ap.add_argument('--pv', required=True)
     ap.add_argument('--n', type=int, default=300)
     ap.add_argument('--warmup', type=int, default=30)
     args = ap.parse_args()
-    lib = Raw() if args.lib == 'raw' else Ctlshell()
+    lib = Raw() if args.lib == 'raw' else Ctlshell('latest' if args.lib == 'ctlshell-latest' else 'all')
     try:
         {'sub': do_sub, 'lat': do_lat}[args.mode](lib, args)
     except Exception as ex:

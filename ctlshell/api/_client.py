@@ -78,8 +78,13 @@ def put(address: str, value: Any, *, wait: bool = False, timeout: float | None =
     AddressError, ValidationError, PutRefusedError, ChannelTimeoutError
     """
     s = session()
-    addr = parse_address(address, s.config.default_scheme)
-    s.run(s.cache.put(addr, value, wait=wait, timeout=timeout or s.config.timeout), timeout, f"put {addr}")
+    addr = _parse_cached(address, s.config.default_scheme) if type(address) is str else \
+        parse_address(address, s.config.default_scheme)
+    budget = timeout or s.config.timeout
+    if not s.runtime.in_loop_thread() and budget > 0 and \
+            s.registry.get(addr.scheme).put_now(addr.name, value, wait=wait, timeout=budget):
+        return  # written on this thread (the channel's field and limits were known)
+    s.run(s.cache.put(addr, value, wait=wait, timeout=budget), timeout, f"put {addr}")
 
 
 def info(address: str, *, timeout: float | None = None) -> Metadata:

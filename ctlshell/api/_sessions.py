@@ -196,9 +196,6 @@ def configure(**settings: Any) -> Config:
 def shutdown() -> None:
     """Close every subscription and server and stop the runtime. Idempotent."""
     global _session
-    current = _session  # the common case, without the lock: one read of a global
-    if current is not None and not current.runtime.closed:
-        return current
     with _session_lock:
         if _session is not None:
             _session.close()

@@ -17,8 +17,10 @@ from ._model import CommandInfo, Metadata, Reading
 
 __all__ = ["Backend", "OnReading", "SyncUpstream", "Upstream"]
 
-#: Called on the loop with each update; a reading with severity DISCONNECTED marks
-#: a lost connection, and the next normal reading its return.
+#: Called with each update, one call at a time per upstream subscription, on the loop
+#: or on a thread of the backend's library (the channel cache's fan-out is safe from
+#: either, ADR 0011); a reading with severity DISCONNECTED marks a lost connection,
+#: and the next normal reading its return.
 OnReading = Callable[[Reading], None]
 
 
@@ -58,6 +60,15 @@ class Backend(abc.ABC):
         returns ``None``; a backend returns ``None`` too when it cannot honour ``timeout``.
         """
         return None
+
+    def put_now(self, name: str, value: Any, *, wait: bool, timeout: float) -> bool:
+        """Write on the calling thread (never the runtime's); ``False`` to say "use put()".
+
+        Same checks, errors and meaning of ``wait`` as :meth:`put`. For libraries whose
+        I/O runs in threads of their own (p4p): a blocking put then skips two thread
+        hops. The default returns ``False``.
+        """
+        return False
 
     @abc.abstractmethod
     async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:

@@ -6,13 +6,18 @@ were not used since the previous sweep and have no users, then clears every
 activity flag. One upstream subscription per address fans out to any number of
 local :class:`~ctlshell.core.Subscription` objects.
 
-Runs on the runtime loop only (not thread-safe by design: one thread owns it).
+Runs on the runtime loop, with one exception: an upstream subscription's readings
+may arrive on the backend's own thread (``_fan_out``), so that an update reaches the
+subscribers' delivery threads without a hop through the loop (ADR 0011). What that
+touches is guarded by the entry's lock: its subscribers (a tuple, replaced on
+change), its last reading, its state and its update count.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -50,12 +55,14 @@ class Entry:
     backend: Backend
     state: ChannelState = ChannelState.NEVER_CONNECTED
     active: bool = True
-    subscribers: list[Subscription] = field(default_factory=list)
+    #: replaced, never changed in place, under ``lock`` (fan-out may run on a backend's thread)
+    subscribers: tuple[Subscription, ...] = ()
     upstream: Upstream | None = None
     last: Reading | None = None
     metadata: Metadata | None = None
     updates: int = 0
     upstream_opens: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def users(self) -> int:
@@ -180,30 +187,38 @@ class ChannelCache:
         """Add a local subscriber; opens the upstream subscription for the first one."""
         entry = self.entry(address)
         sub = Subscription(str(address), callback, policy, on_close)
-        entry.subscribers.append(sub)
+        with entry.lock:  # no update can fall between the current value and the next
+            entry.subscribers = (*entry.subscribers, sub)
+            if entry.upstream is not None and entry.last is not None:
+                sub.offer(entry.last)  # a late subscriber starts from the current value
         if entry.upstream is None:
             entry.upstream_opens += 1
             try:
                 entry.upstream = await entry.backend.subscribe(address.name, lambda r: self._fan_out(entry, r))
             except BaseException:
-                entry.subscribers.remove(sub)
+                self._remove(entry, sub)
                 sub.close()
                 raise
-        elif entry.last is not None:
-            sub.offer(entry.last)  # a late subscriber starts from the current value
         return sub
 
     def _fan_out(self, entry: Entry, reading: Reading) -> None:
-        entry.seen(reading)
-        entry.updates += 1
-        for sub in entry.subscribers:
-            sub.offer(reading)
+        """One upstream update to every subscriber: on the loop or on the backend's thread."""
+        with entry.lock:
+            entry.seen(reading)
+            entry.updates += 1
+            for sub in entry.subscribers:
+                sub.offer(reading)
+
+    @staticmethod
+    def _remove(entry: Entry, sub: Subscription) -> None:
+        with entry.lock:
+            entry.subscribers = tuple(s for s in entry.subscribers if s is not sub)
 
     async def unsubscribe(self, sub: Subscription) -> None:
         """Remove a subscriber; closes the upstream subscription after the last one."""
         for address, entry in self._entries.items():
             if sub in entry.subscribers:
-                entry.subscribers.remove(sub)
+                self._remove(entry, sub)
                 entry.touch()
                 if not entry.subscribers and entry.upstream is not None:
                     upstream, entry.upstream = entry.upstream, None
@@ -213,9 +228,9 @@ class ChannelCache:
     async def close(self) -> None:
         """Close every subscriber and upstream subscription."""
         for entry in self._entries.values():
-            for sub in list(entry.subscribers):
+            for sub in entry.subscribers:
                 sub.close(timeout=0.2)  # on the loop: do not wait long for a busy callback
-            entry.subscribers.clear()
+            entry.subscribers = ()
             if entry.upstream is not None:
                 upstream, entry.upstream = entry.upstream, None
                 try:

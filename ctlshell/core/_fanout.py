@@ -95,10 +95,14 @@ class Subscription:
         self._callback = callback
         self._on_close = on_close
         self._queue: deque[Reading] = deque(maxlen=policy.size)
-        # a plain lock guards queue and counters; the event only wakes an idle thread,
-        # so a burst costs one wake-up, not a Condition hand-over per reading
+        # a plain lock guards queue and counters. An idle delivery thread sleeps on
+        # ``_wake`` (held while it is not idle) and the first offer releases it: a burst
+        # costs one wake-up, and the cheapest one (an Event is a Condition and a new
+        # lock per wait, several times the cost of a reading's whole hand-over)
         self._lock = threading.Lock()
-        self._ready = threading.Event()
+        self._wake = threading.Lock()
+        self._wake.acquire()
+        self._idle = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"ctlshell-sub:{address}", daemon=True)
         self._thread.start()
@@ -121,26 +125,29 @@ class Subscription:
                 self.dropped += 1
             self._queue.append(reading)
             self.last = reading
-        if not self._ready.is_set():
-            self._ready.set()
+            wake, self._idle = self._idle, False
+        if wake:
+            self._wake.release()
 
     def _run(self) -> None:
+        callback, queue = self._callback, self._queue
         while True:
-            self._ready.wait()
-            self._ready.clear()  # before draining: a reading offered from now on sets it again
-            while True:
-                with self._lock:
-                    if self._closed:
-                        return
-                    if not self._queue:
-                        break
-                    reading = self._queue.popleft()
+            with self._lock:
+                if self._closed:
+                    return
+                if queue:
+                    reading: Reading | None = queue.popleft()
                     self.delivered += 1  # handed over; received == delivered + dropped + pending
-                try:
-                    self._callback(reading)
-                except Exception:
-                    self.errors += 1
-                    log.exception("monitor callback for %s raised", self.address)
+                else:
+                    reading, self._idle = None, True  # the next offer (or close) releases _wake
+            if reading is None:
+                self._wake.acquire()
+                continue
+            try:
+                callback(reading)
+            except Exception:
+                self.errors += 1
+                log.exception("monitor callback for %s raised", self.address)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop delivery and release the upstream subscription. Idempotent."""
@@ -150,7 +157,9 @@ class Subscription:
             self._closed = True
             self.dropped += len(self._queue)  # never delivered: counted, not lost silently
             self._queue.clear()
-        self._ready.set()
+            wake, self._idle = self._idle, False
+        if wake:
+            self._wake.release()
         if self._on_close is not None:
             self._on_close(self)
         if threading.current_thread() is not self._thread:

@@ -6,7 +6,10 @@ Usage: p4p_server.py PREFIX ; serves on the ports of its environment
   PREFIX:WAVE    NTScalarArray double[5]; puts are posted
   PREFIX:MODE    NTEnum Off/On; puts are posted
   PREFIX:STRUCT  a structure that is no normative type: {x: double, a: {b: int32, c: string}}
-stdin: "post NAME JSON" posts a value (a JSON object names fields); EOF or SIGINT stops.
+  PREFIX:COUNT   NTScalar double, for floods
+stdin: "post NAME JSON" posts a value (a JSON object names fields);
+       "flood N" posts 1, 2, ... N to PREFIX:COUNT as fast as it can, then prints
+       '@@flooded'; EOF or SIGINT stops.
 """
 
 import json
@@ -48,13 +51,19 @@ def main(prefix):
     wave = SharedPV(nt=NTScalar("ad"), handler=Echo(), initial=np.arange(5.0), timestamp=time.time())
     mode = SharedPV(nt=NTEnum(), handler=Echo(), initial={"index": 1, "choices": ["Off", "On"]})
     struct = SharedPV(handler=EchoRaw(), initial=Value(STRUCT, {"x": 1.5, "a": {"b": 7, "c": "seven"}}))
-    pvs = {prefix + "TEMP": temp, prefix + "WAVE": wave, prefix + "MODE": mode, prefix + "STRUCT": struct}
+    count = SharedPV(nt=NTScalar("d"), initial=0.0)
+    pvs = {prefix + "TEMP": temp, prefix + "WAVE": wave, prefix + "MODE": mode, prefix + "STRUCT": struct,
+           prefix + "COUNT": count}
     server = Server(providers=[pvs])
     print("@@ready", json.dumps(server.conf()), flush=True)
     try:
         for line in sys.stdin:
             words = line.split(None, 2)
-            if len(words) == 3 and words[0] == "post":
+            if len(words) == 2 and words[0] == "flood":
+                for i in range(1, int(words[1]) + 1):
+                    count.post(float(i))
+                print("@@flooded", flush=True)
+            elif len(words) == 3 and words[0] == "post":
                 value = json.loads(words[2])
                 pv = pvs[words[1]]
                 if pv is struct:

@@ -149,3 +149,31 @@ def test_removed_pv_disconnects_pva_clients(hosted, prefix):
             ctlshell.get(f"pva://{prefix}GONE", timeout=0.5)
     # Hosted again, the name is found at the client's next search; pvxs spaces its
     # searches out up to 30 s, so a re-hosted PV is not checked here for promptness.
+
+
+def test_ctlshell_pva_puts_keep_every_check_once_written_on_the_callers_thread(hosted, prefix):
+    """After the first put (through the runtime loop, which finds the field and its limits),
+    puts are written on the caller's thread: values land, client-side checks still refuse
+    before sending, and a refusal by the server still reaches the caller."""
+    from ctlshell.core import PutRefusedError, ValidationError
+
+    pv = hosted("FAST", 1.0, limits=(0, 10), units="mm", writable=True)
+    address = f"pva://{prefix}FAST"
+    backend = session().registry.get("pva")
+    for value in (2.0, 3.0, 4.5):
+        ctlshell.put(address, value, wait=True)
+        assert pv.value == value
+    assert backend.put_now(f"{prefix}FAST", 5.0, wait=True, timeout=5.0)  # the caller's-thread path is taken
+    assert pv.value == 5.0 and p4p("describe", prefix + "FAST")[prefix + "FAST"]["value"] == 5.0
+
+    with pytest.raises(ValidationError, match="outside the control limits"):
+        ctlshell.put(address, 11.0, wait=True)
+    ctlshell.restrict_writes(users="nobody-here")
+    try:
+        with pytest.raises(PutRefusedError, match="refused"):
+            ctlshell.put(address, 6.0, wait=True)
+    finally:
+        ctlshell.restrict_writes()
+    assert pv.value == 5.0
+    ctlshell.put(address, 6.0, wait=True)
+    assert pv.value == 6.0

@@ -160,3 +160,39 @@ def test_server_restart_shows_disconnected_then_resumes(server):
         server.send(f'post {p}WAVE [9, 9, 9]')
         resumed = seen.wait_for(lambda r: r.connected and list(r.value) == [9, 9, 9], timeout=20)
     assert resumed.severity is Severity.NO_ALARM
+
+
+def test_subscribers_come_and_go_during_a_flood(server):
+    """Updates fan out on p4p's own thread while subscribers join and leave on the
+    loop: every subscriber sees values in order, ends on the last one, and none of
+    its callbacks fails; a late subscriber starts from a current value."""
+    n = 30_000
+    address = f"pva://{server.prefix}COUNT"
+    steady = [Seen() for _ in range(3)]
+    subs = [ctlshell.monitor(address, s, policy=ctlshell.KeepLast(n)) for s in steady]
+    latest = Seen()
+    subs.append(ctlshell.monitor(address, latest))
+    for s in (*steady, latest):
+        s.wait_for(lambda r: r.connected)
+    server.send(f"flood {n}")  # 1, 2, ... n
+    final = float(n)
+    churn: list[tuple[Seen, ctlshell.Subscription]] = []
+    deadline = time.monotonic() + 30
+    while not server.output().count("@@flooded") and time.monotonic() < deadline:
+        late = Seen()
+        churn.append((late, ctlshell.monitor(address, late, policy=ctlshell.KeepLast(n))))
+        if len(churn) > 3:
+            churn.pop(0)[1].close()
+        time.sleep(0.005)
+    assert server.output().count("@@flooded") == 1, "the flood did not end"
+    for s in (*steady, latest, *(late for late, _ in churn)):
+        s.wait_for(lambda r: r.value == final)
+    try:
+        for s in (*steady, latest, *(late for late, _ in churn)):
+            values = [r.value for r in s.readings if r.connected]
+            assert all(a < b for a, b in zip(values, values[1:])), "a subscriber saw an older value after a newer"
+        for sub in (*subs, *(sub for _, sub in churn)):
+            assert sub.errors == 0
+    finally:
+        for sub in (*subs, *(sub for _, sub in churn)):
+            sub.close()

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from functools import partial
 from typing import Any
 
 from p4p import Value
 from p4p.client.asyncio import Context, Disconnected, RemoteError
+from p4p.client.raw import Context as RawContext
 
 from ...core import (
     Backend,
@@ -45,6 +48,24 @@ FIELD_GRACE = 1.0
 #: A put reuses the field and metadata it checked against for this long (limits rarely
 #: change; the server checks again anyway), so it costs one round trip, not two.
 META_MAX_AGE = 10.0
+
+
+def _request(wait: bool) -> str:
+    """The pvRequest of a put: block until the server processed it, or not."""
+    return f"field()record[block={'true' if wait else 'false'},process=passive]"
+
+
+def _put_error(exc: BaseException, address: str, timeout: float) -> BaseException | None:
+    """A p4p put failure as a ctlshell error (None: not one p4p reports)."""
+    if isinstance(exc, TimeoutError):
+        return ChannelTimeoutError(f"{address}: put not confirmed within {timeout} s")
+    if isinstance(exc, RemoteError):
+        return PutRefusedError(f"{address}: the server refused the write ({exc})")
+    if isinstance(exc, Disconnected):
+        return DisconnectedError(f"{address}: the server disconnected during put")
+    if isinstance(exc, (TypeError, ValueError)):  # p4p could not assign it to the field
+        return ValidationError(f"{address}: {exc}")
+    return None
 
 
 class PvaBackend(Backend):
@@ -121,27 +142,53 @@ class PvaBackend(Backend):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         cached = self._put_meta.get(name)
-        if cached is not None and loop.time() - cached[0] < META_MAX_AGE:
+        if cached is not None and time.monotonic() - cached[0] < META_MAX_AGE:
             _, target, key, meta = cached
         else:
             target, current = await self._fetch(name, timeout, "put")
             key, meta = put_target(current, target.field, address)
-            self._put_meta[name] = (loop.time(), target, key, meta)
+            self._put_meta[name] = (time.monotonic(), target, key, meta)
         checked = coerce(value, meta, address)  # ValidationError: nothing is sent
         try:
-            await asyncio.wait_for(self._context().put(target.pv, {key: checked}, wait=wait),
+            # get=False: no read before the write (the field and its limits are known),
+            # and only the marked field is sent
+            await asyncio.wait_for(self._context().put(target.pv, {key: checked}, request=_request(wait), get=False),
                                    max(deadline - loop.time(), 0.1))
         except BaseException as exc:
             self._put_meta.pop(name, None)  # look again next time: the PV may have changed
-            if isinstance(exc, TimeoutError):
-                raise ChannelTimeoutError(f"{address}: put not confirmed within {timeout} s") from None
-            if isinstance(exc, RemoteError):
-                raise PutRefusedError(f"{address}: the server refused the write ({exc})") from None
-            if isinstance(exc, Disconnected):
-                raise DisconnectedError(f"{address}: the server disconnected during put") from None
-            if isinstance(exc, (TypeError, ValueError)):  # p4p could not assign it to the field
-                raise ValidationError(f"{address}: {exc}") from None
+            error = _put_error(exc, address, timeout)
+            if error is not None:
+                raise error from None
             raise
+
+    def put_now(self, name: str, value: Any, *, wait: bool, timeout: float) -> bool:
+        """A blocking put on the caller's thread, once a put through the loop has found
+        the field and its limits (pvxs does the I/O on its own threads)."""
+        cached = self._put_meta.get(name)
+        ctx = self._ctx
+        if cached is None or ctx is None or time.monotonic() - cached[0] >= META_MAX_AGE:
+            return False
+        _, target, key, meta = cached
+        address = f"pva://{name}"
+        checked = coerce(value, meta, address)  # ValidationError: nothing is sent
+        done = threading.Event()
+        outcome: list[Any] = []
+
+        def finished(result: Any) -> None:  # on a pvxs thread
+            outcome.append(result)
+            done.set()
+
+        op = RawContext.put(ctx, target.pv, finished, builder={key: checked}, request=_request(wait), get=False)
+        try:
+            if not done.wait(timeout):
+                outcome.append(TimeoutError())
+        finally:
+            op.close()
+        if isinstance(outcome[0], BaseException):
+            self._put_meta.pop(name, None)  # look again next time: the PV may have changed
+            error = _put_error(outcome[0], address, timeout)
+            raise error if error is not None else outcome[0]
+        return True
 
     # -- subscriptions ----------------------------------------------------------------
     async def subscribe(self, name: str, on_reading: OnReading) -> Monitor:

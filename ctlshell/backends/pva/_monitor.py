@@ -1,24 +1,26 @@
 """One upstream PVA subscription of an address: :class:`Monitor`.
 
 p4p's raw client calls us on a pvxs worker thread when the subscription's FIFO holds
-updates; that thread only wakes the runtime loop (once, however many updates arrive
-meanwhile). The loop pops the FIFO (a batch per wake-up: the subscription asks pvxs
-for a queue of 16), converts each update to a :class:`Reading`, hands it to the
-channel cache and yields the GIL so the subscribers' threads can take it. Nothing is queued here: while the loop is busy,
-updates wait in pvxs's FIFO, which is bounded (a few entries; the newest value is
-squashed into the last one), so a slow consumer costs dropped intermediate values,
-never memory or stale data.
+updates. That thread pops the FIFO, converts each update to a :class:`Reading` and
+hands it to the channel cache, which offers it to the subscribers' queues (never
+blocking) and wakes their delivery threads: one thread hand-over per update, as in
+p4p's own thread client, not two through the runtime loop (ADR 0011). Nothing is
+queued here: while we are busy, updates wait in pvxs's FIFO, which is bounded (the
+newest value is squashed into the last entry), so a slow consumer costs dropped
+intermediate values, never memory or stale data. Should a FIFO refill faster than we
+pop, the rest is drained by the runtime loop, so the pvxs thread is never held long.
 
 Until the server confirms which reading of a dotted address holds (``NAME.a.b``),
 both are subscribed; the first update that has the field decides. A subscription the
 server *finished* (PV removed) is reopened; pvxs reconnects lost servers by itself.
+Anything that changes the subscriptions themselves runs on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -34,8 +36,8 @@ __all__ = ["Monitor"]
 
 log = logging.getLogger(__name__)
 
-#: Updates popped per subscription and turn of the loop (the rest at the next turn).
-POP_MAX = 16
+#: Updates popped per wake-up before the rest is left to the loop.
+POP_MAX = 64
 #: pvRequest of every subscription: pvxs keeps this many updates per subscription
 #: (bounded; the newest is squashed into the last), so one wake-up of the loop can
 #: take a batch instead of one update.
@@ -56,9 +58,9 @@ class Monitor:
     targets : tuple of Target
         The readings of the name to try (one when already known).
     on_reading : callable
-        Called on the loop with each reading.
+        Called with each reading, one call at a time, on a pvxs thread or the loop.
     on_resolved : callable
-        Called on the loop with the target the server confirmed.
+        Called with the target the server confirmed (same threads).
     """
 
     def __init__(self, context: Any, name: str, targets: tuple[Target, ...], on_reading: OnReading,
@@ -70,8 +72,7 @@ class Monitor:
         self._loop = asyncio.get_running_loop()
         self._subs: dict[Target, Any] = {}
         self._chosen: Target | None = targets[0] if len(targets) == 1 else None
-        self._ready: set[Target] = set()
-        self._scheduled = False
+        self._drain_lock = threading.Lock()  # one drain at a time, whichever thread
         self._connected = False
         self._closed = False
         self._reopen: asyncio.TimerHandle | None = None
@@ -81,50 +82,44 @@ class Monitor:
     def _open(self, target: Target) -> None:
         if self._closed:
             return
-        self._subs[target] = RawContext.monitor(self._context, target.pv, partial(self._wakeup, target),
+        self._subs[target] = RawContext.monitor(self._context, target.pv, partial(self._drain, target),
                                                 REQUEST)
 
-    # -- pvxs worker thread ------------------------------------------------------------------
-    def _wakeup(self, target: Target) -> None:
-        """The FIFO of ``target`` holds updates: wake the loop once, do no work here."""
-        self._ready.add(target)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon_threadsafe(self._drain)
+    def _drain(self, target: Target, on_loop: bool = False) -> None:
+        """Pop the FIFO of ``target`` until it is empty (pvxs calls again only then).
 
-    # -- runtime loop --------------------------------------------------------------------------
-    def _drain(self) -> None:
-        """Pop what the FIFOs hold (at most POP_MAX each; pvxs squashes the rest)."""
-        self._scheduled = False  # before popping: an update after this wakes us again
-        again = False
-        for target in list(self._ready):
-            self._ready.discard(target)
+        Called by pvxs on its worker thread when the FIFO holds updates, and on the
+        loop for what was left when POP_MAX updates did not empty it.
+        """
+        with self._drain_lock:
             sub = self._subs.get(target)
-            if sub is None:
-                continue
+            if sub is None and not on_loop and not self._closed:
+                # the first update can come before _open (on the loop) has kept the
+                # subscription: pop it on the loop, after _open
+                self._call(self._drain, target, True)
+                return
             for _ in range(POP_MAX):
+                if sub is None or self._closed:
+                    return
                 try:
                     value = sub.pop()
                 except Exception:  # closed meanwhile
-                    value = None
+                    return
                 if value is None:
-                    break
+                    return
                 try:
                     self._event(target, value)
                 except Exception:  # never leave a FIFO unread: pvxs would not wake us again
                     log.exception("update of %s could not be handled", self._address)
-                # Let the subscribers' delivery threads take it: under a stream of updates
-                # the loop would otherwise hold the GIL for Python's switch interval (5 ms)
-                # and they would see a fraction of the updates (bench/bench_pva.py).
-                time.sleep(0)
-                if self._closed or target not in self._subs:
-                    break
-            else:
-                self._ready.add(target)
-                again = True
-        if again and not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._drain)
+                sub = self._subs.get(target)
+        self._call(self._drain, target, True)  # the FIFO refills as fast as we pop: the loop takes the rest
+
+    def _call(self, fn: Callable[..., object], *args: Any) -> None:
+        """``fn(*args)`` on the loop, from any thread; nothing once the loop has closed."""
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass
 
     def _event(self, target: Target, value: Any) -> None:
         if isinstance(value, Exception):
@@ -143,7 +138,7 @@ class Monitor:
         if isinstance(item, BaseException) and not isinstance(item, NotFoundError):
             if isinstance(item, Finished):  # the server ended it: reopen, updates resume
                 self._subs.pop(target, None)
-                self._reopen = self._loop.call_later(REOPEN_DELAY, self._open, target)
+                self._call(self._reopen_later, target)
             if self._connected:  # p4p also sends a Disconnected before the first connection
                 self._connected = False
                 self._on_reading(Reading(self._address, None, severity=Severity.DISCONNECTED,
@@ -161,16 +156,24 @@ class Monitor:
         self._connected = True
         self._on_reading(item)
 
+    def _reopen_later(self, target: Target) -> None:
+        if not self._closed:
+            self._reopen = self._loop.call_later(REOPEN_DELAY, self._open, target)
+
     def _choose(self, target: Target) -> None:
         self._chosen = target
         self._on_resolved(target)
-        for other, sub in list(self._subs.items()):
+        for other in list(self._subs):
             if other != target:
-                sub.close()
-                del self._subs[other]
+                self._call(self._close_other, other)  # updates of it are ignored from now on
+
+    def _close_other(self, target: Target) -> None:
+        sub = self._subs.pop(target, None)
+        if sub is not None:
+            sub.close()
 
     async def close(self) -> None:
-        self._closed = True
+        self._closed = True  # a drain under way stops at its next update
         if self._reopen is not None:
             self._reopen.cancel()
         subs, self._subs = list(self._subs.values()), {}
