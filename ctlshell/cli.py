@@ -33,9 +33,9 @@ DEMO_BANNER = """Demo beamline hosted on CA (loopback): DEMO:MOTOR (setpoint), D
   Try: %pv put DEMO:SHUTTER Open;  %pv put DEMO:MOTOR 2.5 --wait;  %pv monitor DEMO:DET:COUNTS
 """
 
+#: (the CA server sets its loopback beacon list itself while it starts)
 LOOPBACK = {"EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_ADDR_LIST": "127.0.0.1",
-            "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1", "EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO",
-            "EPICS_CAS_BEACON_ADDR_LIST": "127.0.0.1", "EPICS_PVA_AUTO_ADDR_LIST": "NO",
+            "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1", "EPICS_PVA_AUTO_ADDR_LIST": "NO",
             "EPICS_PVA_ADDR_LIST": "127.0.0.1"}
 
 

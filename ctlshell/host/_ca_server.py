@@ -155,6 +155,10 @@ class _Circuit(_CaprotoCircuit):
                 return
 
 
+#: caproto's beacon settings for a server on loopback only
+BEACON_ENV = {"EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO", "EPICS_CAS_BEACON_ADDR_LIST": "127.0.0.1"}
+
+
 class _Context(_CaprotoContext):
     """caproto's context with paced circuits and per-circuit socket limits."""
 
@@ -217,11 +221,20 @@ class CaServer:
             return
         self._loop = asyncio.get_running_loop()
         interfaces = list(self._config.server_interfaces)
-        if loopback_only(self._config.server_interfaces):
-            # caproto reads its beacon list from the environment: without this it
-            # would beacon to every interface's broadcast address.
-            os.environ.setdefault("EPICS_CAS_AUTO_BEACON_ADDR_LIST", "NO")
-            os.environ.setdefault("EPICS_CAS_BEACON_ADDR_LIST", "127.0.0.1")
+        # caproto reads its beacon list from the environment while it starts: on
+        # loopback, without these it would beacon to every interface's broadcast
+        # address. Set only until it has started: libca reads them too and warns
+        # "Duplicate EPICS CA Address list entry 127.0.0.1:5065" at its first use.
+        borrowed = [key for key in ("EPICS_CAS_AUTO_BEACON_ADDR_LIST", "EPICS_CAS_BEACON_ADDR_LIST")
+                    if key not in os.environ] if loopback_only(self._config.server_interfaces) else []
+        os.environ.update({key: BEACON_ENV[key] for key in borrowed})
+        try:
+            await self._start(interfaces, timeout)
+        finally:
+            for key in borrowed:
+                os.environ.pop(key, None)
+
+    async def _start(self, interfaces: list[str], timeout: float) -> None:
         _add_filter_once("caproto.circ", _QuietRefusals)
         _add_filter_once("caproto.ctx", _QuietBeacons)
         for pv in self._store:

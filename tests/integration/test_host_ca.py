@@ -114,3 +114,34 @@ def test_bad_host_arguments_raise_and_host_nothing(prefix):
     with pytest.raises(ctlshell.CtlshellError):
         ctlshell.host("bad name with spaces", 1.0)
     assert ctlshell.hosted() == before
+
+
+def test_a_loopback_server_beacons_to_loopback_only_and_libca_stays_quiet():
+    """Hosting with only the client's loopback settings: caproto beacons to 127.0.0.1
+    alone, the beacon settings it needed are gone from the environment afterwards, and
+    libca in the same process prints no 'Duplicate EPICS CA Address list entry'."""
+    import os
+    import subprocess
+    import uuid
+
+    from ctlshell.testing import child_command, free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EPICS_")}
+    env.update(EPICS_CA_ADDR_LIST=f"127.0.0.1:{port}", EPICS_CA_AUTO_ADDR_LIST="NO",
+               EPICS_CA_SERVER_PORT=str(port), EPICS_CAS_INTF_ADDR_LIST="127.0.0.1",
+               EPICS_CA_REPEATER_PORT=str(port + 1), EPICS_CAS_BEACON_PORT=str(port + 1), CTLSHELL_SERVE_PVA="no")
+    name = f"B{uuid.uuid4().hex[:6]}:X"
+    code = (
+        "import os, ctlshell\n"
+        "from ctlshell.api import session\n"
+        f"ctlshell.configure(ca_server_port={port})\n"
+        f"ctlshell.host({name!r}, 1.5)\n"
+        f"print('@@', ctlshell.get('ca://{name}').value, sorted(session()._ca_server._ctx.beacon_socks),"
+        " sorted(k for k in os.environ if 'BEACON_ADDR' in k))\n"
+        "ctlshell.shutdown()\n")
+    proc = subprocess.run(child_command("-c", code), env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("@@"))
+    assert line == f"@@ 1.5 [('127.0.0.1', {port + 1})] []"
+    assert "Duplicate" not in proc.stdout + proc.stderr
