@@ -10,6 +10,11 @@ p4p's server runs its own C++ threads; its put handlers run on the runtime loop
 (``p4p.server.asyncio``). Posting is synchronous and never queues here: pvxs keeps at
 most a few updates per subscriber and squashes the rest, newest wins.
 
+A removed PV's name stays known for TOMBSTONE_SECONDS with its channel closed: a
+client that was connected waits on it, and when the name is hosted again (a notebook
+cell run once more) it gets the new PV at once instead of at its next search, which
+pvxs spaces out up to 30 s. After that the name is released.
+
 Binds to loopback unless told otherwise, and then beacons to loopback only.
 """
 
@@ -33,6 +38,9 @@ __all__ = ["PvaServer"]
 
 log = logging.getLogger(__name__)
 
+#: How long a removed PV's name stays known (closed) to be hosted again at once, seconds.
+TOMBSTONE_SECONDS = 30.0
+
 
 def server_conf(config: Config) -> dict[str, str]:
     """The pvxs server configuration for ``config`` (the environment is not read)."""
@@ -48,18 +56,20 @@ def server_conf(config: Config) -> dict[str, str]:
 
 
 class _Handler:
-    """Put handler of one served PV (runs on the runtime loop)."""
+    """Put handler of one served PV (runs on the runtime loop); ``softpv`` changes when
+    the name is hosted again."""
 
     def __init__(self, softpv: SoftPV, origin: object) -> None:
-        self._softpv = softpv
+        self.softpv = softpv
         self._origin = origin
 
     async def put(self, pv: SharedPV, op: Any) -> None:
         # the same path as a CA write: access rule, type and limits, the PV's write
         # handler (a device or daemon item, which may take its time), the journal
         try:
-            value = put_request(op.value(), self._softpv.metadata, self._softpv.name)
-            await self._softpv.client_write(value, _client(op), origin=self._origin)
+            softpv = self.softpv
+            value = put_request(op.value(), softpv.metadata, softpv.name)
+            await softpv.client_write(value, _client(op), origin=self._origin)
         except CtlshellError as exc:  # ValidationError, PutRefusedError, ...: the client hears why
             log.warning("refused a PVA write from %s: %s", op.peer(), exc)
             op.done(error=str(exc))
@@ -86,8 +96,16 @@ def _client(op: Any) -> Client:
 class _Served:
     softpv: SoftPV
     shared: SharedPV
+    handler: _Handler
     kind: Type
     lock: threading.Lock
+
+
+@dataclass
+class _Tombstone:
+    shared: SharedPV
+    handler: _Handler
+    timer: asyncio.TimerHandle
 
 
 class PvaServer:
@@ -106,6 +124,7 @@ class PvaServer:
         self._server: Server | None = None
         self._provider: StaticProvider | None = None
         self._served: dict[str, _Served] = {}
+        self._tombstones: dict[str, _Tombstone] = {}
         self._excluded: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -156,6 +175,8 @@ class PvaServer:
         self._store.unwatch(self._on_add, self._on_remove)
         for name in list(self._served):
             self._detach(name)
+        for name in list(self._tombstones):
+            self._release(name)
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -163,14 +184,29 @@ class PvaServer:
 
     # -- mirroring ----------------------------------------------------------------------
     def _attach(self, pv: SoftPV) -> None:
-        if pv.name in self._excluded or pv.name in self._served or pv.closed or self._provider is None:
+        if pv.name in self._excluded:
+            self._release(pv.name)  # served elsewhere now, maybe: do not keep clients waiting here
+            return
+        if pv.name in self._served or pv.closed or self._provider is None:
             return
         kind = nt_type(pv.metadata)
-        shared = SharedPV(handler=_Handler(pv, self), initial=full_value(kind, pv.read(), pv.metadata))
-        self._served[pv.name] = _Served(pv, shared, kind, threading.Lock())
+        snapshot = pv.read()
+        initial = full_value(kind, snapshot, pv.metadata)
+        tomb = self._tombstones.pop(pv.name, None)
+        if tomb is not None:  # hosted again: the clients still waiting on the name get it now
+            tomb.timer.cancel()
+            tomb.handler.softpv = pv
+            shared, handler = tomb.shared, tomb.handler
+            shared.open(initial)
+        else:
+            handler = _Handler(pv, self)
+            shared = SharedPV(handler=handler, initial=initial)
+        self._served[pv.name] = _Served(pv, shared, handler, kind, threading.Lock())
         pv.add_listener(self._on_change)
-        self._post(self._served[pv.name])  # a write between the snapshot and the listener
-        self._provider.add(pv.name, shared)
+        if pv.read() is not snapshot:  # a write between the snapshot and the listener
+            self._post(self._served[pv.name])
+        if tomb is None:
+            self._provider.add(pv.name, shared)
 
     def _detach(self, name: str) -> None:
         served = self._served.pop(name, None)
@@ -178,9 +214,19 @@ class PvaServer:
         if served is None:
             return
         served.softpv.remove_listener(self._on_change)
+        served.shared.close()  # clients see the channel disconnect
+        if self._provider is not None and self._loop is not None:
+            timer = self._loop.call_later(TOMBSTONE_SECONDS, self._release, name)
+            self._tombstones[name] = _Tombstone(served.shared, served.handler, timer)
+
+    def _release(self, name: str) -> None:
+        """Forget a removed PV's name: clients no longer find it here."""
+        tomb = self._tombstones.pop(name, None)
+        if tomb is None:
+            return
+        tomb.timer.cancel()
         if self._provider is not None:
             self._provider.remove(name)
-        served.shared.close()  # clients see the channel disconnect
 
     def _on_add(self, pv: SoftPV) -> None:
         self._call_on_loop(self._attach, pv)

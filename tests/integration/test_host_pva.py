@@ -147,8 +147,32 @@ def test_removed_pv_disconnects_pva_clients(hosted, prefix):
         assert prefix + "GONE" not in session().pva_server().names()
         with pytest.raises(ctlshell.ChannelTimeoutError):
             ctlshell.get(f"pva://{prefix}GONE", timeout=0.5)
-    # Hosted again, the name is found at the client's next search; pvxs spaces its
-    # searches out up to 30 s, so a re-hosted PV is not checked here for promptness.
+
+
+def test_a_pv_hosted_again_reaches_waiting_clients_at_once(hosted, prefix):
+    """Remove a PV and host the name again (a notebook cell run twice), even with another
+    type: a ctlshell monitor and a p4p monitor in another process get the new PV within
+    a second, not at pvxs's next search (up to 30 s later), and PVA puts reach the new PV."""
+    from .test_pva_client import Seen
+
+    pv = hosted("AGAIN", 1.0)
+    seen = Seen()
+    other = P4pBackground("monitor", prefix + "AGAIN", "8")
+    with ctlshell.monitor(f"pva://{prefix}AGAIN", seen):
+        seen.wait_for(lambda r: r.value == 1.0)
+        other.wait_ready()
+        pv.remove()
+        seen.wait_for(lambda r: r.severity is Severity.DISCONNECTED)
+        time.sleep(2.0)  # pvxs's search interval has grown by now
+        again = hosted("AGAIN", "text now", writable=True)
+        t0 = time.monotonic()
+        seen.wait_for(lambda r: r.value == "text now", timeout=5)
+        assert time.monotonic() - t0 < 1.5
+        ctlshell.put(f"pva://{prefix}AGAIN", "written", wait=True)
+        assert again.value == "written"
+    got = other.result()
+    values = [s.get("value") for s in got if "value" in s]
+    assert values[0] == 1.0 and "text now" in values and values[-1] == "written"
 
 
 def test_ctlshell_pva_puts_keep_every_check_once_written_on_the_callers_thread(hosted, prefix):
