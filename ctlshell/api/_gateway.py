@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import (
-    ValidationError,
-)
+from ..core import ValidationError
 from ..gateway import Gateway, GatewayConfig
 from ._sessions import session
 
-# -- gateway -----------------------------------------------------------------------
+__all__ = ["gateway", "gateways", "stop_gateways"]
+
+
 def gateway(config: GatewayConfig | str | None = None, *, status_period: float = 5.0,
             timeout: float = 20.0, **settings: Any) -> Gateway:
     """Start a p4p PV Access gateway (``p4p.gw``) in a process of its own.
@@ -49,3 +49,29 @@ def gateway(config: GatewayConfig | str | None = None, *, status_period: float =
     gw.start(timeout)
     session().gateways.append(gw)
     return gw
+
+
+def gateways() -> list[Gateway]:
+    """The gateways this session started and has not stopped, oldest first."""
+    return [gw for gw in session().gateways if gw.running]
+
+
+def stop_gateways(port: int | None = None) -> int:
+    """Stop this session's gateways (only the one serving on ``port``, when given).
+
+    Returns
+    -------
+    int
+        How many were stopped.
+    """
+    s = session()
+    chosen = [gw for gw in s.gateways if port is None or server_port(gw) == port]
+    for gw in chosen:
+        gw.close()
+        s.gateways.remove(gw)
+    return len(chosen)
+
+
+def server_port(gw: Gateway) -> int | None:
+    """The TCP port a gateway's server side listens on (None for a site's file)."""
+    return gw.config.server_port if isinstance(gw.config, GatewayConfig) else None

@@ -126,9 +126,35 @@ def snapshot(line: str) -> None:
     """save: read ADDRs into FILE (JSON); diff: compare FILE with now; restore: write back what differs."""
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise ValueError(text)
+    return value
+
+
+_port.__name__ = "port number"
+
+
+@_verb("gateway")
+@argument("action", nargs="?", choices=["start", "stop", "list"], default="list")
+@argument("config", nargs="?", metavar="FILE.json", help="start: a p4p.gw configuration file written for a site "
+          "(instead of the options below)")
+@argument("--upstream", nargs="+", metavar="ADDR[:PORT]", help="start: where it searches for PVs (default 127.0.0.1)")
+@argument("--port", type=_port, help="start: TCP port its server side listens on (default 5085); "
+          "stop: only the gateway on this port")
+@argument("--broadcast-port", type=_port, help="start: UDP search port of its server side (default 5086)")
+@argument("--interfaces", nargs="+", metavar="ADDR", help="start: addresses it serves on (default 127.0.0.1)")
+@argument("--status-prefix", metavar="PREFIX", help="start: prefix of its status PVs (default GW:; '' for none)")
+@argument("--read-only", action="store_true", help="start: refuse every put through it")
+def gateway(line: str) -> None:
+    """Start, list or stop PV Access gateways (p4p.gw, each in a process of its own);
+    start returns the Gateway, list the running ones, stop how many were stopped."""
+
+
 VERBS: dict[str, Callable[..., Any]] = {
     "get": get, "put": put, "monitor": monitor, "unmonitor": unmonitor, "info": info, "status": status,
-    "list": list_, "host": host, "plot": plot, "snapshot": snapshot,
+    "list": list_, "host": host, "plot": plot, "snapshot": snapshot, "gateway": gateway,
 }
 
 

@@ -159,7 +159,7 @@ def test_usage_of_pv_and_of_a_verb(ip):
     res, out, err = run(ip, "%pv?")
     assert res.success
     text = ip.find_line_magic("pv").__doc__
-    for verb in ("get", "put", "monitor", "unmonitor", "info", "status", "list", "host", "plot", "snapshot"):
+    for verb in ("get", "put", "monitor", "unmonitor", "info", "status", "list", "host", "plot", "snapshot", "gateway"):
         assert f"%pv {verb}" in text
     res, out, err = run(ip, "%pv get?")
     assert res.success and "%pv get [--timeout TIMEOUT] ADDR [ADDR ...]" in out and "positional arguments" in out
@@ -176,7 +176,7 @@ def _hosted_state(prefix):
     ("%pv put {p}V 'x y'", "ValidationError: ca://{p}V: 'x y' is not a number (double expected)"),
     ("%pv put {p}V 99", "ValidationError: ca://{p}V: 99.0 mm is outside the control limits [0.0, 10.0] mm"),
     ("%pv frobnicate {p}V", "UsageError: unknown verb 'frobnicate' for %pv; verbs: get, put, monitor, unmonitor, info, "
-     "status, list, host, plot, snapshot"),
+     "status, list, host, plot, snapshot, gateway"),
     ("%pv put {p}V", "UsageError: %pv put: the following arguments are required: VALUE"),
     ("%pv get", "UsageError: %pv get: the following arguments are required: ADDR"),
     ("%pv monitor {p}V --rate fast", "UsageError: %pv monitor: argument --rate: invalid positive number value: 'fast'"),
@@ -190,8 +190,8 @@ def _hosted_state(prefix):
      "directory"),
     ("%pv host --group ctlshell.examples.group:Nothing", "ValidationError: ctlshell.examples.group has no 'Nothing'"),
     ("%pv monitor {p}V --buffer 0", "UsageError: %pv monitor: --buffer must be between 1 and 1000000, not 0"),
-    ("%pv", "UsageError: %pv needs a verb: get, put, monitor, unmonitor, info, status, list, host, plot, snapshot "
-     "(%pv? shows the usage)"),
+    ("%pv", "UsageError: %pv needs a verb: get, put, monitor, unmonitor, info, status, list, host, plot, snapshot, "
+     "gateway (%pv? shows the usage)"),
 ])
 def test_bad_input_prints_one_line_and_changes_nothing(ip, prefix, cell, message):
     ctlshell.host(f"{prefix}V", 2.0, units="mm", limits=(0, 10), writable=True)
@@ -216,3 +216,36 @@ def test_debug_and_xmode_show_the_traceback(ip, prefix):
     res, out, err = run(ip, f"%pv put {prefix}D 50")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in out + err
     assert ctlshell.get(f"ca://{prefix}D").value == 1.0
+
+
+def test_pv_gateway_start_list_read_through_and_stop(ip):
+    """%pv gateway: a real p4p.gw in another process republishes a p4p server that
+    ctlshell cannot reach itself; list shows it, stop ends it, bad options change nothing."""
+    import uuid
+
+    from ctlshell.testing import free_port
+
+    from ..conftest import PVA_SEARCH
+    from ._pva import P4pServer, next_pool_port
+
+    avoid = [p for s in PVA_SEARCH for p in (s - 1, s)]
+    prefix = f"M{uuid.uuid4().hex[:6]}:"
+    upstream = P4pServer(prefix, free_port(avoid=avoid)).start()
+    port = next_pool_port()  # a port ctlshell's client searches
+    try:
+        result, out, err = run(ip, f"gw = %pv gateway start --upstream 127.0.0.1:{upstream.port + 1} "
+                                   f"--port {port} --broadcast-port {port + 1} --status-prefix {prefix}GW:")
+        assert result.success, err
+        assert f"serves 127.0.0.1 port {port}" in out and f"status PVs {prefix}GW:*" in out
+        assert ip.user_ns["gw"].running
+        assert ctlshell.get(f"pva://{prefix}TEMP", timeout=40).value == 21.5  # only through the gateway
+        _, out, _ = run(ip, "%pv gateway")
+        assert f"pid {ip.user_ns['gw'].pid}" in out
+        result, _, err = run(ip, "%pv gateway start --port 70000")
+        assert not result.success and "port number" in err
+        assert len(ctlshell.api.gateways()) == 1
+        _, out, _ = run(ip, f"n = %pv gateway stop --port {port}")
+        assert ip.user_ns["n"] == 1 and not ip.user_ns["gw"].running and ctlshell.api.gateways() == []
+    finally:
+        ctlshell.api.stop_gateways(port)
+        upstream.close()

@@ -48,7 +48,8 @@ def test_a_changed_pv_list_file_is_read_again(names):
 
 def test_candidates_follow_the_verb_grammar(names):
     index, _ = names
-    assert candidates(["%pv"], "g", index) == ["get"]
+    assert candidates(["%pv"], "g", index) == ["get", "gateway"]
+    assert candidates(["%pv"], "ge", index) == ["get"]
     assert candidates(["%pv"], "--d", index) == ["--debug"]
     assert candidates(["%pv", "--debug"], "mon", index) == ["monitor"]
     assert candidates(["%pv", "get"], "BL:M2", index) == ["BL:M2.RBV"]
