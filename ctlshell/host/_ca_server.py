@@ -94,6 +94,38 @@ class _Circuit(_CaprotoCircuit):
     _window_since = 0.0
     _probe = 0.0
 
+    # A client's request can cross the server's disconnect of a channel whose PV was
+    # removed. caproto then looks the channel or the PV up again in its error path,
+    # fails there too, and ends the circuit's command loop: every other channel of
+    # that client would hang. The two overrides below answer or drop such requests.
+    async def _command_queue_iteration(self, command: Any) -> Any:
+        sid = getattr(command, "sid", None)
+        if sid is not None and sid not in self.circuit.channels_sid:
+            log.debug("%s from %s for a channel already closed (sid %s)", type(command).__name__,
+                      self.client_hostname, sid)
+            return None
+        return await super()._command_queue_iteration(command)
+
+    async def _process_command(self, command: Any) -> Any:
+        try:
+            return await super()._process_command(command)
+        except KeyError:  # caproto's CaprotoKeyError is one
+            chan = self.circuit.channels_sid.get(getattr(command, "sid", None))
+            if chan is None or self._serves(chan.name):
+                raise  # another KeyError (a hook's own): caproto reports it to the client
+            # the channel is still open here, its PV already gone (the disconnect is on its way)
+            log.debug("%s from %s for removed PV %s", type(command).__name__, self.client_hostname, chan.name)
+            if isinstance(command, caproto.ClearChannelRequest):
+                return [chan.clear()]
+            return None
+
+    def _serves(self, name: str) -> bool:
+        try:
+            self.context[name]  # caproto's lookup, record.FIELD included
+        except KeyError:
+            return False
+        return True
+
     def _socket(self) -> socket.socket | None:
         writer = getattr(self.client, "writer", None)
         return None if writer is None else writer.get_extra_info("socket")

@@ -145,3 +145,71 @@ def test_a_loopback_server_beacons_to_loopback_only_and_libca_stays_quiet():
     line = next(x for x in proc.stdout.splitlines() if x.startswith("@@"))
     assert line == f"@@ 1.5 [('127.0.0.1', {port + 1})] []"
     assert "Duplicate" not in proc.stdout + proc.stderr
+
+
+def _ca_circuit(port):
+    """A bare CA client circuit over a plain socket (caproto's protocol objects)."""
+    import socket
+
+    import caproto as ca
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    circuit = ca.VirtualCircuit(ca.CLIENT, ("127.0.0.1", port), 0)
+    _send(sock, circuit, ca.VersionRequest(priority=0, version=13), ca.HostNameRequest("test"),
+          ca.ClientNameRequest("test"))
+    return sock, circuit
+
+
+def _send(sock, circuit, *commands):
+    sock.sendall(b"".join(circuit.send(*commands)))
+
+
+def _next_reply(sock, circuit, kind, timeout=3.0):
+    import socket
+
+    sock.settimeout(timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        commands, _ = circuit.recv(data)
+        for command in commands:
+            circuit.process_command(command)
+            if isinstance(command, kind):
+                return command
+    raise AssertionError(f"no {kind.__name__} within {timeout} s")
+
+
+@pytest.mark.parametrize("late", ["clear", "read", "read-at-once"])
+def test_a_request_crossing_a_removal_does_not_take_the_clients_connection_down(hosted, prefix, late):
+    """A client's clear or read of a channel whose PV was just removed (it crossed the
+    server's disconnect) is answered or ignored; the same connection keeps working for
+    other PVs (caproto alone ends the connection's command loop and hangs them all)."""
+    import caproto as ca
+
+    from ctlshell.api import session
+
+    gone = hosted("GONE", 1.0)
+    hosted("STAYS", 2.0)
+    sock, circuit = _ca_circuit(session()._ca_server.port)
+    try:
+        _send(sock, circuit, ca.CreateChanRequest(prefix + "GONE", 1, 13))
+        sid = _next_reply(sock, circuit, ca.CreateChanResponse).sid
+        gone.remove()
+        if late != "read-at-once":  # else the read races the removal on the server
+            _next_reply(sock, circuit, ca.ServerDisconnResponse)
+        # sent as if before the client had read the disconnect (not through its state machine)
+        late_request = (ca.ClearChannelRequest(sid, 1) if late == "clear"
+                        else ca.ReadNotifyRequest(ca.ChannelType.DOUBLE, 1, sid, 7))
+        sock.sendall(bytes(late_request))
+        _send(sock, circuit, ca.CreateChanRequest(prefix + "STAYS", 2, 13))
+        stays = _next_reply(sock, circuit, ca.CreateChanResponse)
+        _send(sock, circuit, ca.ReadNotifyRequest(ca.ChannelType.DOUBLE, 1, stays.sid, 8))
+        assert _next_reply(sock, circuit, ca.ReadNotifyResponse).data[0] == 2.0
+    finally:
+        sock.close()
+    assert ctlshell.get(f"ca://{prefix}STAYS").value == 2.0
