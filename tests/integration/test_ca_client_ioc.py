@@ -12,16 +12,8 @@ import pytest
 import ctlshell
 from ctlshell import Severity
 
+from ..waiting import wait_for
 from .conftest import caproto_example
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return time.monotonic()
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_get_put_monitor_against_caproto_ioc(ioc, prefix):

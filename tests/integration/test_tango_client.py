@@ -4,8 +4,6 @@ directly with #dbase=no ("nodb"); values checked with bare pytango in another pr
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -13,16 +11,8 @@ import ctlshell
 from ctlshell import KeepLast, Severity
 from ctlshell.core import AddressError, DeviceError, NotFoundError, PutRefusedError, ValidationError
 
+from ..waiting import wait_for
 from .tango_fixtures import device, pytango_client
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def same(a, b) -> bool:

@@ -10,16 +10,8 @@ import pytest
 import ctlshell
 from ctlshell import KeepLast, Severity
 
+from ..waiting import wait_for
 from .tango_fixtures import device
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return time.monotonic()
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.mark.parametrize("mode", ["db", "nodb"])
