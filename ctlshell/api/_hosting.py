@@ -105,7 +105,7 @@ def _host_object(s: Session, obj: Any) -> Any:
     elif is_pvgroup(obj):
         from ..host import HostedGroup
 
-        hosted_group = HostedGroup(obj, server)
+        hosted_group = HostedGroup(obj, server, s.pva_server(), lambda: s.store.write_rule)
         s.runtime.call(hosted_group.start(set(s.store.names())), s.config.timeout, "hosting a PVGroup")
         obj = hosted_group.group
         s.objects.append(hosted_group)

@@ -7,6 +7,11 @@ guarded: a hook that raises puts its PV in a MAJOR alarm (status SCAN for scans,
 SOFT for startup hooks) and is logged, and the server and every other PV go on
 (under caproto's ``run()`` a raising startup hook ends the whole server).
 
+The group's PVs are served on PVA as well (``_pva_group``: the same ChannelData
+written through the same putter), and the session's write rule (``restrict_writes``)
+applies to them on both protocols: on CA by narrowing each channel's own
+``check_access``.
+
 One deliberate difference: caproto gives every PV of a group without an
 ``alarm_group`` one shared alarm, so one failing scan would put the whole group in
 alarm (and flap with the others' scans). Here each such PV gets its own alarm;
@@ -19,10 +24,10 @@ import asyncio
 import logging
 from typing import Any
 
-from caproto import AlarmSeverity, AlarmStatus, ChannelAlarm
+from caproto import AccessRights, AlarmSeverity, AlarmStatus, ChannelAlarm
 from caproto.asyncio.server import AsyncioAsyncLayer
 
-from ..core import ValidationError
+from ..core import Client, ValidationError, WriteRule
 
 __all__ = ["HostedGroup"]
 
@@ -51,11 +56,23 @@ class _OncePerError(logging.Filter):
 
 
 class HostedGroup:
-    """One PVGroup served by a :class:`CaServer`; ``start``/``stop`` on the loop."""
+    """One PVGroup served by a :class:`CaServer` (and a :class:`PvaServer`, when given);
+    ``start``/``stop`` on the loop.
 
-    def __init__(self, group: Any, server: Any) -> None:
+    Parameters
+    ----------
+    group : caproto PVGroup
+    server : CaServer
+    pva : PvaServer or None
+    write_rule : callable or None
+        Returns the session's current :class:`WriteRule`; None: anyone may write.
+    """
+
+    def __init__(self, group: Any, server: Any, pva: Any = None, write_rule: Any = None) -> None:
         self.group = group
         self.server = server
+        self.pva = pva
+        self._write_rule = write_rule
         self.names = list(group.pvdb)
         self._tasks: list[asyncio.Task[None]] = []
         self.failures: list[str] = []
@@ -68,7 +85,12 @@ class HostedGroup:
         for channel in self.group.pvdb.values():
             if shared is not None and channel.alarm is shared:
                 channel.alarm = ChannelAlarm()  # its own (see the module docstring)
+        if self._write_rule is not None:
+            for channel in self.group.pvdb.values():
+                channel.check_access = self._narrowed(channel.check_access)
         self.server.add_channels(self.group.pvdb)
+        if self.pva is not None:
+            await self.pva.add_group(self.group.pvdb)
         self._filter = _OncePerError(self.failures)
         self.group.log.addFilter(self._filter)
         layer = AsyncioAsyncLayer()
@@ -116,4 +138,18 @@ class HostedGroup:
                 except Exception:
                     log.exception("%s: shutdown hook failed", name)
         self.server.remove_channels(self.names)
+        if self.pva is not None:
+            await self.pva.remove_group(self.names)
+        for channel in self.group.pvdb.values():
+            channel.__dict__.pop("check_access", None)  # the class's own again
         self.group.log.removeFilter(self._filter)
+
+    def _narrowed(self, own: Any) -> Any:
+        """``check_access`` of a channel, without WRITE for clients the write rule refuses."""
+        def check_access(hostname: str, username: str) -> Any:
+            access = own(hostname, username)
+            rule: WriteRule = self._write_rule()
+            if rule.allows(Client("ca", hostname, username)):
+                return access
+            return access & ~AccessRights.WRITE
+        return check_access

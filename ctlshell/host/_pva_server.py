@@ -32,6 +32,7 @@ from p4p.server.asyncio import SharedPV
 
 from ..core import Client, Config, CtlshellError, PVStore, SoftPV
 from ._loop import call_on_loop, loopback_only
+from ._pva_group import GroupChannel
 from ._pva_types import full_value, nt_type, put_request, update_value
 
 __all__ = ["PvaServer"]
@@ -125,6 +126,7 @@ class PvaServer:
         self._provider: StaticProvider | None = None
         self._served: dict[str, _Served] = {}
         self._tombstones: dict[str, _Tombstone] = {}
+        self._groups: dict[str, GroupChannel] = {}
         self._excluded: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -145,7 +147,7 @@ class PvaServer:
 
     def names(self) -> list[str]:
         """Names served on PVA now."""
-        return sorted(self._served)
+        return sorted([*self._served, *self._groups])
 
     def exclude(self, name: str) -> None:
         """Do not serve ``name`` on PVA (call before the PV is added to the store)."""
@@ -177,10 +179,39 @@ class PvaServer:
             self._detach(name)
         for name in list(self._tombstones):
             self._release(name)
+        await self.remove_group(list(self._groups))
         if self._server is not None:
             self._server.stop()
             self._server = None
         self._provider = None
+
+    # -- caproto groups (their ChannelData, not SoftPVs) ---------------------------------
+    async def add_group(self, pvdb: dict[str, Any]) -> None:
+        """Serve a hosted group's channels on PVA too (on the loop)."""
+        if self._provider is None:
+            return
+        for name, channel in pvdb.items():
+            if name in self._excluded or name in self._served or name in self._groups:
+                continue
+            self._release(name)  # a tombstone of a removed SoftPV of that name
+            mirror = GroupChannel(name, channel, lambda: self._store.write_rule)
+            shared = SharedPV(handler=mirror, initial=mirror.initial())
+            self._groups[name] = mirror
+            await mirror.start(shared)
+            self._provider.add(name, shared)
+
+    async def remove_group(self, names: list[str]) -> None:
+        """Stop serving a group's channels on PVA (on the loop): their clients disconnect."""
+        for name in names:
+            mirror = self._groups.pop(name, None)
+            if mirror is None:
+                continue
+            shared = mirror.shared
+            await mirror.stop()
+            if self._provider is not None:
+                self._provider.remove(name)
+            if shared is not None:
+                shared.close()
 
     # -- mirroring ----------------------------------------------------------------------
     def _attach(self, pv: SoftPV) -> None:

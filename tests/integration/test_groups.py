@@ -62,3 +62,59 @@ def test_unhost_stops_hooks_and_names_can_be_reused(prefix):
     again = ctlshell.host(Chiller(prefix=prefix))
     assert ctlshell.get(f"ca://{prefix}FLOW").value == 1.0
     ctlshell.unhost(again)
+
+
+def test_a_group_is_served_on_pva_too_through_the_same_hooks(chiller, prefix):
+    """p4p in another process sees the group's PVs with their metadata and alarms; its
+    puts go through the group's putter, SkipWrite and read-only rules like CA puts; a
+    p4p monitor follows the scan."""
+    from ctlshell.api import session
+
+    from ._pva import p4p
+
+    names = [prefix + n for n in ("FLOW", "TEMP", "PRESSURE")]
+    assert set(names) <= set(session().pva_server().names())
+    got = p4p("describe", *names)
+    flow, temp, pressure = (got[n] for n in names)
+    assert flow["value"] == 1.0 and flow["display"]["units"] == "l/min" and flow["display"]["precision"] == 2
+    assert (flow["control"]["limitLow"], flow["control"]["limitHigh"]) == (0.0, 100.0)
+    assert temp["display"]["units"] == "degC"
+    assert pressure["alarm"]["severity"] == MAJOR  # its scan raises
+
+    written = p4p("put", prefix + "FLOW", "3.0")
+    assert written["ok"] and written["readback"] == 6.0  # the putter doubles
+    assert ctlshell.get(f"ca://{prefix}FLOW").value == 6.0  # one PV: seen over CA too
+    refused = p4p("put", prefix + "TEMP", "50.0")
+    assert not refused["ok"] and "read-only" in refused["error"]
+    p4p("put", prefix + "SPARE", "0")  # SkipWrite: nothing changes
+    assert ctlshell.get(f"ca://{prefix}SPARE").value == 5
+
+    temps = []
+    with ctlshell.monitor(f"pva://{prefix}TICKS", lambda r: temps.append(r.value), policy=ctlshell.KeepLast(100)):
+        time.sleep(0.6)
+    assert len(temps) >= 3 and temps == sorted(temps)  # the 10 Hz scan, over PVA
+
+
+def test_the_write_rule_applies_to_group_pvs_on_both_protocols(chiller, prefix):
+    from ._pva import p4p
+
+    ctlshell.restrict_writes(users="nobody-here")
+    try:
+        ca = pyepics("put", prefix + "FLOW", "4.0", "wait")
+        pva = p4p("put", prefix + "FLOW", "4.0")
+        assert not ca["ok"] and not pva["ok"] and "nobody-here" in pva["error"]
+        assert ctlshell.get(f"ca://{prefix}FLOW").value == 1.0
+    finally:
+        ctlshell.restrict_writes()
+    assert pyepics("put", prefix + "FLOW", "4.0", "wait")["readback"] == 8.0
+
+
+def test_unhosted_group_leaves_pva(prefix):
+    from ctlshell.api import session
+
+    group = ctlshell.host(Chiller(prefix=prefix))
+    assert prefix + "FLOW" in session().pva_server().names()
+    ctlshell.unhost(group)
+    assert not [n for n in session().pva_server().names() if n.startswith(prefix)]
+    with pytest.raises(ctlshell.ChannelTimeoutError):
+        ctlshell.get(f"pva://{prefix}FLOW", timeout=0.5)
