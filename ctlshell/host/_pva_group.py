@@ -20,8 +20,8 @@ from caproto import AccessRights, ChannelType
 from caproto._utils import ChannelFilter
 from caproto.server.common import SubscriptionSpec
 
-from ..core import Client, Metadata, Reading, Severity, WriteRule
-from ._pva_types import full_value, nt_type, put_request, update_value
+from ..core import Metadata, Reading, Severity, WriteRule
+from ._pva_types import full_value, nt_type, put_client, put_request, update_value
 
 __all__ = ["GroupChannel", "channel_metadata", "channel_reading"]
 
@@ -128,12 +128,7 @@ class GroupChannel:
 
     # -- SharedPV handler -------------------------------------------------------------
     async def put(self, pv: Any, op: Any) -> None:
-        peer = str(op.peer() or "")
-        try:
-            user = str(op.account() or "")
-        except Exception:
-            user = ""
-        client = Client("pva", peer.rsplit(":", 1)[0] if ":" in peer else peer, user)
+        client = put_client(op)
         try:
             if not self.meta.writable:
                 raise PermissionError(f"{self.name} is read-only")
@@ -141,7 +136,7 @@ class GroupChannel:
             rule.check(client, self.name)
             await self.channel.write(put_request(op.value(), self.meta, self.name))
         except Exception as exc:  # the putter's, caproto's limit check, the rule: the client hears why
-            log.warning("refused a PVA write of %s from %s: %s", self.name, peer, exc)
+            log.warning("refused a PVA write of %s from %s: %s", self.name, op.peer(), exc)
             op.done(error=f"{type(exc).__name__}: {exc}" if not str(exc).startswith(self.name) else str(exc))
             return
         op.done()

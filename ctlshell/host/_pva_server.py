@@ -30,10 +30,10 @@ from p4p import Type
 from p4p.server import Server, StaticProvider
 from p4p.server.asyncio import SharedPV
 
-from ..core import Client, Config, CtlshellError, PVStore, SoftPV
+from ..core import Config, CtlshellError, PVStore, SoftPV
 from ._loop import call_on_loop, loopback_only
 from ._pva_group import GroupChannel
-from ._pva_types import full_value, nt_type, put_request, update_value
+from ._pva_types import full_value, nt_type, put_client, put_request, update_value
 
 __all__ = ["PvaServer"]
 
@@ -70,7 +70,7 @@ class _Handler:
         try:
             softpv = self.softpv
             value = put_request(op.value(), softpv.metadata, softpv.name)
-            await softpv.client_write(value, _client(op), origin=self._origin)
+            await softpv.client_write(value, put_client(op), origin=self._origin)
         except CtlshellError as exc:  # ValidationError, PutRefusedError, ...: the client hears why
             log.warning("refused a PVA write from %s: %s", op.peer(), exc)
             op.done(error=str(exc))
@@ -80,17 +80,6 @@ class _Handler:
             op.done(error=f"{type(exc).__name__}: {exc}")
             return
         op.done()  # the store's listener has already posted the new value
-
-
-def _client(op: Any) -> Client:
-    """Who sent a PVA put: the peer's address and the account it authenticated as."""
-    peer = str(op.peer() or "")
-    host = peer.rsplit(":", 1)[0] if ":" in peer else peer
-    try:
-        user = str(op.account() or "")
-    except Exception:
-        user = ""
-    return Client("pva", host, user)
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """PV Access structures for a :class:`SoftPV`: the NT type, full and update values,
-and what a client's put asks for.
+and what a client's put asks for and who sent it.
 
 Pure apart from p4p's value classes: a :class:`Metadata` and a :class:`Reading` in, a
 p4p :class:`~p4p.Value` out, and the reverse for puts. Knows nothing of the server,
@@ -14,9 +14,9 @@ import numpy as np
 from p4p import Type, Value
 from p4p.nt import NTEnum, NTScalar
 
-from ..core import Metadata, Reading, ValidationError
+from ..core import Client, Metadata, Reading, ValidationError
 
-__all__ = ["full_value", "nt_type", "put_request", "update_value"]
+__all__ = ["full_value", "nt_type", "put_client", "put_request", "update_value"]
 
 #: ctlshell dtype -> p4p type code of the ``value`` field
 _CODES = {"double": "d", "float": "f", "long": "i", "int": "i", "short": "h", "char": "B", "string": "s"}
@@ -116,3 +116,14 @@ def put_request(value: Value, meta: Metadata, name: str) -> Any:
     if meta.is_array:
         return np.asarray(payload)
     return payload
+
+
+def put_client(op: Any) -> Client:
+    """Who sent a PVA put: the peer's address and the account it authenticated as."""
+    peer = str(op.peer() or "")
+    host = peer.rsplit(":", 1)[0] if ":" in peer else peer
+    try:
+        user = str(op.account() or "")
+    except Exception:
+        user = ""
+    return Client("pva", host, user)
