@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 #: Updates popped per wake-up before the rest is left to the loop.
 POP_MAX = 64
 #: pvRequest of every subscription: pvxs keeps this many updates per subscription
-#: (bounded; the newest is squashed into the last), so one wake-up of the loop can
-#: take a batch instead of one update.
+#: (bounded; the newest is squashed into the last), so one wake-up can take a batch
+#: instead of one update.
 REQUEST = "record[queueSize=16]"
 #: Pause before reopening a subscription the server finished, seconds.
 REOPEN_DELAY = 0.5
