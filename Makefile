@@ -17,7 +17,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
             EPICS_CAS_BEACON_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test bench bench-tango bench-widgets install chromium postgres clean
+.PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets install chromium postgres clean
 
 # The browser test drives Debian's headless Chromium with Playwright (no browser
 # download); installed with apt when missing (as root, or through sudo).
@@ -67,6 +67,12 @@ bench-widgets: $(STAMP)
 
 bench-tango: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_tango.py
+
+bench-pva: $(STAMP)
+	$(NORT) $(BIN)/python bench/bench_pva.py --reps 3
+
+bench-devices: $(STAMP)
+	$(NORT) $(BIN)/python bench/bench_devices.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
