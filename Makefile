@@ -11,10 +11,10 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 NORT := $(shell [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && \
           echo "setpriv --inh-caps -sys_nice,-ipc_lock --bounding-set -sys_nice,-ipc_lock")
 
-# The demo stays on this machine: searches and servers on loopback only.
+# The demo stays on this machine: searches and servers on loopback only (the CA
+# server beacons to loopback by itself when it serves on loopback only).
 LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
-            EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_CAS_AUTO_BEACON_ADDR_LIST=NO \
-            EPICS_CAS_BEACON_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
+            EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
 .PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets install chromium postgres clean
