@@ -202,4 +202,20 @@ def shutdown() -> None:
             _session = None
 
 
-atexit.register(shutdown)
+def _register_exit_hook() -> None:
+    """Run :func:`shutdown` when the interpreter exits, before any library's atexit
+    handler: aioca's destroys libca's context (registered at its first use, so it
+    would run before an atexit handler of ours), and clearing a subscription after
+    that aborts the process (``epicsMutex::invalidMutex``). threading's exit hooks
+    run before atexit's; where Python has none, atexit it is."""
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:
+        atexit.register(shutdown)
+        return
+    try:
+        register(shutdown)
+    except RuntimeError:  # imported while the interpreter is already shutting down
+        atexit.register(shutdown)
+
+
+_register_exit_hook()

@@ -76,3 +76,34 @@ def test_connect_put_restart_churn(ioc, prefix):
         assert sum(1 for r in readings if not r.connected) >= 5, "each restart was seen as a disconnect"
     finally:
         sub.close()
+
+
+EXIT_DURING_FLOOD = """
+import sys, time
+import ctlshell
+seen = []
+sub = ctlshell.monitor(sys.argv[1], lambda r: seen.append(r.value) if r.connected else None)
+deadline = time.monotonic() + 20
+while len(seen) < 50 and time.monotonic() < deadline:
+    time.sleep(0.05)
+print("@@", len(seen), flush=True)
+# no close(), no shutdown(): the interpreter exits with the subscription open mid-flood
+"""
+
+
+@pytest.mark.soak
+def test_a_script_ending_during_a_flood_exits_cleanly(ioc, prefix):
+    """ctlshell's exit hook runs before aioca's (which destroys libca's context): a script
+    that ends with a CA subscription open while its IOC floods used to abort with
+    'terminate called ... epicsMutex::invalidMutex' (exit status 134)."""
+    import os
+    import subprocess
+
+    from ctlshell.testing import child_command
+
+    ioc(str(Path(__file__).with_name("softioc_flood.py")), prefix, "0.2", "15")
+    for _ in range(3):
+        proc = subprocess.run(child_command("-c", EXIT_DURING_FLOOD, f"ca://{prefix}COUNT"), env=dict(os.environ),
+                              capture_output=True, text=True, timeout=60)
+        assert "@@" in proc.stdout and int(proc.stdout.split("@@")[1]) >= 50, proc.stdout + proc.stderr
+        assert proc.returncode == 0 and "invalidMutex" not in proc.stderr, proc.stderr[-2000:]
