@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 _parse_cached = functools.lru_cache(maxsize=4096)(parse_address)
 
 
+def _address(address: Any, scheme: str) -> Any:
+    """``address`` parsed (a str from the cache: the same channel is read in loops)."""
+    return _parse_cached(address, scheme) if type(address) is str else parse_address(address, scheme)
+
+
 def get(address: str, *, timeout: float | None = None) -> Reading:
     """Read a channel.
 
@@ -50,7 +55,7 @@ def get(address: str, *, timeout: float | None = None) -> Reading:
     """
     s = session()
     scheme = s.config.default_scheme
-    addr = _parse_cached(address, scheme) if type(address) is str else parse_address(address, scheme)
+    addr = _address(address, scheme)
     budget = timeout or s.config.timeout
     if not s.runtime.in_loop_thread() and budget > 0:
         reading = s.registry.get(addr.scheme).get_now(addr.name, budget)
@@ -78,8 +83,7 @@ def put(address: str, value: Any, *, wait: bool = False, timeout: float | None =
     AddressError, ValidationError, PutRefusedError, ChannelTimeoutError
     """
     s = session()
-    addr = _parse_cached(address, s.config.default_scheme) if type(address) is str else \
-        parse_address(address, s.config.default_scheme)
+    addr = _address(address, s.config.default_scheme)
     budget = timeout or s.config.timeout
     if not s.runtime.in_loop_thread() and budget > 0 and \
             s.registry.get(addr.scheme).put_now(addr.name, value, wait=wait, timeout=budget):

@@ -65,13 +65,9 @@ def stop_gateways(port: int | None = None) -> int:
         How many were stopped.
     """
     s = session()
-    chosen = [gw for gw in s.gateways if port is None or server_port(gw) == port]
+    chosen = [gw for gw in s.gateways if port is None or gw.server_port == port]
     for gw in chosen:
         gw.close()
         s.gateways.remove(gw)
     return len(chosen)
 
-
-def server_port(gw: Gateway) -> int | None:
-    """The TCP port a gateway's server side listens on (None for a site's file)."""
-    return gw.config.server_port if isinstance(gw.config, GatewayConfig) else None

@@ -76,6 +76,23 @@ class Gateway:
         servers = json.loads(Path(self.config).read_text()).get("servers", [])
         return next((s["statusprefix"] for s in servers if "statusprefix" in s), "")
 
+    @property
+    def server_port(self) -> int | None:
+        """The TCP port its server side listens on (None for a site's configuration file)."""
+        return self.config.server_port if isinstance(self.config, GatewayConfig) else None
+
+    def summary(self) -> str:
+        """One line: where it searches, where it serves, its status PVs."""
+        c = self.config
+        if isinstance(c, GatewayConfig):
+            where = (f"searches {' '.join(c.upstream)}, serves {' '.join(c.interfaces)} port {c.server_port} "
+                     f"(search port {c.broadcast_port}){', read-only' if c.read_only else ''}")
+        else:
+            where = f"configured by {c}"
+        status = f"; status PVs {self.status_prefix}*" if self.status_prefix else ""
+        state = f"pid {self.pid}" if self.running else "stopped"
+        return f"gateway {state}: {where}{status}"
+
     def status_names(self) -> list[str]:
         """Names of the status PVs (read them as ``pva://NAME``)."""
         prefix = self.status_prefix

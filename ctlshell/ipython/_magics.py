@@ -235,7 +235,7 @@ class PVMagics(Magics):
             if not running:
                 print("no gateway running (start one: %pv gateway start --upstream ADDR[:PORT])")
             for gw in running:
-                print(_gateway_line(gw))
+                print(gw.summary())
             return running
         options = {"upstream": args.upstream, "server_port": args.port, "broadcast_port": args.broadcast_port,
                    "interfaces": args.interfaces, "status_prefix": args.status_prefix,
@@ -244,19 +244,6 @@ class PVMagics(Magics):
         if args.config and settings:
             raise UsageError("%pv gateway start: give a configuration file or options, not both")
         gw = api.gateway(args.config, **settings) if args.config else api.gateway(**settings)
-        print(_gateway_line(gw))
+        print(gw.summary())
         return gw
 
-
-def _gateway_line(gw: Any) -> str:
-    """One line on a running gateway: where it searches, where it serves, its status PVs."""
-    from ..gateway import GatewayConfig
-
-    c = gw.config
-    if isinstance(c, GatewayConfig):
-        where = (f"searches {' '.join(c.upstream)}, serves {' '.join(c.interfaces)} port {c.server_port} "
-                 f"(search port {c.broadcast_port}){', read-only' if c.read_only else ''}")
-    else:
-        where = f"configured by {c}"
-    status = f"; status PVs {gw.status_prefix}*" if gw.status_prefix else ""
-    return f"gateway pid {gw.pid}: {where}{status}"
