@@ -19,6 +19,11 @@ Figures
      ca_array_put_callback through ctypes) to SET after --warmup, each timed
      until the put-callback answer.  Median, p90, p99.
      Ratio caproto/ctlshell of the medians (> 1: ctlshell is faster).
+  1b. read-through round trip (mKTL: a client's get reaches the daemon): --n
+     sequential gets of GET, an item whose req_refresh counts the reads (ctlshell)
+     or a pvproperty whose @getter does the same (caproto); each timed until its
+     answer; `fresh` says every read saw a new value.  Ratio caproto/ctlshell of
+     the medians (>= 1: ctlshell at least as fast).
   2. push throughput into a monitor: the device thread pushes a counter for
      --seconds at each of --rates (pushes/s; 0 = as fast as it can); a
      monitor client counts updates.  push/s achieved by the device thread,
@@ -123,6 +128,20 @@ def run_putcb(srv, env, pv, args, log):
     return res
 
 
+def run_get(srv, env, pv, args, log):
+    cli = Child(['cli_devices.py', 'get', '--pv', pv, '--n', str(args.n), '--warmup', str(args.warmup)],
+                env, name='cli-get', log_path=log)
+    try:
+        c0 = cpu_seconds(srv.pid)
+        res = cli.expect('result', 60 + 5 * (args.n + args.warmup))
+        c1 = cpu_seconds(srv.pid)
+    finally:
+        cli.stop()
+    res.pop('event')
+    res['srv_cpu_us_per_get'] = 1e6 * (c1 - c0) / max(1, res['gets'])
+    return res
+
+
 def srv_stats(srv):
     srv.send('stats')
     return srv.expect('stats', 30)
@@ -214,7 +233,7 @@ def main():
             srv = Child(SERVERS[server](rep), env, name='srv-' + server, log_path=log)
             try:
                 ready = srv.expect('ready', 120)
-                tests = [('putcb', None)] + [('push', r) for r in rates]
+                tests = [('putcb', None), ('get', None)] + [('push', r) for r in rates]
                 for kind, rate in tests:
                     la = loadavg()[0]
                     try:
@@ -225,6 +244,11 @@ def main():
                                        fmt(r['p90'] and 1e3 * r['p90'], '.3f'),
                                        fmt(r['p99'] and 1e3 * r['p99'], '.3f'),
                                        r['applied'], r['puts'], r['final_ok'], r['timeouts']))
+                        elif kind == 'get':
+                            r = run_get(srv, env, ready['pvs']['get'], args, log)
+                            line = ('n %d median %s ms p90 %s p99 %s  every read fresh %s'
+                                    % (r['n'], fmt(1e3 * r['median'], '.3f'), fmt(1e3 * r['p90'], '.3f'),
+                                       fmt(1e3 * r['p99'], '.3f'), r['fresh']))
                         else:
                             r = run_push(srv, env, ready['pvs']['value'], rate, args, log)
                             line = ('pushed %7d (%7.0f/s) dropped %s recv %6d = %7.0f/s final %s lag %s s'
@@ -266,8 +290,13 @@ def summarize(runs, servers, rates):
         return [r for r in runs if r['server'] == server and r['kind'] == kind
                 and (rate is None or r['rate'] == rate)]
 
-    s = {'putcb': {}, 'push': {}, 'ratios': {}}
+    s = {'putcb': {}, 'get': {}, 'push': {}, 'ratios': {}}
     for server in servers:
+        rs = sel(server, 'get')
+        if rs:
+            s['get'][server] = {k + '_ms': 1e3 * med([r[k] for r in rs]) for k in ('median', 'p90', 'p99')}
+            s['get'][server].update(srv_cpu_us_per_get=med([r['srv_cpu_us_per_get'] for r in rs]),
+                                    fresh='%d/%d' % (sum(r['fresh'] for r in rs), len(rs)), reps=len(rs))
         rs = sel(server, 'putcb')
         if rs:
             s['putcb'][server] = {
@@ -311,6 +340,9 @@ def summarize(runs, servers, rates):
                 r = per_rep_ratio(key, 'caproto', name, 'putcb')
                 if r:
                     s['ratios']['putcb %s caproto/%s (>1: %s faster)' % (key, name, name)] = r
+                r = per_rep_ratio(key, 'caproto', name, 'get')
+                if r:
+                    s['ratios']['get through %s caproto/%s (>1: %s faster)' % (key, name, name)] = r
             for rate in rates:
                 for key in ('push_rate', 'recv_rate'):
                     r = per_rep_ratio(key, name, 'caproto', 'push', rate)
@@ -328,6 +360,11 @@ def print_table(s, args, rates):
         print('%-18s %10.3f %9.3f %9.3f %9.3f %20s %14.0f %8s' % (
             server, p['median_ms'], p['p90_ms'], p['p99_ms'], p['max_ms'],
             '[%.3f-%.3f]' % tuple(p['median_ms_range']), p['srv_cpu_us_per_put'], p['all_applied']))
+    print('\n=== 1b. read-through round trip: %d gets, each through req_refresh / @getter ===' % args.n)
+    print('%-18s %10s %9s %9s %14s %8s' % ('server', 'median ms', 'p90 ms', 'p99 ms', 'srv cpu us/get', 'fresh'))
+    for server, p in s['get'].items():
+        print('%-18s %10.3f %9.3f %9.3f %14.0f %8s' % (server, p['median_ms'], p['p90_ms'], p['p99_ms'],
+                                                      p['srv_cpu_us_per_get'], p['fresh']))
     print('\n=== 2. push queue -> monitor: device thread pushes a counter for %g s ===' % args.seconds)
     print('%-18s %7s %10s %10s %10s %7s %8s %10s %9s %7s %7s' % (
         'server', 'rate', 'push/s', 'recv/s', 'dropped', 'final', 'lag s', 'srv-final', 'backlog',

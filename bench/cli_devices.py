@@ -86,6 +86,24 @@ def do_putcb(args):
          final_expected=base + args.n + args.warmup, puts=args.n + args.warmup)
 
 
+def do_get(args):
+    """--n sequential reads (ca_array_get_callback through pyepics' ca.get), each timed
+    until its answer, after --warmup; the values must increase (each read reached the
+    server's hook)."""
+    ca, chid = connect(args.pv)
+    rtts, values = [], []
+    for i in range(args.n + args.warmup):
+        t0 = time.perf_counter()
+        value = ca.get(chid, timeout=5.0)
+        t1 = time.perf_counter()
+        if i >= args.warmup:
+            rtts.append(t1 - t0)
+            values.append(float(value))
+    fresh = all(b > a for a, b in zip(values, values[1:]))
+    emit(event='result', n=len(rtts), median=med(rtts), p90=pct(rtts, 90), p99=pct(rtts, 99),
+         min=min(rtts), max=max(rtts), fresh=fresh, gets=args.n + args.warmup)
+
+
 class Counter:
     def __init__(self):
         self.times, self.counters = [], []
@@ -139,14 +157,14 @@ def do_sub(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('mode', choices=['putcb', 'sub'])
+    ap.add_argument('mode', choices=['putcb', 'sub', 'get'])
     ap.add_argument('--pv', required=True)
     ap.add_argument('--n', type=int, default=300)
     ap.add_argument('--warmup', type=int, default=30)
     ap.add_argument('--method', choices=['libca', 'pyepics'], default='libca')
     args = ap.parse_args()
     try:
-        {'putcb': do_putcb, 'sub': do_sub}[args.mode](args)
+        {'putcb': do_putcb, 'sub': do_sub, 'get': do_get}[args.mode](args)
     except Exception as ex:
         import traceback
         emit(event='error', error=repr(ex), tb=traceback.format_exc())

@@ -37,15 +37,22 @@ from bench_devices import push_loop, wait_for  # noqa: E402
 class Bench(PVGroup):
     SET = pvproperty(value=0.0, name='SET', doc='req_set round-trip target')
     VALUE = pvproperty(value=0.0, name='VALUE', read_only=True, doc='pushed counter')
+    GET = pvproperty(value=0.0, name='GET', read_only=True, doc='getter round-trip target')
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.validated = []
         self.applied = []
+        self.reads = 0
         self.jobs = queue.Queue()
         self.last_written = None
         self.started = threading.Event()
         self._queue = None
+
+    @GET.getter
+    async def GET(self, instance):
+        self.reads += 1
+        return float(self.reads)
 
     @SET.putter
     async def SET(self, instance, value):
@@ -117,7 +124,7 @@ def main():
         time.sleep(0.01)
     emit(event='ready', pid=os.getpid(), port=holder['ctx'].port,
          t_ready=time.monotonic() - t0,
-         pvs={'set': args.prefix + 'SET', 'value': args.prefix + 'VALUE'})
+         pvs={'set': args.prefix + 'SET', 'value': args.prefix + 'VALUE', 'get': args.prefix + 'GET'})
     for words in commands():
         if words[0] == 'quit':
             break
@@ -126,7 +133,7 @@ def main():
         elif words[0] == 'stats':
             emit(event='stats', validated=len(group.validated), applied=len(group.applied),
                  last_applied=group.applied[-1] if group.applied else None,
-                 value=group.VALUE.value, push_dropped=0)
+                 value=group.VALUE.value, push_dropped=0, reads=group.reads)
         else:
             emit(event='error', error='unknown command %r' % words)
 

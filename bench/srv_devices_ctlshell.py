@@ -47,13 +47,28 @@ class RecordingItem(Item):
         self.applied.append(value)
 
 
+class ReadingItem(Item):
+    """req_refresh does trivial work: count the reads (mKTL: a get reaches the daemon)."""
+
+    def __init__(self, daemon, key):
+        super().__init__(daemon, key)
+        self.reads = 0
+
+    def req_refresh(self):
+        self.reads += 1
+        return float(self.reads)
+
+
 class BenchDaemon(Daemon):
     CATALOG = {
         'SET': {'type': 'numeric', 'initial': 0.0, 'description': 'req_set round-trip target'},
+        'GET': {'type': 'numeric', 'initial': 0.0, 'settable': False,
+                'description': 'read-through round-trip target'},
     }
 
     def setup(self):
         self.add_item(RecordingItem, 'SET')
+        self.add_item(ReadingItem, 'GET')
 
 
 class Pusher(Device):
@@ -87,14 +102,14 @@ def main():
     ap.add_argument('--prefix', default='BDCTL:')
     ap.add_argument('--inline', action='store_true', help='Item.blocking = False (no worker-thread hop)')
     args = ap.parse_args()
-    RecordingItem.blocking = not args.inline
+    RecordingItem.blocking = ReadingItem.blocking = not args.inline
     t0 = time.monotonic()
     import ctlshell
     daemon = ctlshell.host(BenchDaemon(args.prefix))
     device = ctlshell.host(Pusher(args.prefix))
     emit(event='ready', pid=os.getpid(), t_ready=time.monotonic() - t0,
          port=ctlshell.api.session().ca_server().port,
-         pvs={'set': args.prefix + 'SET', 'value': args.prefix + 'VALUE'})
+         pvs={'set': args.prefix + 'SET', 'value': args.prefix + 'VALUE', 'get': args.prefix + 'GET'})
     try:
         for words in commands():
             if words[0] == 'quit':
@@ -105,7 +120,8 @@ def main():
                 item = daemon['SET']
                 emit(event='stats', validated=len(item.validated), applied=len(item.applied),
                      last_applied=item.applied[-1] if item.applied else None,
-                     value=item.value, push_dropped=device.push_dropped, pushed=device.pushed)
+                     value=item.value, push_dropped=device.push_dropped, pushed=device.pushed,
+                     reads=daemon['GET'].reads)
             else:
                 emit(event='error', error='unknown command %r' % words)
     finally:

@@ -1,7 +1,8 @@
 """The ``local://`` backend: this process's own PVs, straight from the :class:`PVStore`.
 
 No sockets. Every hosted PV is readable here too, with the same readings the
-servers publish.
+servers publish; a read goes through the PV's read handler, as a protocol client's
+does (a daemon item that reads its hardware on request).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..core import Backend, Client, Metadata, NotFoundError, OnReading, PVStore, Reading, Severity, SoftPV
+from ..core import Backend, ChannelTimeoutError, Client, Metadata, NotFoundError, OnReading, PVStore, Reading, Severity, SoftPV
 
 __all__ = ["LocalBackend"]
 
@@ -68,7 +69,13 @@ class LocalBackend(Backend):
         self.store = store
 
     async def get(self, name: str, timeout: float) -> Reading:
-        return self.store.get(name).read()
+        pv = self.store.get(name)
+        if not pv.has_read_handler:
+            return pv.read()
+        try:
+            return await asyncio.wait_for(pv.client_read(), timeout)
+        except asyncio.TimeoutError:
+            raise ChannelTimeoutError(f"local://{name}: no answer from its read handler within {timeout:g} s") from None
 
     async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
         pv = self.store.get(name)

@@ -27,10 +27,10 @@ from ._fanout import KeepLast, KeepLatest, Policy, Subscription, parse_policy
 from ._model import CommandInfo, Metadata, Reading, Severity, severity_for
 from ._registry import BackendRegistry
 from ._runtime import Runtime
-from ._store import HANDLED, LOCK_KEY, DeviceLock, PVStore, SoftPV, WriteHandler, WriteHook
+from ._store import HANDLED, LOCK_KEY, DeviceLock, PVStore, ReadHandler, SoftPV, WriteHandler, WriteHook
 
 __all__ = [
-    "HANDLED", "LOCK_KEY", "Client", "DeviceLock", "WriteHandler", "WriteHook", "WriteRule",
+    "HANDLED", "LOCK_KEY", "Client", "DeviceLock", "ReadHandler", "WriteHandler", "WriteHook", "WriteRule",
     "SCHEMES", "Address", "AddressError", "Backend", "BackendRegistry", "BackendUnavailableError",
     "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "CommandInfo", "Config",
     "CtlshellError", "DeviceError", "DisconnectedError", "KeepLast", "KeepLatest", "Metadata", "NotFoundError",

@@ -10,6 +10,9 @@ Writes from protocol clients go through :meth:`SoftPV.client_write`: access (the
 PV's own read-only flag and the store's :class:`WriteRule`), type and limits are
 checked, then an optional write handler (a device, a daemon item, a caproto putter)
 decides, and the accepted write is reported to the store's write hooks (the journal).
+Reads from protocol clients go through :meth:`SoftPV.client_read`: the stored
+reading at no cost, or what an optional read handler returns (a daemon item that
+reads its hardware on request, as mKTL's ``req_get`` does).
 
 Thread-safe: writes may come from the user's thread or the runtime thread.
 Listeners run in the writer's thread and must not block.
@@ -29,7 +32,8 @@ from ._convert import coerce
 from ._errors import NotFoundError, PutRefusedError, ValidationError
 from ._model import Metadata, Reading, Severity, severity_for
 
-__all__ = ["HANDLED", "LOCK_KEY", "DeviceLock", "Listener", "PVStore", "SoftPV", "WriteHandler", "WriteHook"]
+__all__ = ["HANDLED", "LOCK_KEY", "DeviceLock", "Listener", "PVStore", "ReadHandler", "SoftPV", "WriteHandler",
+           "WriteHook"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,11 @@ HANDLED = _Handled()
 #: against type and limits. Raise to refuse (nothing changes); return ``None`` to
 #: store the value, another value to store that instead, or :data:`HANDLED`.
 WriteHandler = Callable[[Any, Client], Awaitable[Any]]
+
+#: ``await handler()``, on the server's loop, for a client's read: the reading to
+#: answer with (fresh from the device; the handler stores and publishes it, so
+#: monitors see it too). It must not block the loop: slow work goes to a thread.
+ReadHandler = Callable[[], Awaitable[Reading]]
 
 #: ``hook(pv, client, old, new)`` after every accepted client write (the journal).
 WriteHook = Callable[["SoftPV", Client, Reading, Reading], None]
@@ -78,6 +87,7 @@ class SoftPV:
         self._reading = Reading(f"local://{name}", stored, time.time(), severity, status)
         self.closed = False
         self._handler: WriteHandler | None = None
+        self._read_handler: ReadHandler | None = None
         self._store: PVStore | None = None
 
     def set_write_handler(self, handler: WriteHandler | None) -> None:
@@ -87,6 +97,30 @@ class SoftPV:
     @property
     def has_write_handler(self) -> bool:
         return self._handler is not None
+
+    def set_read_handler(self, handler: ReadHandler | None) -> None:
+        """Answer client reads through ``handler`` (see :data:`ReadHandler`)."""
+        self._read_handler = handler
+
+    @property
+    def has_read_handler(self) -> bool:
+        return self._read_handler is not None
+
+    async def client_read(self) -> Reading:
+        """A read from a protocol client (CA, PVA, ``local://``): the read handler's
+        reading when there is one, else the stored reading (no cost).
+
+        Raises
+        ------
+        NotFoundError
+            The PV is no longer hosted.
+        """
+        if self.closed:
+            raise NotFoundError(f"{self.name} is no longer hosted")
+        handler = self._read_handler
+        if handler is None:
+            return self._reading
+        return await handler()
 
     async def client_write(self, value: Any, client: Client, *, origin: object = None) -> Reading | None:
         """A write from a protocol client: check everything, let the handler act, store.

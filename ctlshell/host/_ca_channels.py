@@ -49,9 +49,11 @@ def _store_value(value: Any, meta: Metadata) -> Any:
 
 
 class _Mirror:
-    """Mixed into each caproto class; holds the SoftPV it mirrors."""
+    """Mixed into each caproto class; holds the SoftPV it mirrors and the reading it
+    last published."""
 
     softpv: SoftPV
+    published: Reading
 
     def check_access(self, hostname: str, username: str) -> AccessRights:
         store = self.softpv._store
@@ -87,6 +89,7 @@ async def write_reading(channel: Any, reading: Reading) -> None:
     meta = channel.softpv.metadata
     status = AlarmStatus[reading.status] if reading.status in AlarmStatus.__members__ else (
         AlarmStatus.NO_ALARM if not reading.status else AlarmStatus.SOFT)
+    channel.published = reading  # so that a reading published by two paths goes out once
     channel._status = status
     channel._severity = AlarmSeverity(min(int(reading.severity), 3))
     await channel.write(wire_value(reading.value, meta), flags=_FLAGS, verify_value=False,
@@ -146,6 +149,7 @@ def make_channel(pv: SoftPV) -> Any:
         else:
             channel = _Integer(**numeric)
     channel.softpv = pv
+    channel.published = reading
     if reading.severity:
         channel.alarm._data["severity"] = AlarmSeverity(min(int(reading.severity), 3))
         if reading.status in AlarmStatus.__members__:

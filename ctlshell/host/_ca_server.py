@@ -107,6 +107,46 @@ class _Circuit(_CaprotoCircuit):
         return await super()._command_queue_iteration(command)
 
     async def _process_command(self, command: Any) -> Any:
+        if isinstance(command, (caproto.ReadNotifyRequest, caproto.ReadRequest)):
+            channel = self._read_through(command)
+            if channel is not None:
+                # the PV's read handler (a daemon item reading its hardware) may take its
+                # time: answer from a task of the circuit's own, as caproto does for
+                # writes, so this client's other requests are not held up behind it
+                self.tasks.create(self._read_then_answer(command, channel))
+                return None
+        return await self._process_plain(command)
+
+    def _read_through(self, command: Any) -> Any:
+        """The served channel of a read whose PV has a read handler, else None."""
+        chan = self.circuit.channels_sid.get(getattr(command, "sid", None))
+        if chan is None:
+            return None
+        try:
+            channel = self.context[chan.name]
+        except KeyError:
+            return None
+        softpv = getattr(channel, "softpv", None)
+        return channel if softpv is not None and softpv.has_read_handler else None
+
+    async def _read_then_answer(self, command: Any, channel: Any) -> None:
+        try:
+            reading = await channel.softpv.client_read()
+            if getattr(channel, "published", None) is not reading:
+                await write_reading(channel, reading)  # monitors see the fresh value too
+        except Exception as exc:  # the handler answers with the cache itself; this is a bug
+            log.warning("reading %s for a CA client failed: %s: %s", channel.softpv.name,
+                        type(exc).__name__, exc)
+        try:
+            response = await self._process_plain(command)
+            if response and self.connected:
+                await self.send(*response)
+        except DisconnectedCircuit:
+            pass  # the client left while its read was in progress
+        except Exception as exc:
+            log.debug("answering a read of %s failed: %s", channel.softpv.name, exc)
+
+    async def _process_plain(self, command: Any) -> Any:
         try:
             return await super()._process_command(command)
         except KeyError:  # caproto's CaprotoKeyError is one
@@ -369,7 +409,7 @@ class CaServer:
         while self._dirty:
             name, reading = self._dirty.popitem()  # atomic against writers on other threads
             channel = self._channels.get(name)
-            if channel is not None:
+            if channel is not None and getattr(channel, "published", None) is not reading:
                 try:
                     await write_reading(channel, reading)
                 except Exception:

@@ -130,6 +130,8 @@ class Daemon:
         for item in self.items.values():
             if item.spec.settable:
                 item.pv.set_write_handler(item._handle_write)
+            if item.reads_through:
+                item.pv.set_read_handler(item._handle_read)
             store.add(item.pv)
         if self.LOCKABLE:
             store.add_lock(self.prefix)
@@ -181,6 +183,7 @@ class Daemon:
         if store is not None:
             for item in self.items.values():
                 item.pv.set_write_handler(None)
+                item.pv.set_read_handler(None)
                 if item.pv.name in store:
                     store.remove(item.pv.name)
             if self.LOCKABLE:

@@ -4,6 +4,15 @@ The default Item is a caching key/value store. Subclasses override the hooks:
 
 - ``req_refresh()`` returns the freshest value (read the hardware); ``None`` keeps
   the cached one. ``poll(period)`` calls it on a dedicated thread and publishes.
+- ``req_get(refresh=False)`` answers a read. As in mKTL, a client's read (CA, PVA,
+  ``local://``, ``ctlshell.get``) of an item that overrides ``req_refresh`` or
+  ``req_get`` goes through it, on a worker thread, and is answered with what it
+  returns (published to monitors too, on change). Concurrent reads share one
+  refresh; ``refresh_max_age`` lets reads within that many seconds of the last
+  refresh be answered from the cache. A refresh that raises answers with the cached
+  value under a MAJOR/READ alarm (logged once until it recovers); one that blocks
+  holds up only reads of its own item. Items that override neither are read from
+  the cache at no cost.
 - ``validate(value)`` returns the value to use (converted) or raises.
 - ``req_set(value)`` acts on a client's write (move the hardware); it may block.
 - ``publish(value, timestamp=None, repeat=False)`` stores and broadcasts, only on
@@ -17,13 +26,17 @@ changes nothing. Requests for one item run one at a time (``serialize = True``).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+import math
 import threading
+import time
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core import HANDLED, Client, CtlshellError, PutRefusedError, Severity, SoftPV, ValidationError, coerce
+from ..core import HANDLED, Client, CtlshellError, PutRefusedError, Reading, Severity, SoftPV, ValidationError, coerce
 from ._catalog import ItemSpec
 from ._poller import Poller
 
@@ -58,14 +71,19 @@ class Item:
     serialize : bool
         Handle one request of this item at a time (default True).
     blocking : bool
-        ``req_set``/``validate`` may block (default True): client writes run on a
-        worker thread. Set False for hooks that return at once; they then run on the
-        server's loop, which halves the round trip (bench/) but must never wait.
+        ``req_set``/``validate``/``req_refresh`` may block (default True): client
+        writes and reads run on a worker thread. Set False for hooks that return at
+        once; they then run on the server's loop, which halves the round trip
+        (bench/) but must never wait.
+    refresh_max_age : float
+        Seconds: a client's read within this long of the last refresh is answered
+        from the cache (default 0: every read refreshes; concurrent reads share one).
     """
 
     publish_on_set = True
     serialize = True
     blocking = True
+    refresh_max_age = 0.0
 
     def __init__(self, daemon: Daemon, key: str) -> None:
         self.daemon = daemon
@@ -75,6 +93,10 @@ class Item:
         self._lock = threading.RLock()
         self._poller: Poller | None = None
         self._poll_failed = False
+        # client reads: the refresh in flight (shared by concurrent reads), when the last ended
+        self._read_guard = threading.Lock()
+        self._refreshing: Future[Reading] | None = None
+        self._refreshed_at = -math.inf
 
     # -- the cached value ------------------------------------------------------------
     @property
@@ -133,19 +155,76 @@ class Item:
 
     def req_poll(self, repeat: bool = False) -> None:
         """``req_refresh`` then ``publish``; a failure raises an alarm on the PV."""
+        self._refresh(self.req_refresh, repeat)
+
+    def _refresh(self, source: Any, repeat: bool = False) -> None:
+        """Publish what ``source()`` returns (None keeps the cache); a failure sets a
+        MAJOR/READ alarm, logged once until a refresh succeeds again and clears it."""
         with self._lock if self.serialize else _NoLock():
             try:
-                value = self.req_refresh()
+                value = source()
+                if value is not None:
+                    self.publish(value, repeat=repeat or self._poll_failed)
+                elif self._poll_failed:
+                    self.publish(self.value, repeat=True)  # clears the alarm
             except Exception as exc:
-                self._poll_failed = True
-                self.pv.set_alarm(Severity.MAJOR, "READ")
-                log.warning("%s: refresh failed: %s: %s", self.pv.name, type(exc).__name__, exc)
+                if not self._poll_failed:  # once per failure, not per read or poll
+                    log.warning("%s: refresh failed: %s: %s", self.pv.name, type(exc).__name__, exc)
+                    self._poll_failed = True
+                    self.pv.set_alarm(Severity.MAJOR, "READ")
                 return
-            if value is not None:
-                self.publish(value, repeat=repeat or self._poll_failed)
-            elif self._poll_failed:
-                self.publish(self.value, repeat=True)  # clears the alarm
             self._poll_failed = False
+
+    # -- client reads (mKTL: a get is handled by the daemon) --------------------------------
+    @property
+    def reads_through(self) -> bool:
+        """Whether client reads go through ``req_get`` (the subclass overrides
+        ``req_refresh`` or ``req_get``); otherwise they are answered from the cache."""
+        cls = type(self)
+        return cls.req_refresh is not Item.req_refresh or cls.req_get is not Item.req_get
+
+    def _read_fresh(self) -> Reading:
+        """One client read: ``req_get`` (refreshing), its value published on change."""
+        if type(self).req_get is Item.req_get:
+            self._refresh(self.req_refresh)
+        else:
+            self._refresh(self._custom_get)
+        return self.pv.read()
+
+    def _custom_get(self) -> Any:
+        method = type(self).req_get
+        try:
+            takes_refresh = "refresh" in inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            takes_refresh = False
+        return self.req_get(refresh=True) if takes_refresh else self.req_get()
+
+    async def _handle_read(self) -> Reading:
+        """The PV's read handler: one refresh shared by the reads that arrive while it
+        runs, on a daemon worker (or inline for ``blocking = False`` items)."""
+        if not self.blocking:
+            if time.monotonic() - self._refreshed_at >= self.refresh_max_age:
+                self._read_fresh()
+                self._refreshed_at = time.monotonic()
+            return self.pv.read()
+        with self._read_guard:
+            future = self._refreshing
+            if future is None:
+                if time.monotonic() - self._refreshed_at < self.refresh_max_age:
+                    return self.pv.read()
+                try:
+                    future = self.daemon._executor.submit(self._read_fresh)
+                except RuntimeError:  # the daemon is stopping: what it has
+                    return self.pv.read()
+                self._refreshing = future
+        future.add_done_callback(self._read_done)
+        return await asyncio.wrap_future(future)
+
+    def _read_done(self, future: Future[Reading]) -> None:
+        with self._read_guard:
+            if self._refreshing is future:
+                self._refreshing = None
+                self._refreshed_at = time.monotonic()
 
     def poll(self, period: float | None) -> None:
         """Call ``req_poll`` every ``period`` seconds on a dedicated thread, without

@@ -10,6 +10,12 @@ p4p's server runs its own C++ threads; its put handlers run on the runtime loop
 (``p4p.server.asyncio``). Posting is synchronous and never queues here: pvxs keeps at
 most a few updates per subscriber and squashes the rest, newest wins.
 
+A PV with a read handler (a daemon item that reads its hardware on request) is kept
+closed while no PVA client is connected: pvxs answers a GET from the stored value
+and offers no hook per GET, so the read happens when a client's channel connects
+(a ``pvget``, a new context): the channel waits, the handler reads, the PV opens with
+that value. While clients stay connected they see every value published after.
+
 A removed PV's name stays known for TOMBSTONE_SECONDS with its channel closed: a
 client that was connected waits on it, and when the name is hosted again (a notebook
 cell run once more) it gets the new PV at once instead of at its next search, which
@@ -80,6 +86,20 @@ class _Handler:
             op.done(error=f"{type(exc).__name__}: {exc}")
             return
         op.done()  # the store's listener has already posted the new value
+
+    # a PV with a read handler is closed while nobody is connected (see the module doc)
+    async def onFirstConnect(self, pv: SharedPV) -> None:
+        softpv = self.softpv
+        if softpv.has_read_handler and isinstance(self._origin, PvaServer):
+            try:
+                await softpv.client_read()  # the handler stores (and publishes) what it read
+            except Exception as exc:
+                log.warning("reading %s for a PVA client failed: %s: %s", softpv.name, type(exc).__name__, exc)
+            self._origin._open(softpv.name)
+
+    def onLastDisconnect(self, pv: SharedPV) -> None:
+        if self.softpv.has_read_handler and isinstance(self._origin, PvaServer):
+            self._origin._close_idle(self.softpv.name)
 
 
 @dataclass
@@ -220,7 +240,8 @@ class PvaServer:
             shared.open(initial)
         else:
             handler = _Handler(pv, self)
-            shared = SharedPV(handler=handler, initial=initial)
+            # read through the handler at a client's first connect (closed till then)
+            shared = SharedPV(handler=handler, initial=None if pv.has_read_handler else initial)
         self._served[pv.name] = _Served(pv, shared, handler, kind, threading.Lock())
         pv.add_listener(self._on_change)
         if pv.read() is not snapshot:  # a write between the snapshot and the listener
@@ -264,10 +285,28 @@ class PvaServer:
         if served is not None:
             self._post(served)
 
+    def _open(self, name: str) -> None:
+        """Open a read-through PV with its freshest reading (a client connected)."""
+        served = self._served.get(name)
+        if served is None:
+            return
+        with served.lock:
+            if not served.shared.isOpen():
+                served.shared.open(full_value(served.kind, served.softpv.read(), served.softpv.metadata))
+
+    def _close_idle(self, name: str) -> None:
+        """Close a read-through PV whose last client left: the next one reads afresh."""
+        served = self._served.get(name)
+        if served is not None:
+            with served.lock:
+                served.shared.close()
+
     def _post(self, served: _Served) -> None:
         # Post the PV's *current* reading under a lock: writers on two threads may
         # announce out of order, but the last post is always the newest value.
         with served.lock:
+            if served.softpv.has_read_handler and not served.shared.isOpen():
+                return  # nobody connected: the next client's connect reads afresh
             try:
                 served.shared.post(update_value(served.kind, served.softpv.read(), served.softpv.metadata))
             except Exception:

@@ -6,6 +6,8 @@ Usage: p4p_client.py VERB ARGS... ; prints one JSON line prefixed '@@'.
   put NAME JSONVALUE          {"ok": bool, "error": str, "readback": value}; a JSON object
                               names fields explicitly (e.g. {"display.units": "x"})
   monitor NAME SECONDS        every update seen: value, severity, timestamp
+  reads NAME N                N gets, each from a new context (as N runs of pvget):
+                              value and severity of each
 """
 
 import json
@@ -74,8 +76,20 @@ def monitor(ctx, name, seconds):
     out(seen)
 
 
+def reads(name, n):
+    seen = []
+    for _ in range(n):
+        with Context("pva", nt=False) as ctx:
+            v = ctx.get(name, timeout=10.0)
+            seen.append({"value": plain(v["value"]), "severity": v["alarm.severity"]})
+    out(seen)
+
+
 if __name__ == "__main__":
     verb, args = sys.argv[1], sys.argv[2:]
+    if verb == "reads":
+        reads(args[0], int(args[1]))
+        sys.exit(0)
     if verb == "put":
         put(args[0], json.loads(args[1]))
         sys.exit(0)

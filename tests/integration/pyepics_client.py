@@ -9,6 +9,9 @@ Usage: pyepics_client.py VERB ARGS... ; prints one JSON line prefixed '@@'.
   putcb NAME JSONVALUE             a put with completion callback through libca itself,
                                    with the server's status: {"status", "message", "elapsed", "readback"}
   gets NAME N                      N gets one after another: their durations (s)
+  reads NAME N                     N reads on one channel: value and severity of each
+  beside SLOW FAST N               a read of SLOW left pending while N gets of FAST run on
+                                   the same connection: their durations, then SLOW's value
 """
 
 import ctypes
@@ -126,6 +129,30 @@ def gets(name, n):
     out({"durations": durations})
 
 
+def reads(name, n):
+    chid = connect(name)
+    seen = []
+    for _ in range(n):
+        got = ca.get_with_metadata(chid, ftype=ca.promote_type(chid, use_time=True), timeout=5.0) or {}
+        value = got.get("value")
+        seen.append({"value": value.tolist() if isinstance(value, np.ndarray) else value,
+                     "severity": got.get("severity")})
+    out(seen)
+
+
+def beside(slow_name, fast_name, n):
+    slow, fast = connect(slow_name), connect(fast_name)
+    ca.get(fast)
+    ca.get(slow, wait=False)  # the request goes out; its answer comes when the item has read
+    ca.poll()
+    durations = []
+    for _ in range(n):
+        start = time.perf_counter()
+        ca.get(fast, timeout=5.0)
+        durations.append(time.perf_counter() - start)
+    out({"durations": durations, "slow": ca.get_complete(slow, timeout=20.0)})
+
+
 def monitor(name, seconds):
     chid = connect(name)
     seen = []
@@ -193,6 +220,10 @@ if __name__ == "__main__":
         putcb(args[0], json.loads(args[1]))
     elif verb == "gets":
         gets(args[0], int(args[1]))
+    elif verb == "reads":
+        reads(args[0], int(args[1]))
+    elif verb == "beside":
+        beside(args[0], args[1], int(args[2]))
     elif verb == "count":
         count(args[0], float(args[1]))
     else:
