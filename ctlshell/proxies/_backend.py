@@ -15,6 +15,7 @@ Knows ctlshell's session and channel cache; knows no protocol library.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -64,6 +65,12 @@ class ProxyBackend(ABC):
     async def call(self, slot: str, timeout: float) -> Any:
         """Run a slot (a command) and return its result."""
         raise NotFoundError(f"{self.address} has no slot {slot!r}")
+
+    async def call_with(self, slot: str, args: tuple[Any, ...], timeout: float) -> Any:
+        """Run a slot with arguments; only :meth:`call` (no arguments) unless overridden."""
+        if args:
+            raise ValidationError(f"{self.address}: slot {slot!r} takes no arguments here")
+        return await self.call(slot, timeout)
 
     async def lock(self, owner: str, timeout: float) -> None:
         """Lock natively (only for ``lock_key = None``)."""
@@ -167,10 +174,17 @@ class HostedBackend(ChannelBackend):
         return out
 
     async def call(self, slot: str, timeout: float) -> Any:
+        return await self.call_with(slot, (), timeout)
+
+    async def call_with(self, slot: str, args: tuple[Any, ...], timeout: float) -> Any:
         if slot not in self.slots():
             return await super().call(slot, timeout)
         method = getattr(self.obj, slot)
+        try:
+            inspect.signature(method).bind(*args)
+        except TypeError as exc:
+            raise ValidationError(f"{self.address} {slot}: {exc}") from None
         if inspect.iscoroutinefunction(method):
-            return await method()
+            return await method(*args)
         # device code may block: a worker thread, never the loop
-        return await asyncio.get_running_loop().run_in_executor(None, method)
+        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(method, *args))

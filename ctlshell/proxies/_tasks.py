@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 _workers = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="ctlshell-background")
 
 
-def sleep(delay: Any, *, timeout: Any = None, wait: bool = True) -> Any:
+def sleep(delay: Any, result: Any = None, *, timeout: Any = None, wait: bool = True) -> Any:
     """Sleep ``delay`` seconds (or a time quantity: ``sleep(200 * unit.ms)``); cancellable.
+    Returns ``result`` (as Karabo's and asyncio's).
 
     Raises
     ------
@@ -33,7 +34,7 @@ def sleep(delay: Any, *, timeout: Any = None, wait: bool = True) -> Any:
     secs = seconds(delay)
     if secs is None or not secs >= 0:
         raise ValidationError(f"sleep needs a delay >= 0, not {delay!r}")
-    return run(asyncio.sleep(secs), timeout=timeout, wait=wait, what=f"sleep {secs:g} s")
+    return run(asyncio.sleep(secs, result), timeout=timeout, wait=wait, what=f"sleep {secs:g} s")
 
 
 def background(fn: Any, *args: Any, timeout: Any = None, **kwargs: Any) -> Future:

@@ -1,5 +1,10 @@
-"""Property values of device proxies: :class:`Value`, a value with pint units, the
-server timestamp and its descriptor.
+"""Property values of device proxies: :class:`Value` (a number or array with pint
+units), :class:`StringValue` (a ``str``), :class:`BoolValue` and :class:`EnumValue`
+(a :class:`State`), each with the server :class:`Timestamp` and its descriptor.
+
+``Value(x)`` picks the kind from ``x`` (a ``str`` gives a :class:`StringValue`, a
+bool a :class:`BoolValue`, an enum member an :class:`EnumValue`); an enum channel's
+index becomes its label, a ``StringValue`` (Karabo's String with options).
 
 Rules (Karabo's): arithmetic keeps units (pint) and takes the **newest** timestamp of
 its operands; an operand without a timestamp (a plain constant) adds none; the result
@@ -13,24 +18,77 @@ from __future__ import annotations
 
 import operator
 import time
+from enum import Enum
 from typing import Any
 
 import numpy as np
 import pint
 
+from ._timestamp import Timestamp
 from ._units import Quantity
 
-__all__ = ["Value", "unwrap"]
+__all__ = ["BoolValue", "EnumValue", "KaraboValue", "StringValue", "Value", "isSet", "unwrap"]
 
 
 def unwrap(x: Any) -> Any:
-    """The pint quantity (or bare value) inside a :class:`Value`; anything else as is."""
-    return x._v if isinstance(x, Value) else x
+    """The pint quantity (or bare value) inside a :class:`KaraboValue`; anything else as is."""
+    return x._bare() if isinstance(x, KaraboValue) else x
 
 
-def _newest(*operands: Any) -> float | None:
-    stamps = [x.timestamp for x in operands if isinstance(x, Value) and x.timestamp is not None]
+def _newest(*operands: Any) -> Timestamp | None:
+    stamps = [x.timestamp for x in operands if isinstance(x, KaraboValue) and x.timestamp is not None]
     return max(stamps) if stamps else None
+
+
+def _stamp(timestamp: Any) -> Timestamp | None:
+    if timestamp is None or isinstance(timestamp, Timestamp):
+        return timestamp
+    return Timestamp.from_seconds(float(timestamp))
+
+
+def isSet(value: Any) -> bool:  # noqa: N802 (Karabo's name)
+    """False for None and for a property that has never had a value."""
+    return not (value is None or (isinstance(value, Value) and value._v is None))
+
+
+class KaraboValue:
+    """What every property value has: ``timestamp`` (a :class:`Timestamp` or None) and
+    ``descriptor`` (only on values read from a proxy)."""
+
+    timestamp: Timestamp | None
+    descriptor: Any
+    _source: tuple[Any, str] | None
+
+    def _meta(self, timestamp: Any, descriptor: Any) -> None:
+        object.__setattr__(self, "timestamp", _stamp(timestamp))
+        object.__setattr__(self, "descriptor", descriptor)
+        object.__setattr__(self, "_source", None)
+
+    def _bare(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def units(self) -> Any:
+        """None: only numbers have units."""
+        return None
+
+    @property
+    def quantity(self) -> Any:
+        """The bare value."""
+        return self._bare()
+
+    def getdoc(self) -> str:
+        """The property's description (Karabo's ``d.x.getdoc()``)."""
+        return "" if self.descriptor is None else str(self.descriptor.description)
+
+    def _stamp_text(self) -> str:
+        if self.timestamp is None:
+            return "no timestamp"
+        t = self.timestamp.toTimestamp()
+        return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int((t % 1) * 1000):03d}"
+
+    def _key_text(self) -> str:
+        return f" {self.descriptor.key}" if self.descriptor is not None else ""
 
 
 def _flat(args: Any) -> list[Any]:
@@ -58,15 +116,15 @@ def _derived(result: Any, *operands: Any) -> Any:
     return result
 
 
-class Value:
+class Value(KaraboValue):
     """A property value: magnitude with units, server timestamp, descriptor.
 
     Parameters
     ----------
     value : Any
         A number, array, string, enum index, a pint quantity, or ``None`` (unset).
-    timestamp : float, optional
-        Server time (POSIX seconds); ``None`` when unknown.
+    timestamp : Timestamp or float, optional
+        Server time (a float is POSIX seconds); ``None`` when unknown.
     descriptor : Descriptor, optional
         The property's description; only values read from a proxy carry one.
     units : pint.Unit, optional
@@ -76,13 +134,28 @@ class Value:
     ----------
     value : Any
         The bare value (magnitude).
-    timestamp : float or None
+    timestamp : Timestamp or None
     descriptor : Descriptor or None
     """
 
-    __slots__ = ("_v", "timestamp", "descriptor", "_source")
+    def __new__(cls, value: Any = None, timestamp: Any = None, descriptor: Any = None, *,
+                units: Any = None) -> Any:
+        if cls is Value:
+            if isinstance(value, KaraboValue) and not isinstance(value, Value):
+                value = value._bare()
+            choices = getattr(getattr(descriptor, "metadata", None), "choices", None)
+            if choices and isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
+                    and 0 <= value < len(choices):
+                value = choices[value]  # an enum channel's index: its label
+            if isinstance(value, str):
+                return StringValue(value, timestamp, descriptor)
+            if isinstance(value, (bool, np.bool_)):
+                return BoolValue(value, timestamp, descriptor)
+            if isinstance(value, Enum):
+                return EnumValue(value, timestamp, descriptor)
+        return super().__new__(cls)
 
-    def __init__(self, value: Any, timestamp: float | None = None, descriptor: Any = None,
+    def __init__(self, value: Any, timestamp: Any = None, descriptor: Any = None,
                  *, units: Any = None) -> None:
         if isinstance(value, Value):
             value = value._v
@@ -92,9 +165,10 @@ class Value:
         if numeric and not (isinstance(value, np.ndarray) and value.dtype.kind not in "iuf"):
             value = Quantity(value, units) if units is not None else Quantity(value)
         self._v = value
-        self.timestamp = timestamp
-        self.descriptor = descriptor
-        self._source: tuple[Any, str] | None = None  # (proxy, key) of a value read from a proxy
+        self._meta(timestamp, descriptor)  # and _source: (proxy, key) of a value read from a proxy
+
+    def _bare(self) -> Any:
+        return self._v
 
     # -- what it holds -----------------------------------------------------------------
     @property
@@ -221,15 +295,131 @@ class Value:
         return format(self._v, spec)
 
     def __repr__(self) -> str:
-        if self.timestamp is None:
-            stamp = "no timestamp"
-        else:
-            stamp = time.strftime("%H:%M:%S", time.localtime(self.timestamp))
-            stamp += f".{int((self.timestamp % 1) * 1000):03d}"
-        key = f" {self.descriptor.key}" if self.descriptor is not None else ""
         shown = "unset" if self._v is None else (f"{self._v:~P}" if isinstance(self._v, pint.Quantity) else
                                                   repr(self._v))
-        return f"<Value{key} {shown} @ {stamp}>"
+        return f"<Value{self._key_text()} {shown} @ {self._stamp_text()}>"
+
+
+def _keep_stamp(name: str) -> Any:
+    method = getattr(str, name)
+
+    def wrapped(self: StringValue, *args: Any, **kwargs: Any) -> Any:
+        result = method(str(self), *(unwrap(a) for a in args), **kwargs)
+        return StringValue(result, self.timestamp) if isinstance(result, str) else result
+
+    wrapped.__name__ = name
+    wrapped.__doc__ = method.__doc__
+    return wrapped
+
+
+class StringValue(str, KaraboValue):
+    """A string property value: a ``str`` (hashable, JSON-able, ``isinstance(s, str)``)
+    with a timestamp; str methods and ``+`` keep the timestamp."""
+
+    def __new__(cls, value: Any, timestamp: Any = None, descriptor: Any = None) -> StringValue:
+        out = super().__new__(cls, value)
+        out._meta(timestamp, descriptor)
+        return out
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    @property
+    def value(self) -> str:
+        """The bare ``str``."""
+        return str(self)
+
+    @property
+    def is_set(self) -> bool:
+        return True
+
+    def _bare(self) -> str:
+        return str(self)
+
+    def __reduce__(self) -> Any:
+        return (str, (str(self),))
+
+    for _name in ("__add__", "__mul__", "__rmul__", "__mod__", "__getitem__", "capitalize", "casefold", "center",
+                  "expandtabs", "format", "join", "ljust", "lower", "lstrip", "removeprefix", "removesuffix",
+                  "replace", "rjust", "rstrip", "strip", "swapcase", "title", "translate", "upper", "zfill"):
+        locals()[_name] = _keep_stamp(_name)
+    del _name
+
+
+class BoolValue(KaraboValue):
+    """A boolean property value with a timestamp; compares as a bool (``b == 1``), does no
+    arithmetic (``b + 1`` raises ``TypeError``, as Karabo's)."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, value: Any, timestamp: Any = None, descriptor: Any = None) -> None:
+        self.value = bool(value)
+        self._meta(timestamp, descriptor)
+
+    @property
+    def is_set(self) -> bool:
+        return True
+
+    def _bare(self) -> bool:
+        return self.value
+
+    def __bool__(self) -> bool:
+        return self.value
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+        return self.value == bool(unwrap(other))
+
+    def __ne__(self, other: object) -> bool:  # type: ignore[override]
+        return not self == other
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class EnumValue(KaraboValue):
+    """An enum property value (a :class:`State`): compares to members (``dev.state ==
+    State.ON``), ``.enum`` is the member, ``.value`` its name; hashable."""
+
+    def __init__(self, value: Any, timestamp: Any = None, descriptor: Any = None) -> None:
+        if not isinstance(value, Enum):
+            raise TypeError(f"an EnumValue holds an enum member, not {value!r}")
+        self.enum = value
+        self._meta(timestamp, descriptor)
+
+    @property
+    def value(self) -> Any:
+        return self.enum.value
+
+    @property
+    def is_set(self) -> bool:
+        return True
+
+    def _bare(self) -> Any:
+        return self.enum
+
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+        return self.enum == unwrap(other)
+
+    def __ne__(self, other: object) -> bool:  # type: ignore[override]
+        return self.enum != unwrap(other)
+
+    def __hash__(self) -> int:
+        return hash(self.enum)
+
+    def __str__(self) -> str:
+        return str(self.enum)
+
+    def __repr__(self) -> str:
+        return repr(self.enum)
 
 
 # pint hands ``quantity + value`` back to Value.__radd__ instead of treating the Value
