@@ -22,10 +22,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..api import session
-from ..core import LOCK_KEY, KeepLatest, NotFoundError, Reading, Subscription, ValidationError, parse_address
+from ..core import LOCK_KEY, KeepLast, NotFoundError, Reading, Subscription, ValidationError, parse_address
 from ._schema import Schema
 
 __all__ = ["ChannelBackend", "HostedBackend", "OnUpdate", "ProxyBackend"]
+
+#: Updates a proxy keeps while it catches up: every change reaches waiters and Queues
+#: (a burst beyond this drops the oldest).
+_BACKLOG = 1000
 
 #: ``on_update(key, reading)``, from a subscription thread.
 OnUpdate = Callable[[str, Reading], None]
@@ -126,7 +130,7 @@ class ChannelBackend(ProxyBackend):
             def deliver(reading: Reading, key: str = key) -> None:
                 on_update(key, reading)
 
-            self._subs.append(await s.cache.subscribe(self.channel(key), deliver, KeepLatest()))
+            self._subs.append(await s.cache.subscribe(self.channel(key), deliver, KeepLast(_BACKLOG)))
 
     async def read(self, key: str, timeout: float) -> Reading:
         return await session().cache.get(self.channel(key), timeout)

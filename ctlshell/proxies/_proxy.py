@@ -269,7 +269,7 @@ class DeviceProxy:
             value = self._values.get(key)
             shown = "(unset)" if value is None or not value.is_set else str(value.value)
             stamp = "" if value is None or value.timestamp is None else time.strftime(
-                "%H:%M:%S", time.localtime(value.timestamp))
+                "%H:%M:%S", time.localtime(value.timestamp.toTimestamp()))
             cells = (key, shown, desc.metadata.units, stamp, desc.access_mode.lower())
             rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
         slots = ", ".join(html.escape(s + "()") for s in self._schema.slots) or "none"
