@@ -50,6 +50,13 @@ def type_name(value: Any) -> str:
     return "UNKNOWN"
 
 
+def hash_type_name(value: Any) -> str:
+    """Karabo's HashType name of a value, as its Hash repr shows it: ``Int32``, ``VectorDouble``..."""
+    words = type_name(value).split("_")
+    return "".join({"UINT8": "UInt8", "UINT16": "UInt16", "UINT32": "UInt32", "UINT64": "UInt64"}.get(
+        w, w.capitalize()) for w in words)
+
+
 def is_equal(a: Any, b: Any) -> bool:
     """Equality that also works element-wise for arrays (False for unequal shapes)."""
     try:
@@ -113,10 +120,10 @@ class Hash(dict):  # type: ignore[type-arg]
                     dict.__setitem__(self, key, HashElement(value, attrs))
                 return
             if not hasattr(args[0], "items"):
-                raise TypeError(f"Hash takes pairs of key and value, or one mapping, not {args[0]!r}")
+                raise ValueError(f"Hash takes pairs of key and value, or one mapping, not {args[0]!r}")
             args = tuple(x for kv in args[0].items() for x in kv)
         if len(args) % 2:
-            raise TypeError("Hash takes pairs of key and value")
+            raise ValueError("Hash takes pairs of key and value")
         for key, value in zip(args[::2], args[1::2]):
             self.setElement(key, value, {})
 
@@ -379,7 +386,7 @@ class Hash(dict):  # type: ignore[type-arg]
                     yield "  " * n + f"{key}{attrs!r}\n"
                     yield from lines(value, n + 2)
                 else:
-                    yield "  " * n + f"{key}{attrs!r}: {value!r} => {type_name(value)}\n"
+                    yield "  " * n + f"{key}{attrs!r}: {value!r} => {hash_type_name(value)}\n"
 
         return f"<\n{''.join(lines(self, 0))}>"
 

@@ -37,16 +37,16 @@ def sleep(delay: Any, result: Any = None, *, timeout: Any = None, wait: bool = T
     return run(asyncio.sleep(secs, result), timeout=timeout, wait=wait, what=f"sleep {secs:g} s")
 
 
-def background(fn: Any, *args: Any, timeout: Any = None, **kwargs: Any) -> Future:
+def background(fn: Any, *args: Any, timeout: Any = None) -> Future:
     """Run a coroutine function, a coroutine or a plain function (in a worker thread,
     where verbs block as usual) in the background; returns its :class:`Future`.
     An exception is logged and raised again by ``future.wait()``."""
     if inspect.iscoroutine(fn):
         coro = fn
     elif inspect.iscoroutinefunction(fn):
-        coro = fn(*args, **kwargs)
+        coro = fn(*args)
     elif callable(fn):
-        coro = _in_thread(fn, args, kwargs)
+        coro = _in_thread(fn, args, {})
     else:
         raise ValidationError(f"background needs a function or coroutine, not {fn!r}")
     name = getattr(fn, "__qualname__", repr(fn))

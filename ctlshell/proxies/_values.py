@@ -10,8 +10,8 @@ Rules (Karabo's): arithmetic keeps units (pint) and takes the **newest** timesta
 its operands; an operand without a timestamp (a plain constant) adds none; the result
 has no descriptor; numpy ufuncs, functions, indexing and methods keep units and
 timestamp; incompatible units raise :class:`pint.DimensionalityError`. Comparisons
-give plain bools (so ``wait_until(lambda: dev.x > 5)`` reads naturally). Knows
-no proxy and no server.
+give a :class:`BoolValue` with the newest timestamp, as Karabo's (it is true or false
+in ``if`` and ``wait_until``). Knows no proxy and no server.
 """
 
 from __future__ import annotations
@@ -105,6 +105,13 @@ def _deep_unwrap(args: Any) -> Any:
     if isinstance(args, (list, tuple)):
         return type(args)(_deep_unwrap(a) for a in args)
     return unwrap(args)
+
+
+def _truth(result: Any, *operands: Any) -> Any:
+    """A comparison's result: a :class:`BoolValue` stamped with the newest operand."""
+    if isinstance(result, (bool, np.bool_)):
+        return BoolValue(result, _newest(*operands))
+    return result
 
 
 def _derived(result: Any, *operands: Any) -> Any:
@@ -224,24 +231,22 @@ class Value(KaraboValue):
     def __abs__(self) -> Any:
         return _derived(abs(self._v), self)
 
-    # comparisons: plain results
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
-        return self._v == unwrap(other)
+    # comparisons: a BoolValue with the newest timestamp (Karabo's); arrays give bool arrays
+    def _compare(op: Any) -> Any:  # noqa: N805 (a class-body helper)
+        def method(self: Value, other: Any) -> Any:
+            if self._v is None:  # an unset value compares as None does (Karabo's NoneValue)
+                return op(None, unwrap(other))
+            return _truth(op(self._v, unwrap(other)), self, other)
 
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
-        return self._v != unwrap(other)
+        return method
 
-    def __lt__(self, other: Any) -> Any:
-        return self._v < unwrap(other)
-
-    def __le__(self, other: Any) -> Any:
-        return self._v <= unwrap(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self._v > unwrap(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self._v >= unwrap(other)
+    __eq__ = _compare(operator.eq)  # type: ignore[assignment]
+    __ne__ = _compare(operator.ne)  # type: ignore[assignment]
+    __lt__ = _compare(operator.lt)
+    __le__ = _compare(operator.le)
+    __gt__ = _compare(operator.gt)
+    __ge__ = _compare(operator.ge)
+    del _compare
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -289,7 +294,7 @@ class Value(KaraboValue):
 
     # -- display -------------------------------------------------------------------------------
     def __str__(self) -> str:
-        return str(self._v)
+        return f"{self._v:~}" if isinstance(self._v, pint.Quantity) else str(self._v)
 
     def __format__(self, spec: str) -> str:
         return format(self._v, spec)
@@ -339,6 +344,14 @@ class StringValue(str, KaraboValue):
     def __reduce__(self) -> Any:
         return (str, (str(self),))
 
+    def __eq__(self, other: object) -> Any:
+        return _truth(str.__eq__(str(self), unwrap(other)) is True, self, other)
+
+    def __ne__(self, other: object) -> Any:
+        return _truth(str.__eq__(str(self), unwrap(other)) is not True, self, other)
+
+    __hash__ = str.__hash__
+
     for _name in ("__add__", "__mul__", "__rmul__", "__mod__", "__getitem__", "capitalize", "casefold", "center",
                   "expandtabs", "format", "join", "ljust", "lower", "lstrip", "removeprefix", "removesuffix",
                   "replace", "rjust", "rstrip", "strip", "swapcase", "title", "translate", "upper", "zfill"):
@@ -372,11 +385,11 @@ class BoolValue(KaraboValue):
     def __float__(self) -> float:
         return float(self.value)
 
-    def __eq__(self, other: object) -> bool:  # type: ignore[override]
-        return self.value == bool(unwrap(other))
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        return _truth(self.value == bool(unwrap(other)), self, other)
 
-    def __ne__(self, other: object) -> bool:  # type: ignore[override]
-        return not self == other
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        return _truth(self.value != bool(unwrap(other)), self, other)
 
     def __str__(self) -> str:
         return str(self.value)
@@ -406,11 +419,11 @@ class EnumValue(KaraboValue):
     def _bare(self) -> Any:
         return self.enum
 
-    def __eq__(self, other: object) -> bool:  # type: ignore[override]
-        return self.enum == unwrap(other)
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        return _truth(self.enum == unwrap(other), self, other)
 
-    def __ne__(self, other: object) -> bool:  # type: ignore[override]
-        return self.enum != unwrap(other)
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        return _truth(self.enum != unwrap(other), self, other)
 
     def __hash__(self) -> int:
         return hash(self.enum)

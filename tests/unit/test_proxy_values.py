@@ -112,6 +112,6 @@ def test_hash_tree_attributes_and_widths() -> None:
     assert h.pop("f32") == np.float32(1.5) and "f32" not in h
     with pytest.raises(KeyError):
         h["nope"]
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError):
         Hash("odd")
     assert Hash({"x": 1})["x"] == 1
