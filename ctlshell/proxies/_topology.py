@@ -16,7 +16,7 @@ from typing import Any
 
 from ..api import session
 from ..core import ValidationError
-from ._hash import Hash
+from ._hash import Hash, HashElement
 from ._proxy import DeviceProxy
 
 __all__ = ["SERVER_ID", "find_devices", "find_servers", "get_classes", "get_devices", "get_instance_info",
@@ -37,31 +37,39 @@ def _hosted() -> list[tuple[str, Any]]:
     return out
 
 
-def get_topology() -> Hash:
-    """Karabo's system topology: ``device`` and ``server`` nodes, each id with
-    ``classId``, ``serverId``, ``type``, ``visibility`` (and ``deviceClasses`` on a server)."""
+def _entries() -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(devices, servers): each id with its attributes."""
     from ._verbs import _registry, _registry_lock
 
-    h = Hash("device", Hash(), "server", Hash(), "client", Hash())
+    devices: dict[str, dict[str, Any]] = {}
     classes: list[str] = []
     for address, obj in _hosted():
         cls = type(obj).__name__
         if cls not in classes:
             classes.append(cls)
-        h["device"][address] = Hash()
-        h["device"][address, ...] = {"classId": cls, "serverId": SERVER_ID, "type": "device",
-                                     "visibility": _VISIBILITY}
+        devices[address] = {"classId": cls, "serverId": SERVER_ID, "type": "device", "visibility": _VISIBILITY}
     with _registry_lock:
         proxies = [p for p in _registry.values() if not p._closed]
     for proxy in proxies:
-        address = proxy._backend.address
-        if address not in h["device"]:
-            h["device"][address] = Hash()
-            h["device"][address, ...] = {"classId": type(proxy._backend).__name__, "serverId": "",
-                                         "type": "device", "visibility": _VISIBILITY}
-    h["server"][SERVER_ID] = Hash()
-    h["server"][SERVER_ID, ...] = {"deviceClasses": classes, "type": "server", "visibility": _VISIBILITY,
-                                   "host": socket.gethostname()}
+        devices.setdefault(proxy._backend.address, {"classId": type(proxy._backend).__name__, "serverId": "",
+                                                    "type": "device", "visibility": _VISIBILITY})
+    servers = {SERVER_ID: {"deviceClasses": classes, "type": "server", "visibility": _VISIBILITY,
+                           "host": socket.gethostname()}}
+    return devices, servers
+
+
+def get_topology() -> Hash:
+    """Karabo's system topology: ``device`` and ``server`` nodes, each id with
+    ``classId``, ``serverId``, ``type``, ``visibility`` (and ``deviceClasses`` on a server).
+
+    Ids are addresses, which may hold dots (``tango://host:10000/a/b/c``): each is one
+    key of its node; read them with ``iterall()``.
+    """
+    devices, servers = _entries()
+    h = Hash("device", Hash(), "server", Hash(), "client", Hash())
+    for node, entries in (("device", devices), ("server", servers)):
+        for key, attrs in entries.items():
+            dict.__setitem__(h[node], key, HashElement(Hash(), dict(attrs)))
     return h
 
 
@@ -75,8 +83,8 @@ def get_devices(serverId: str | None = None, visibility: int = 3,  # noqa: N803 
                 matchPattern: str | None = None) -> list[str]:
     """The device ids (addresses) of this process's topology, optionally of one server
     and containing ``matchPattern`` (case-insensitive)."""
-    devices = get_topology()["device"]
-    ids = [k for k, _, a in devices.iterall() if a["visibility"] <= visibility
+    devices, _ = _entries()
+    ids = [k for k, a in devices.items() if a["visibility"] <= visibility
            and (serverId is None or a["serverId"] == serverId)]
     return _matching(ids, matchPattern)
 
@@ -88,8 +96,8 @@ def find_devices(matchPattern: str, visibility: int = 3) -> list[str]:  # noqa: 
 
 def get_servers(visibility: int = 3, matchPattern: str | None = None) -> list[str]:  # noqa: N803
     """The server ids: this process."""
-    servers = get_topology()["server"]
-    return _matching([k for k, _, a in servers.iterall() if a["visibility"] <= visibility], matchPattern)
+    _, servers = _entries()
+    return _matching([k for k, a in servers.items() if a["visibility"] <= visibility], matchPattern)
 
 
 def find_servers(matchPattern: str, visibility: int = 3) -> list[str]:  # noqa: N803
@@ -104,7 +112,10 @@ def get_classes(serverId: str) -> list[str]:  # noqa: N803
     KeyError
         An unknown server id.
     """
-    return list(get_topology()["server"].getAttributes(serverId)["deviceClasses"])
+    _, servers = _entries()
+    if serverId not in servers:
+        raise KeyError(f"no server {serverId!r}; there is {sorted(servers)}")
+    return list(servers[serverId]["deviceClasses"])
 
 
 def get_instance_info(device: Any) -> Hash:
@@ -116,8 +127,10 @@ def get_instance_info(device: Any) -> Hash:
         A device not in the topology.
     """
     address = device._backend.address if isinstance(device, DeviceProxy) else str(device)
-    attrs = get_topology()["device"].getAttributes(address)
-    return Hash(*[x for kv in attrs.items() for x in kv])
+    devices, _ = _entries()
+    if address not in devices:
+        raise KeyError(f"no device {address!r} in this session's topology")
+    return Hash(*[x for kv in devices[address].items() for x in kv])
 
 
 def is_alive(proxy: DeviceProxy) -> bool:

@@ -118,6 +118,9 @@ def connect_device(device: Any, *, pvs: Sequence[str] | None = None, autodisconn
         return device
     if autodisconnect is not None and not (isinstance(autodisconnect, (int, float)) and autodisconnect > 0):
         raise ValidationError(f"autodisconnect takes seconds > 0, not {autodisconnect!r}")
+    known = _connected(device) if pvs is None else None
+    if known is not None:  # a device id this session has a proxy of (an EPICS prefix's PVs given once)
+        return known
     backend = _backend_for(device, pvs)
     s = session()
     budget = time_limit(timeout) or s.config.timeout
@@ -145,6 +148,21 @@ def get_device(device: Any, *, pvs: Sequence[str] | None = None, sync: Any = Non
     if not isinstance(initialize, bool):
         raise ValidationError(f"initialize takes True or False, not {initialize!r}")
     return connect_device(device, pvs=pvs, timeout=timeout)
+
+
+def _connected(device: Any) -> DeviceProxy | None:
+    """The live proxy of this session for the address ``device``, if there is one."""
+    if not isinstance(device, str) or not device.strip():
+        return None
+    try:
+        addr = parse_address(device, "local")
+    except Exception:
+        return None
+    with _registry_lock:
+        proxy = _registry.get(f"{addr.scheme}://{addr.name}")
+    if proxy is None or proxy._closed or proxy._runtime is not session().runtime:
+        return None
+    return proxy
 
 
 async def _connect(backend: ProxyBackend, runtime: Any, budget: float) -> DeviceProxy:
