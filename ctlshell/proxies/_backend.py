@@ -31,6 +31,9 @@ __all__ = ["ChannelBackend", "HostedBackend", "OnUpdate", "ProxyBackend"]
 #: (a burst beyond this drops the oldest).
 _BACKLOG = 1000
 
+#: Karabo's train id property: its value stamps the ``tid`` of every value of the device.
+TRAIN_KEY = "trainId"
+
 #: ``on_update(key, reading)``, from a subscription thread.
 OnUpdate = Callable[[str, Reading], None]
 
@@ -126,7 +129,8 @@ class ChannelBackend(ProxyBackend):
 
     async def subscribe(self, on_update: OnUpdate) -> None:
         s = session()
-        for key in self.keys:
+        # a train id first, so the first values of the others are stamped with it
+        for key in sorted(self.keys, key=lambda k: k != TRAIN_KEY):
             def deliver(reading: Reading, key: str = key) -> None:
                 on_update(key, reading)
 

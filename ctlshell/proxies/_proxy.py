@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..core import PutRefusedError, Reading, Severity, ValidationError
-from ._backend import ProxyBackend
+from ._backend import TRAIN_KEY, ProxyBackend
 from ._enums import State, state_from_label, state_from_tango, state_of_motor
 from ._schema import Schema
 from ._timestamp import Timestamp
@@ -142,7 +142,7 @@ class DeviceProxy:
             await asyncio.gather(*(self._refresh(key, timeout) for key in checked))
 
     def _train_id(self) -> int:
-        train = self._raw.get("trainId")
+        train = self._raw.get(TRAIN_KEY)
         try:
             return int(train[1]) if train is not None and train[1] is not None else 0
         except (TypeError, ValueError):

@@ -19,7 +19,7 @@ import pint
 from ..core import Metadata, ValidationError, coerce
 from ._hash import Hash
 from ._units import parse_unit
-from ._values import unwrap
+from ._values import BOOL_CHOICES, unwrap
 
 __all__ = ["Descriptor", "Schema", "SlotDescriptor"]
 
@@ -106,6 +106,8 @@ class Descriptor:
                 raw = raw.to("").magnitude
             else:
                 raw = raw.to(target).magnitude
+        if isinstance(raw, (bool, np.bool_)) and tuple(self.metadata.choices or ()) == BOOL_CHOICES:
+            raw = int(raw)  # a boolean item (an enum of False/True) takes a bool
         if isinstance(raw, bool) and self.metadata.dtype not in ("enum", "long", "short", "char", "int"):
             raise ValidationError(f"{self.key}: {raw!r} is not a {self.value_type}")
         return coerce(raw, self.metadata, self.key)

@@ -40,6 +40,10 @@ def _newest(*operands: Any) -> Timestamp | None:
     return max(stamps) if stamps else None
 
 
+#: The choices of an enum that is a boolean (a Daemon's boolean item).
+BOOL_CHOICES = ("False", "True")
+
+
 def _stamp(timestamp: Any) -> Timestamp | None:
     if timestamp is None or isinstance(timestamp, Timestamp):
         return timestamp
@@ -153,7 +157,8 @@ class Value(KaraboValue):
             choices = getattr(getattr(descriptor, "metadata", None), "choices", None)
             if choices and isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
                     and 0 <= value < len(choices):
-                value = choices[value]  # an enum channel's index: its label
+                # an enum channel's index: its label; a False/True enum (a boolean item): a bool
+                value = bool(value) if tuple(choices) == BOOL_CHOICES else choices[value]
             if isinstance(value, str):
                 return StringValue(value, timestamp, descriptor)
             if isinstance(value, (bool, np.bool_)):
