@@ -61,8 +61,9 @@ class Timestamp:
 
     @classmethod
     def from_seconds(cls, seconds: float, tid: int = 0) -> Timestamp:
-        """From POSIX seconds (to the nanosecond, without float rounding to attoseconds)."""
-        out = cls(int(round(seconds * 1e9)) * 10**9)
+        """From POSIX seconds, to the nanosecond (no float noise below it)."""
+        whole = int(seconds // 1)
+        out = cls(whole * RESOLUTION + int(round((seconds - whole) * 1e9)) * 10**9)
         out.tid = tid
         return out
 
