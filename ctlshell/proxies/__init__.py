@@ -24,6 +24,7 @@ from ._sync import Future, all_completed, first_completed, first_exception, gath
 from ._timestamp import Timestamp, daysAgo, hoursAgo, minutesAgo
 from ._units import parse_unit, unit
 from ._values import BoolValue, EnumValue, KaraboValue, StringValue, Value, isSet
+from ._lifecycle import instantiate, shutdown
 from ._lock import DeviceLock, lock
 from ._tasks import background, sleep
 from ._topology import (
@@ -60,13 +61,14 @@ minutes_ago, hours_ago, days_ago = minutesAgo, hoursAgo, daysAgo
 is_set = isSet
 
 __all__ = [
-    "CLIENT_ID", "AlarmCondition", "BoolValue", "ChannelBackend", "Descriptor", "DeviceLock", "DeviceProxy",
+    "AlarmCondition", "BoolValue", "CLIENT_ID", "ChannelBackend", "Descriptor", "DeviceLock", "DeviceProxy",
     "EnumValue", "Future", "Hash", "HashElement", "HashMergePolicy", "HostedBackend", "KaraboError", "KaraboValue",
     "MetricPrefix", "ProxyBackend", "Queue", "Schema", "SlotDescriptor", "State", "StringValue", "Timestamp",
     "Unit", "Value", "all_completed", "background", "call", "call_no_wait", "compare_device_configuration",
     "connect_device", "days_ago", "disconnect_device", "execute", "execute_no_wait", "find_devices", "find_servers",
     "first_completed", "first_exception", "gather", "get_classes", "get_configuration", "get_descriptors",
     "get_device", "get_devices", "get_instance_info", "get_properties", "get_schema", "get_servers", "get_topology",
-    "hours_ago", "is_alive", "is_set", "lock", "minutes_ago", "parse_unit", "set_no_wait", "set_wait", "sleep",
-    "synchronous", "unit", "update_device", "wait_until", "wait_until_new", "wait_while",
+    "hours_ago", "instantiate", "is_alive", "is_set", "lock", "minutes_ago", "parse_unit", "set_no_wait",
+    "set_wait", "shutdown", "sleep", "synchronous", "unit", "update_device", "wait_until", "wait_until_new",
+    "wait_while",
 ]

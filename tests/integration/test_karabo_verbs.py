@@ -41,10 +41,12 @@ from ctlshell.karabo import (
     getSchema,
     getServers,
     getTopology,
+    instantiate,
     isAlive,
     lock,
     setNoWait,
     setWait,
+    shutdown,
     sleep,
     synchronous,
     unit,
@@ -248,3 +250,25 @@ def test_topology_schema_and_comparison(axis: Any, prefix: str) -> None:
     disconnectDevice(dev)
     disconnectDevice(dev)  # again: harmless, as Karabo's
     assert not isAlive(dev)
+
+
+def test_instantiate_and_shutdown_host_and_unhost(axis: Any, prefix: str) -> None:
+    _, dev = axis
+    [server] = getServers()
+    new = f"{prefix}N:"
+    with pytest.raises(ValidationError, match="read-only"):  # trainId: nothing stays hosted
+        instantiate(server, "Axis", new, Hash("position", 2.0), trainId=3)
+    assert f"local://{new}" not in getDevices()
+    assert instantiate(server, "Axis", new, Hash("position", 2.0), label="second") == f"local://{new}"
+    second = connectDevice(f"local://{new}")
+    assert second.position == 2.0 * unit.mm and second.label == "second"
+    with pytest.raises(ValidationError, match="hosted here already"):
+        instantiate(server, "Axis", new)
+    with pytest.raises(KaraboError, match="no class"):
+        instantiate(server, "Nope", f"{prefix}X:")
+    with pytest.raises(ValidationError, match="only this process"):
+        instantiate("elsewhere", "Axis", f"{prefix}Y:")
+    assert shutdown(second) is True
+    assert f"local://{new}" not in getDevices() and not isAlive(second)
+    with pytest.raises(ValidationError, match="not hosted"):
+        shutdown("ca://NOT:HOSTED:")
