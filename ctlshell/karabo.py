@@ -23,6 +23,7 @@ from .proxies import (
     KaraboError,
     KaraboValue,
     MetricPrefix,
+    NodeValue,
     Queue,
     Schema,
     State,
@@ -80,7 +81,7 @@ QuantityValue = Value
 
 __all__ = [
     "AlarmCondition", "BoolValue", "EnumValue", "Hash", "HashElement", "HashMergePolicy", "KaraboError",
-    "KaraboValue", "MetricPrefix", "QuantityValue", "Queue", "Schema", "State", "StringValue", "Timestamp", "Unit",
+    "KaraboValue", "MetricPrefix", "NodeValue", "QuantityValue", "Queue", "Schema", "State", "StringValue", "Timestamp", "Unit",
     "allCompleted", "background", "call", "callNoWait", "compareDeviceConfiguration", "connectDevice", "daysAgo",
     "disconnectDevice", "execute", "executeNoWait", "findDevices", "findServers", "firstCompleted",
     "firstException", "gather", "getClasses", "getConfiguration", "getDescriptors", "getDevice", "getDevices",

@@ -23,7 +23,7 @@ from ._schema import Descriptor, Schema, SlotDescriptor
 from ._sync import Future, all_completed, first_completed, first_exception, gather, synchronous
 from ._timestamp import Timestamp, daysAgo, hoursAgo, minutesAgo
 from ._units import parse_unit, unit
-from ._values import BoolValue, EnumValue, KaraboValue, StringValue, Value, isSet
+from ._values import BoolValue, EnumValue, KaraboValue, NodeValue, StringValue, Value, isSet
 from ._lifecycle import instantiate, shutdown
 from ._lock import DeviceLock, lock
 from ._tasks import background, sleep
@@ -63,7 +63,7 @@ is_set = isSet
 __all__ = [
     "AlarmCondition", "BoolValue", "CLIENT_ID", "ChannelBackend", "Descriptor", "DeviceLock", "DeviceProxy",
     "EnumValue", "Future", "Hash", "HashElement", "HashMergePolicy", "HostedBackend", "KaraboError", "KaraboValue",
-    "MetricPrefix", "ProxyBackend", "Queue", "Schema", "SlotDescriptor", "State", "StringValue", "Timestamp",
+    "MetricPrefix", "NodeValue", "ProxyBackend", "Queue", "Schema", "SlotDescriptor", "State", "StringValue", "Timestamp",
     "Unit", "Value", "all_completed", "background", "call", "call_no_wait", "compare_device_configuration",
     "connect_device", "days_ago", "disconnect_device", "execute", "execute_no_wait", "find_devices", "find_servers",
     "first_completed", "first_exception", "gather", "get_classes", "get_configuration", "get_descriptors",

@@ -78,12 +78,18 @@ class DeviceProxy:
                 # already seen (a readback after a write, then its monitor update) or
                 # older than what we show; an unset property takes any value
                 return
-            stamp = Timestamp.from_seconds(reading.timestamp, self._train_id())
+            stamp = Timestamp.from_seconds(reading.timestamp, self._train_id(
+                reading.value if key == TRAIN_KEY and connected else None))
             value = Value(reading.value if connected else None, stamp, desc)
             object.__setattr__(value, "_source", (self, key))
             self._raw[key] = (reading.timestamp, reading.value if connected else None)
             self._values[key] = value
             self._gens[key] += 1
+            if key == TRAIN_KEY and old is None and connected:
+                # the first train id: the first values of the others, applied before it, get it too
+                for other in self._values.values():
+                    if other.timestamp is not None and not other.timestamp.tid:
+                        other.timestamp.tid = self._train_id()
         if not self._runtime.closed:
             self._runtime.call_soon(self._notify, key, value)
 
@@ -141,10 +147,13 @@ class DeviceProxy:
         if wait:  # the readbacks, so that the proxy shows what was written when we return
             await asyncio.gather(*(self._refresh(key, timeout) for key in checked))
 
-    def _train_id(self) -> int:
-        train = self._raw.get(TRAIN_KEY)
+    def _train_id(self, new: Any = None) -> int:
+        """The device's current train id (``new``: a train id value being applied); 0 without one."""
+        if new is None:
+            train = self._raw.get(TRAIN_KEY)
+            new = train[1] if train is not None else None
         try:
-            return int(train[1]) if train is not None and train[1] is not None else 0
+            return int(new) if new is not None else 0
         except (TypeError, ValueError):
             return 0
 

@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 import pint
 
+from ._hash import Hash
 from ._timestamp import Timestamp
 from ._units import Quantity
 
-__all__ = ["BoolValue", "EnumValue", "KaraboValue", "StringValue", "Value", "isSet", "unwrap"]
+__all__ = ["BoolValue", "EnumValue", "KaraboValue", "NodeValue", "StringValue", "Value", "isSet", "unwrap"]
 
 
 def unwrap(x: Any) -> Any:
@@ -161,6 +162,8 @@ class Value(KaraboValue):
                 value = bool(value) if tuple(choices) == BOOL_CHOICES else choices[value]
             if isinstance(value, str):
                 return StringValue(value, timestamp, descriptor)
+            if isinstance(value, dict):  # a structure (a PVA structure): its fields as a node
+                return NodeValue(value, timestamp, descriptor)
             if isinstance(value, (bool, np.bool_)):
                 return BoolValue(value, timestamp, descriptor)
             if isinstance(value, Enum):
@@ -438,6 +441,47 @@ class EnumValue(KaraboValue):
 
     def __repr__(self) -> str:
         return repr(self.enum)
+
+
+class NodeValue(Hash, KaraboValue):
+    """A structured property (a PVA structure that is no normative type): a :class:`Hash`
+    of its fields, dotted paths as nodes; ``node.field`` reads a field as a value with
+    the structure's timestamp (``dev.stats.a.b``), as a Karabo node's sub-proxy."""
+
+    def __init__(self, fields: Any, timestamp: Any = None, descriptor: Any = None) -> None:
+        Hash.__init__(self)
+        for key, value in fields.items():
+            self[key] = value
+        self._meta(timestamp, descriptor)
+
+    @property
+    def value(self) -> Hash:
+        """The fields as a plain :class:`Hash`."""
+        return Hash(self)
+
+    @property
+    def is_set(self) -> bool:
+        return True
+
+    def _bare(self) -> Hash:
+        return Hash(self)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            field = self[name]
+        except KeyError:
+            raise AttributeError(f"the structure has no field {name!r}; it has {list(self)}") from None
+        if isinstance(field, Hash):
+            return NodeValue({p: v for p, v, _ in Hash.flat_iterall(field)}, self.timestamp)
+        return Value(field, self.timestamp)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(self) | set(object.__dir__(self)))
+
+    def __reduce__(self) -> Any:
+        return Hash.__reduce__(self)
 
 
 # pint hands ``quantity + value`` back to Value.__radd__ instead of treating the Value

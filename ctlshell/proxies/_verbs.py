@@ -311,7 +311,7 @@ def _configuration(proxy: DeviceProxy, keys: Sequence[str]) -> Hash:
     for key in keys:
         value, desc = proxy._value(key), proxy._schema.properties[key]
         raw = value.value
-        if raw is not None and desc.numpy_type is not str and not isinstance(raw, str):
+        if raw is not None and desc.numpy_type is not str and not isinstance(raw, (str, dict)):
             raw = np.asarray(raw, desc.numpy_type) if desc.metadata.is_array else desc.numpy_type(raw)
         out[key] = raw
         if value.timestamp is not None:

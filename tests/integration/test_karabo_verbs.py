@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -272,3 +273,36 @@ def test_instantiate_and_shutdown_host_and_unhost(axis: Any, prefix: str) -> Non
     assert f"local://{new}" not in getDevices() and not isAlive(second)
     with pytest.raises(ValidationError, match="not hosted"):
         shutdown("ca://NOT:HOSTED:")
+
+
+@pytest.fixture(scope="module")
+def p4p_server() -> Any:
+    from ._pva import P4pServer, next_pool_port
+
+    prefix = f"P{uuid.uuid4().hex[:6]}:"
+    proc = P4pServer(prefix, next_pool_port())
+    proc.start()
+    proc.prefix = prefix
+    yield proc
+    proc.close()
+
+
+def test_a_pva_structure_is_a_node(p4p_server: Any) -> None:
+    """A structure that is no normative type (``{x, a: {b, c}}``, served by p4p in another
+    process) is a node: ``dev.STRUCT.a.b``, stamped as the structure."""
+    from ctlshell.karabo import NodeValue
+
+    dev = connectDevice(f"pva://{p4p_server.prefix}", pvs=["STRUCT", "TEMP"])
+    try:
+        node = dev.STRUCT
+        assert isinstance(node, NodeValue) and isinstance(node, Hash)
+        assert node.a.b == 7 and node.a.c == "seven" and node.x == 1.5
+        assert node.a.b.timestamp == node.timestamp and node.paths() == ["x", "a.b", "a.c", "a"]
+        with pytest.raises(AttributeError, match="no field 'nope'"):
+            node.nope
+        props = getProperties(dev, "STRUCT")
+        assert props["STRUCT.a.c"] == "seven" and sorted(props["STRUCT", ...]) == ["frac", "sec", "tid"]
+        p4p_server.send(f'post {p4p_server.prefix}STRUCT {{"x": 2.5, "a": {{"b": 8, "c": "eight"}}}}')
+        waitUntil(lambda: dev.STRUCT.a.b == 8, timeout=10)
+    finally:
+        disconnectDevice(dev)
