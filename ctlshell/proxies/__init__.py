@@ -21,9 +21,9 @@ from ._proxy import CLIENT_ID, DeviceProxy
 from ._queue import Queue
 from ._schema import Descriptor, Schema, SlotDescriptor
 from ._sync import Future, all_completed, first_completed, first_exception, gather, synchronous
-from ._timestamp import Timestamp, daysAgo, hoursAgo, minutesAgo
+from ._timestamp import Timestamp, days_ago, hours_ago, minutes_ago
 from ._units import parse_unit, unit
-from ._values import BoolValue, EnumValue, KaraboValue, NodeValue, StringValue, Value, isSet
+from ._values import BoolValue, EnumValue, KaraboValue, NodeValue, StringValue, Value, is_set
 from ._lifecycle import instantiate, shutdown
 from ._lock import DeviceLock, lock
 from ._tasks import background, sleep
@@ -56,19 +56,15 @@ from ._verbs import (
 )
 from ._wait import wait_until, wait_until_new, wait_while
 
-#: ``Timestamp`` helpers by their PEP 8 names.
-minutes_ago, hours_ago, days_ago = minutesAgo, hoursAgo, daysAgo
-is_set = isSet
-
 __all__ = [
     "AlarmCondition", "BoolValue", "CLIENT_ID", "ChannelBackend", "Descriptor", "DeviceLock", "DeviceProxy",
     "EnumValue", "Future", "Hash", "HashElement", "HashMergePolicy", "HostedBackend", "KaraboError", "KaraboValue",
-    "MetricPrefix", "NodeValue", "ProxyBackend", "Queue", "Schema", "SlotDescriptor", "State", "StringValue", "Timestamp",
-    "Unit", "Value", "all_completed", "background", "call", "call_no_wait", "compare_device_configuration",
-    "connect_device", "days_ago", "disconnect_device", "execute", "execute_no_wait", "find_devices", "find_servers",
-    "first_completed", "first_exception", "gather", "get_classes", "get_configuration", "get_descriptors",
-    "get_device", "get_devices", "get_instance_info", "get_properties", "get_schema", "get_servers", "get_topology",
-    "hours_ago", "instantiate", "is_alive", "is_set", "lock", "minutes_ago", "parse_unit", "set_no_wait",
-    "set_wait", "shutdown", "sleep", "synchronous", "unit", "update_device", "wait_until", "wait_until_new",
-    "wait_while",
+    "MetricPrefix", "NodeValue", "ProxyBackend", "Queue", "Schema", "SlotDescriptor", "State", "StringValue",
+    "Timestamp", "Unit", "Value", "all_completed", "background", "call", "call_no_wait",
+    "compare_device_configuration", "connect_device", "days_ago", "disconnect_device", "execute", "execute_no_wait",
+    "find_devices", "find_servers", "first_completed", "first_exception", "gather", "get_classes",
+    "get_configuration", "get_descriptors", "get_device", "get_devices", "get_instance_info", "get_properties",
+    "get_schema", "get_servers", "get_topology", "hours_ago", "instantiate", "is_alive", "is_set", "lock",
+    "minutes_ago", "parse_unit", "set_no_wait", "set_wait", "shutdown", "sleep", "synchronous", "unit",
+    "update_device", "wait_until", "wait_until_new", "wait_while",
 ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..core import ValidationError
 from ._proxy import source_of
 from ._sync import run
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RESOLUTION", "Timestamp", "daysAgo", "hoursAgo", "minutesAgo"]
+__all__ = ["RESOLUTION", "Timestamp", "days_ago", "hours_ago", "minutes_ago"]
 
 #: Karabo's resolution: attoseconds.
 RESOLUTION = 10**18
@@ -145,16 +145,16 @@ class Timestamp:
         return stamp.isoformat() + " UTC"
 
 
-def minutesAgo(n: float = 1) -> Timestamp:  # noqa: N802
+def minutes_ago(n: float = 1) -> Timestamp:
     """The time ``n`` minutes ago."""
     return Timestamp(Timestamp() - 60 * n)
 
 
-def hoursAgo(n: float = 1) -> Timestamp:  # noqa: N802
+def hours_ago(n: float = 1) -> Timestamp:
     """The time ``n`` hours ago."""
     return Timestamp(Timestamp() - 3600 * n)
 
 
-def daysAgo(n: float = 1) -> Timestamp:  # noqa: N802
+def days_ago(n: float = 1) -> Timestamp:
     """The time ``n`` days ago."""
     return Timestamp(Timestamp() - 86400 * n)

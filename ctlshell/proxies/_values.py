@@ -1,10 +1,9 @@
 """Property values of device proxies: :class:`Value` (a number or array with pint
-units), :class:`StringValue` (a ``str``), :class:`BoolValue` and :class:`EnumValue`
-(a :class:`State`), each with the server :class:`Timestamp` and its descriptor.
-
-``Value(x)`` picks the kind from ``x`` (a ``str`` gives a :class:`StringValue`, a
-bool a :class:`BoolValue`, an enum member an :class:`EnumValue`); an enum channel's
-index becomes its label, a ``StringValue`` (Karabo's String with options).
+units) and the choice of kind: ``Value(x)`` gives a :class:`StringValue` for a ``str``,
+a :class:`BoolValue` for a bool, an :class:`EnumValue` for an enum member and a
+:class:`NodeValue` for a structure (``_kinds.py``); an enum channel's index becomes its
+label (Karabo's String with options), an enum of False/True a bool. Each value has
+the server :class:`Timestamp` and its descriptor.
 
 Rules (Karabo's): arithmetic keeps units (pint) and takes the **newest** timestamp of
 its operands; an operand without a timestamp (a plain constant) adds none; the result
@@ -17,83 +16,23 @@ in ``if`` and ``wait_until``). Knows no proxy and no server.
 from __future__ import annotations
 
 import operator
-import time
 from enum import Enum
 from typing import Any
 
 import numpy as np
 import pint
 
-from ._hash import Hash
-from ._timestamp import Timestamp
+from ._base import BOOL_CHOICES, KaraboValue, _newest, unwrap
+from ._kinds import BoolValue, EnumValue, NodeValue, StringValue, _truth
 from ._units import Quantity
 
-__all__ = ["BoolValue", "EnumValue", "KaraboValue", "NodeValue", "StringValue", "Value", "isSet", "unwrap"]
+__all__ = ["BOOL_CHOICES", "BoolValue", "EnumValue", "KaraboValue", "NodeValue", "StringValue", "Value",
+           "is_set", "unwrap"]
 
 
-def unwrap(x: Any) -> Any:
-    """The pint quantity (or bare value) inside a :class:`KaraboValue`; anything else as is."""
-    return x._bare() if isinstance(x, KaraboValue) else x
-
-
-def _newest(*operands: Any) -> Timestamp | None:
-    stamps = [x.timestamp for x in operands if isinstance(x, KaraboValue) and x.timestamp is not None]
-    return max(stamps) if stamps else None
-
-
-#: The choices of an enum that is a boolean (a Daemon's boolean item).
-BOOL_CHOICES = ("False", "True")
-
-
-def _stamp(timestamp: Any) -> Timestamp | None:
-    if timestamp is None or isinstance(timestamp, Timestamp):
-        return timestamp
-    return Timestamp.from_seconds(float(timestamp))
-
-
-def isSet(value: Any) -> bool:  # noqa: N802 (Karabo's name)
+def is_set(value: Any) -> bool:
     """False for None and for a property that has never had a value."""
     return not (value is None or (isinstance(value, Value) and value._v is None))
-
-
-class KaraboValue:
-    """What every property value has: ``timestamp`` (a :class:`Timestamp` or None) and
-    ``descriptor`` (only on values read from a proxy)."""
-
-    timestamp: Timestamp | None
-    descriptor: Any
-    _source: tuple[Any, str] | None
-
-    def _meta(self, timestamp: Any, descriptor: Any) -> None:
-        object.__setattr__(self, "timestamp", _stamp(timestamp))
-        object.__setattr__(self, "descriptor", descriptor)
-        object.__setattr__(self, "_source", None)
-
-    def _bare(self) -> Any:
-        raise NotImplementedError
-
-    @property
-    def units(self) -> Any:
-        """None: only numbers have units."""
-        return None
-
-    @property
-    def quantity(self) -> Any:
-        """The bare value."""
-        return self._bare()
-
-    def getdoc(self) -> str:
-        """The property's description (Karabo's ``d.x.getdoc()``)."""
-        return "" if self.descriptor is None else str(self.descriptor.description)
-
-    def _stamp_text(self) -> str:
-        if self.timestamp is None:
-            return "no timestamp"
-        t = self.timestamp.toTimestamp()
-        return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int((t % 1) * 1000):03d}"
-
-    def _key_text(self) -> str:
-        return f" {self.descriptor.key}" if self.descriptor is not None else ""
 
 
 def _flat(args: Any) -> list[Any]:
@@ -110,13 +49,6 @@ def _deep_unwrap(args: Any) -> Any:
     if isinstance(args, (list, tuple)):
         return type(args)(_deep_unwrap(a) for a in args)
     return unwrap(args)
-
-
-def _truth(result: Any, *operands: Any) -> Any:
-    """A comparison's result: a :class:`BoolValue` stamped with the newest operand."""
-    if isinstance(result, (bool, np.bool_)):
-        return BoolValue(result, _newest(*operands))
-    return result
 
 
 def _derived(result: Any, *operands: Any) -> Any:
@@ -311,177 +243,6 @@ class Value(KaraboValue):
         shown = "unset" if self._v is None else (f"{self._v:~P}" if isinstance(self._v, pint.Quantity) else
                                                   repr(self._v))
         return f"<Value{self._key_text()} {shown} @ {self._stamp_text()}>"
-
-
-def _keep_stamp(name: str) -> Any:
-    method = getattr(str, name)
-
-    def wrapped(self: StringValue, *args: Any, **kwargs: Any) -> Any:
-        result = method(str(self), *(unwrap(a) for a in args), **kwargs)
-        return StringValue(result, self.timestamp) if isinstance(result, str) else result
-
-    wrapped.__name__ = name
-    wrapped.__doc__ = method.__doc__
-    return wrapped
-
-
-class StringValue(str, KaraboValue):
-    """A string property value: a ``str`` (hashable, JSON-able, ``isinstance(s, str)``)
-    with a timestamp; str methods and ``+`` keep the timestamp."""
-
-    def __new__(cls, value: Any, timestamp: Any = None, descriptor: Any = None) -> StringValue:
-        out = super().__new__(cls, value)
-        out._meta(timestamp, descriptor)
-        return out
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    @property
-    def value(self) -> str:
-        """The bare ``str``."""
-        return str(self)
-
-    @property
-    def is_set(self) -> bool:
-        return True
-
-    def _bare(self) -> str:
-        return str(self)
-
-    def __reduce__(self) -> Any:
-        return (str, (str(self),))
-
-    def __eq__(self, other: object) -> Any:
-        return _truth(str.__eq__(str(self), unwrap(other)) is True, self, other)
-
-    def __ne__(self, other: object) -> Any:
-        return _truth(str.__eq__(str(self), unwrap(other)) is not True, self, other)
-
-    __hash__ = str.__hash__
-
-    for _name in ("__add__", "__mul__", "__rmul__", "__mod__", "__getitem__", "capitalize", "casefold", "center",
-                  "expandtabs", "format", "join", "ljust", "lower", "lstrip", "removeprefix", "removesuffix",
-                  "replace", "rjust", "rstrip", "strip", "swapcase", "title", "translate", "upper", "zfill"):
-        locals()[_name] = _keep_stamp(_name)
-    del _name
-
-
-class BoolValue(KaraboValue):
-    """A boolean property value with a timestamp; compares as a bool (``b == 1``), does no
-    arithmetic (``b + 1`` raises ``TypeError``, as Karabo's)."""
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __init__(self, value: Any, timestamp: Any = None, descriptor: Any = None) -> None:
-        self.value = bool(value)
-        self._meta(timestamp, descriptor)
-
-    @property
-    def is_set(self) -> bool:
-        return True
-
-    def _bare(self) -> bool:
-        return self.value
-
-    def __bool__(self) -> bool:
-        return self.value
-
-    def __int__(self) -> int:
-        return int(self.value)
-
-    def __float__(self) -> float:
-        return float(self.value)
-
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
-        return _truth(self.value == bool(unwrap(other)), self, other)
-
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
-        return _truth(self.value != bool(unwrap(other)), self, other)
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __repr__(self) -> str:
-        return repr(self.value)
-
-
-class EnumValue(KaraboValue):
-    """An enum property value (a :class:`State`): compares to members (``dev.state ==
-    State.ON``), ``.enum`` is the member, ``.value`` its name; hashable."""
-
-    def __init__(self, value: Any, timestamp: Any = None, descriptor: Any = None) -> None:
-        if not isinstance(value, Enum):
-            raise TypeError(f"an EnumValue holds an enum member, not {value!r}")
-        self.enum = value
-        self._meta(timestamp, descriptor)
-
-    @property
-    def value(self) -> Any:
-        return self.enum.value
-
-    @property
-    def is_set(self) -> bool:
-        return True
-
-    def _bare(self) -> Any:
-        return self.enum
-
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
-        return _truth(self.enum == unwrap(other), self, other)
-
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
-        return _truth(self.enum != unwrap(other), self, other)
-
-    def __hash__(self) -> int:
-        return hash(self.enum)
-
-    def __str__(self) -> str:
-        return str(self.enum)
-
-    def __repr__(self) -> str:
-        return repr(self.enum)
-
-
-class NodeValue(Hash, KaraboValue):
-    """A structured property (a PVA structure that is no normative type): a :class:`Hash`
-    of its fields, dotted paths as nodes; ``node.field`` reads a field as a value with
-    the structure's timestamp (``dev.stats.a.b``), as a Karabo node's sub-proxy."""
-
-    def __init__(self, fields: Any, timestamp: Any = None, descriptor: Any = None) -> None:
-        Hash.__init__(self)
-        for key, value in fields.items():
-            self[key] = value
-        self._meta(timestamp, descriptor)
-
-    @property
-    def value(self) -> Hash:
-        """The fields as a plain :class:`Hash`."""
-        return Hash(self)
-
-    @property
-    def is_set(self) -> bool:
-        return True
-
-    def _bare(self) -> Hash:
-        return Hash(self)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            field = self[name]
-        except KeyError:
-            raise AttributeError(f"the structure has no field {name!r}; it has {list(self)}") from None
-        if isinstance(field, Hash):
-            return NodeValue({p: v for p, v, _ in Hash.flat_iterall(field)}, self.timestamp)
-        return Value(field, self.timestamp)
-
-    def __dir__(self) -> list[str]:
-        return sorted(set(self) | set(object.__dir__(self)))
-
-    def __reduce__(self) -> Any:
-        return Hash.__reduce__(self)
 
 
 # pint hands ``quantity + value`` back to Value.__radd__ instead of treating the Value

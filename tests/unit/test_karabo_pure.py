@@ -21,7 +21,7 @@ from ctlshell.proxies import (
     StringValue,
     Timestamp,
     Value,
-    isSet,
+    is_set,
 )
 from ctlshell.proxies._enums import state_from_label, state_from_tango, state_of_motor
 
@@ -59,7 +59,7 @@ def test_enum_channels_give_labels_and_boolean_enums_give_bools() -> None:
     assert FLAG.validate(False) == 0 and MODE.validate("AUTO") == 2
     state = Value(State.MOVING, 1.0)
     assert isinstance(state, EnumValue) and state == State.MOVING and state.enum.isDerivedFrom(State.CHANGING)
-    assert not isSet(Value(None, None, MODE)) and isSet(mode)
+    assert not is_set(Value(None, None, MODE)) and is_set(mode)
 
 
 def test_comparisons_are_stamped_bools() -> None:
