@@ -59,6 +59,7 @@ from .proxies import (
     get_descriptors as getDescriptors,
     get_device as getDevice,
     get_devices as getDevices,
+    get_history as getHistory,
     get_instance_info as getInstanceInfo,
     get_properties as getProperties,
     get_schema as getSchema,
@@ -85,7 +86,7 @@ __all__ = [
     "Timestamp", "Unit", "allCompleted", "background", "call", "callNoWait", "compareDeviceConfiguration",
     "connectDevice", "daysAgo", "disconnectDevice", "execute", "executeNoWait", "findDevices", "findServers",
     "firstCompleted", "firstException", "gather", "getClasses", "getConfiguration", "getDescriptors", "getDevice",
-    "getDevices", "getInstanceInfo", "getProperties", "getSchema", "getServers", "getTopology", "hoursAgo",
-    "instantiate", "isAlive", "isSet", "lock", "minutesAgo", "setNoWait", "setWait", "shutdown", "sleep",
-    "synchronous", "unit", "updateDevice", "waitUntil", "waitUntilNew", "waitWhile",
+    "getDevices", "getHistory", "getInstanceInfo", "getProperties", "getSchema", "getServers", "getTopology",
+    "hoursAgo", "instantiate", "isAlive", "isSet", "lock", "minutesAgo", "setNoWait", "setWait", "shutdown",
+    "sleep", "synchronous", "unit", "updateDevice", "waitUntil", "waitUntilNew", "waitWhile",
 ]

@@ -25,7 +25,8 @@ VERBS = ["getDevice", "connectDevice", "disconnectDevice", "setWait", "setNoWait
          "lock", "sleep", "background", "gather", "firstCompleted", "allCompleted", "firstException", "call",
          "callNoWait", "getDevices", "findDevices", "getServers", "findServers", "getClasses", "getTopology",
          "getInstanceInfo", "isAlive", "getDescriptors", "compareDeviceConfiguration", "minutesAgo", "hoursAgo",
-         "daysAgo", "isSet", "synchronous", "instantiate", "shutdown"]
+         "daysAgo", "isSet", "synchronous", "instantiate", "shutdown",
+         "getHistory"]
 #: Keywords every ctlshell verb adds (Karabo's ``@synchronize`` adds timeout and wait too).
 ADDED = {"timeout", "wait", "pvs"}
 

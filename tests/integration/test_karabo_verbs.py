@@ -302,7 +302,33 @@ def test_a_pva_structure_is_a_node(p4p_server: Any) -> None:
             node.nope
         props = getProperties(dev, "STRUCT")
         assert props["STRUCT.a.c"] == "seven" and sorted(props["STRUCT", ...]) == ["frac", "sec", "tid"]
+        from ctlshell.karabo import getHistory, minutesAgo
+
+        with pytest.raises(ValidationError, match="no history source"):
+            getHistory(dev.TEMP, minutesAgo(1))
         p4p_server.send(f'post {p4p_server.prefix}STRUCT {{"x": 2.5, "a": {{"b": 8, "c": "eight"}}}}')
         waitUntil(lambda: dev.STRUCT.a.b == 8, timeout=10)
     finally:
         disconnectDevice(dev)
+
+
+def test_history_of_a_hosted_device_comes_from_the_journal(axis: Any) -> None:
+    from ctlshell.karabo import getHistory, minutesAgo
+
+    _, dev = axis
+    before = Timestamp()
+    for value in (1.0, 2.0, 3.0):
+        dev.position = value
+    rows = getHistory(dev.position, before)
+    assert [v for _, _, v in rows] == [1.0, 2.0, 3.0] and [last for _, last, _ in rows] == [False, False, True]
+    assert all(before.toTimestamp() <= t <= Timestamp().toTimestamp() for t, _, _ in rows)
+    assert [v for _, _, v in getHistory(dev.position, minutesAgo(5), maxNumData=2)] == [1.0, 3.0]
+    assert getHistory(dev.position, "2001-01-01", "2001-01-02") == []
+    with pytest.raises(ValidationError, match="maxNumData"):
+        getHistory(dev.position, before, maxNumData=0)
+    with pytest.raises(ValidationError, match="after end"):
+        getHistory(dev.position, Timestamp(), before)
+    with pytest.raises(ValidationError, match="date"):
+        getHistory(dev.position, "not a date")
+    with pytest.raises(ValidationError, match="not read from a device proxy"):
+        getHistory(dev.position * 2, before)
