@@ -338,7 +338,13 @@ def all_completed_and_first_exception(k: Any) -> Any:
         done, pending, errors = result
         return [done, sorted(pending), {key: type(e).__name__ for key, e in errors.items()}]
 
-    return [shape(k.completed("allCompleted", timeout=1.0)), shape(k.completed("firstException"))]
+    return [shape(k.completed("allCompleted", timeout=1.0)), shape(k.completed("firstException")),
+            shape(k.completed("firstCompleted")), shape(k.completed("firstCompleted", cancel_pending=False))[1]]
+
+
+@scenario
+def waits_return_none(k: Any) -> Any:
+    return [k.run_coroutine_verb("waitUntil", lambda: True), k.run_coroutine_verb("waitWhile", lambda: False)]
 
 
 @scenario
