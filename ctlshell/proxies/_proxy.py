@@ -263,8 +263,9 @@ class DeviceProxy:
         set_wait(self, key, value)
 
     def __dir__(self) -> list[str]:
-        names = [k for k in [*self._schema.properties, *self._schema.slots] if k.isidentifier()]
-        return sorted(set(names) | {n for n in object.__dir__(self) if not n.startswith("_")})
+        heads = {k.split(".")[0] for k in [*self._schema.properties, *self._schema.slots]}  # nodes too
+        names = {k for k in heads if k.isidentifier()} | {STATE_KEY}
+        return sorted(names | {n for n in object.__dir__(self) if not n.startswith("_")})
 
     # -- display -----------------------------------------------------------------------------------
     def __repr__(self) -> str:

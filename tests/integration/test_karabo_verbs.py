@@ -106,6 +106,7 @@ def test_values_are_karabo_kinds(axis: Any) -> None:
 def test_nested_nodes_and_dotted_keys(axis: Any) -> None:
     daemon, dev = axis
     assert dev.motor.velocity == 1.0 * unit.mm / unit.s and "velocity" in dir(dev.motor)
+    assert {"motor", "state", "position"} <= set(dir(dev))  # Tab completion reaches nodes
     dev.motor.velocity = 2.0
     assert daemon["motor.velocity"].value == 2.0
     setWait(dev, "motor.velocity", 3.0)
