@@ -95,7 +95,9 @@ def connect_device(device: Any, *, pvs: Sequence[str] | None = None, autodisconn
         ``"ca://PREFIX"`` / ``"pva://PREFIX"`` with ``pvs``; ``"tango://dom/fam/mem"``.
         A :class:`DeviceProxy` is returned as it is.
     pvs : sequence of str, optional
-        The PV suffixes of an EPICS prefix; each becomes a property.
+        The PV suffixes of an EPICS prefix; each becomes a property. Omitted, an address
+        this session already has a proxy of gives that proxy (an ikarabo script's
+        ``connectDevice(id)`` after a start-up that listed the PVs once).
     autodisconnect : float, optional
         Karabo's idle disconnection after N s; accepted, and the proxy stays connected
         (ADR 0008). With a proxy given: ``RuntimeError``, as Karabo.
