@@ -26,7 +26,7 @@ VERBS = ["getDevice", "connectDevice", "disconnectDevice", "setWait", "setNoWait
          "callNoWait", "getDevices", "findDevices", "getServers", "findServers", "getClasses", "getTopology",
          "getInstanceInfo", "isAlive", "getDescriptors", "compareDeviceConfiguration", "minutesAgo", "hoursAgo",
          "daysAgo", "isSet", "synchronous", "instantiate", "shutdown",
-         "getHistory"]
+         "getHistory", "getClassSchema"]
 #: Keywords every ctlshell verb adds (Karabo's ``@synchronize`` adds timeout and wait too).
 ADDED = {"timeout", "wait", "pvs"}
 

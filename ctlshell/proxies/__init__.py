@@ -25,7 +25,7 @@ from ._timestamp import Timestamp, days_ago, hours_ago, minutes_ago
 from ._units import parse_unit, unit
 from ._values import BoolValue, EnumValue, KaraboValue, NodeValue, StringValue, Value, is_set
 from ._history import get_history
-from ._lifecycle import instantiate, shutdown
+from ._lifecycle import get_class_schema, instantiate, shutdown
 from ._lock import DeviceLock, lock
 from ._tasks import background, sleep
 from ._topology import (
@@ -63,9 +63,9 @@ __all__ = [
     "MetricPrefix", "NodeValue", "ProxyBackend", "Queue", "Schema", "SlotDescriptor", "State", "StringValue",
     "Timestamp", "Unit", "Value", "all_completed", "background", "call", "call_no_wait",
     "compare_device_configuration", "connect_device", "days_ago", "disconnect_device", "execute", "execute_no_wait",
-    "find_devices", "find_servers", "first_completed", "first_exception", "gather", "get_classes",
-    "get_configuration", "get_descriptors", "get_device", "get_devices", "get_history", "get_instance_info",
-    "get_properties", "get_schema", "get_servers", "get_topology", "hours_ago", "instantiate", "is_alive", "is_set",
-    "lock", "minutes_ago", "parse_unit", "set_no_wait", "set_wait", "shutdown", "sleep", "synchronous", "unit",
-    "update_device", "wait_until", "wait_until_new", "wait_while",
+    "find_devices", "find_servers", "first_completed", "first_exception", "gather", "get_class_schema",
+    "get_classes", "get_configuration", "get_descriptors", "get_device", "get_devices", "get_history",
+    "get_instance_info", "get_properties", "get_schema", "get_servers", "get_topology", "hours_ago", "instantiate",
+    "is_alive", "is_set", "lock", "minutes_ago", "parse_unit", "set_no_wait", "set_wait", "shutdown", "sleep",
+    "synchronous", "unit", "update_device", "wait_until", "wait_until_new", "wait_while",
 ]

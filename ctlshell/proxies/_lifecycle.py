@@ -1,4 +1,4 @@
-"""Karabo's ``instantiate`` and ``shutdown`` for devices this process hosts.
+"""Karabo's ``instantiate``, ``shutdown`` and ``getClassSchema`` for devices this process hosts.
 
 ``instantiate(serverId, classId, deviceId, configuration, **kwargs)`` hosts a new
 instance of a class this process already hosts (by name, as ``getClasses`` lists it)
@@ -19,7 +19,7 @@ from ._hash import Hash
 from ._proxy import DeviceProxy
 from ._topology import SERVER_ID, _hosted
 
-__all__ = ["instantiate", "shutdown"]
+__all__ = ["get_class_schema", "instantiate", "shutdown"]
 
 
 def _class_spec(class_id: str) -> Any:
@@ -71,6 +71,28 @@ def instantiate(serverId: str, classId: str, deviceId: str = "",  # noqa: N803 (
         _unhost(hosted)
         raise
     return f"local://{prefix}"
+
+
+def get_class_schema(serverId: str, classId: str) -> Any:  # noqa: N803 (Karabo's names)
+    """The :class:`Schema` of a class this process hosts, as its first hosted instance has
+    it (a Daemon's items may depend on its catalog argument).
+
+    Raises
+    ------
+    ValidationError
+        Another server.
+    NotFoundError
+        No hosted instance of ``classId``.
+    """
+    from ._verbs import connect_device
+
+    if serverId != SERVER_ID:
+        raise ValidationError(f"only this process ({SERVER_ID}) is a server here; not {serverId!r}")
+    for address, obj in _hosted():
+        if type(obj).__name__ == classId:
+            return connect_device(address)._schema
+    names = sorted({type(obj).__name__ for _, obj in _hosted()})
+    raise NotFoundError(f"no hosted instance of {classId!r}; hosted classes are {names}")
 
 
 def _build(cls: type, prefix: str) -> Any:

@@ -32,6 +32,7 @@ from ctlshell.karabo import (
     disconnectDevice,
     firstException,
     gather,
+    getClassSchema,
     getClasses,
     getConfiguration,
     getDescriptors,
@@ -270,6 +271,9 @@ def test_instantiate_and_shutdown_host_and_unhost(axis: Any, prefix: str) -> Non
         instantiate(server, "Nope", f"{prefix}X:")
     with pytest.raises(ValidationError, match="only this process"):
         instantiate("elsewhere", "Axis", f"{prefix}Y:")
+    assert getClassSchema(server, "Axis").properties["position"].metadata.units == "mm"
+    with pytest.raises(KaraboError, match="no hosted instance"):
+        getClassSchema(server, "Nope")
     assert shutdown(second) is True
     assert f"local://{new}" not in getDevices() and not isAlive(second)
     with pytest.raises(ValidationError, match="not hosted"):
