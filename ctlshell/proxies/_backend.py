@@ -15,16 +15,24 @@ Knows ctlshell's session and channel cache; knows no protocol library.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..api import session
-from ..core import LOCK_KEY, KeepLatest, NotFoundError, Reading, Subscription, ValidationError, parse_address
+from ..core import LOCK_KEY, KeepLast, NotFoundError, Reading, Subscription, ValidationError, parse_address
 from ._schema import Schema
 
 __all__ = ["ChannelBackend", "HostedBackend", "OnUpdate", "ProxyBackend"]
+
+#: Updates a proxy keeps while it catches up: every change reaches waiters and Queues
+#: (a burst beyond this drops the oldest).
+_BACKLOG = 1000
+
+#: Karabo's train id property: its value stamps the ``tid`` of every value of the device.
+TRAIN_KEY = "trainId"
 
 #: ``on_update(key, reading)``, from a subscription thread.
 OnUpdate = Callable[[str, Reading], None]
@@ -64,6 +72,12 @@ class ProxyBackend(ABC):
     async def call(self, slot: str, timeout: float) -> Any:
         """Run a slot (a command) and return its result."""
         raise NotFoundError(f"{self.address} has no slot {slot!r}")
+
+    async def call_with(self, slot: str, args: tuple[Any, ...], timeout: float) -> Any:
+        """Run a slot with arguments; only :meth:`call` (no arguments) unless overridden."""
+        if args:
+            raise ValidationError(f"{self.address}: slot {slot!r} takes no arguments here")
+        return await self.call(slot, timeout)
 
     async def lock(self, owner: str, timeout: float) -> None:
         """Lock natively (only for ``lock_key = None``)."""
@@ -115,11 +129,12 @@ class ChannelBackend(ProxyBackend):
 
     async def subscribe(self, on_update: OnUpdate) -> None:
         s = session()
-        for key in self.keys:
+        # a train id first, so the first values of the others are stamped with it
+        for key in sorted(self.keys, key=lambda k: k != TRAIN_KEY):
             def deliver(reading: Reading, key: str = key) -> None:
                 on_update(key, reading)
 
-            self._subs.append(await s.cache.subscribe(self.channel(key), deliver, KeepLatest()))
+            self._subs.append(await s.cache.subscribe(self.channel(key), deliver, KeepLast(_BACKLOG)))
 
     async def read(self, key: str, timeout: float) -> Reading:
         return await session().cache.get(self.channel(key), timeout)
@@ -167,10 +182,17 @@ class HostedBackend(ChannelBackend):
         return out
 
     async def call(self, slot: str, timeout: float) -> Any:
+        return await self.call_with(slot, (), timeout)
+
+    async def call_with(self, slot: str, args: tuple[Any, ...], timeout: float) -> Any:
         if slot not in self.slots():
             return await super().call(slot, timeout)
         method = getattr(self.obj, slot)
+        try:
+            inspect.signature(method).bind(*args)
+        except TypeError as exc:
+            raise ValidationError(f"{self.address} {slot}: {exc}") from None
         if inspect.iscoroutinefunction(method):
-            return await method()
+            return await method(*args)
         # device code may block: a worker thread, never the loop
-        return await asyncio.get_running_loop().run_in_executor(None, method)
+        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(method, *args))

@@ -26,14 +26,17 @@ log = logging.getLogger(__name__)
 class DeviceLock:
     """A held lock of a device; release it with ``with`` or :meth:`release`. Re-entrant."""
 
-    def __init__(self, proxy: DeviceProxy) -> None:
+    def __init__(self, proxy: DeviceProxy, wait_for_release: bool | None = None) -> None:
         self.proxy = proxy
         self._released = False
+        self._wait_for_release = wait_for_release is not False
 
     def release(self) -> None:
+        """Give the lock back; waits for the device's acknowledgement unless the lock was
+        taken with ``wait_for_release=False``."""
         if not self._released:
             self._released = True
-            run(_release(self.proxy), timeout=session().config.timeout + 1,
+            run(_release(self.proxy), timeout=session().config.timeout + 1, wait=self._wait_for_release,
                 what=f"unlock {self.proxy._backend.address}")
 
     def __enter__(self) -> DeviceLock:
@@ -46,7 +49,7 @@ class DeviceLock:
         return f"<DeviceLock {self.proxy._backend.address} {'released' if self._released else 'held'}>"
 
 
-def lock(device: Any, *, timeout: Any = None, wait: bool = True) -> Any:
+def lock(device: Any, wait_for_release: bool | None = None, *, timeout: Any = None, wait: bool = True) -> Any:
     """Lock a device for this client: ``with lock(dev, timeout=10): ...``.
 
     A hosted device (or any device with a ``lockedBy`` property) is locked through
@@ -57,8 +60,10 @@ def lock(device: Any, *, timeout: Any = None, wait: bool = True) -> Any:
     Parameters
     ----------
     device : DeviceProxy or str
+    wait_for_release : bool, optional
+        False: leaving the block sends the release without waiting for it (Karabo's).
     timeout : float or time quantity, optional
-        How long to wait for another client's lock to go; no limit when omitted.
+        How long to wait for another client's lock to go; no limit when omitted or -1.
     wait : bool
         False: return a :class:`Future` of the lock.
 
@@ -80,14 +85,16 @@ def lock(device: Any, *, timeout: Any = None, wait: bool = True) -> Any:
     if backend.lock_key is not None and backend.lock_key not in proxy._schema.properties:
         raise ValidationError(f"{backend.address} has no {backend.lock_key!r} property to lock it with "
                               "(host a Daemon with LOCKABLE = True, or list 'lockedBy' in pvs)")
-    return run(_acquire(proxy), timeout=timeout, wait=wait, what=f"lock {backend.address}")
+    if wait_for_release not in (None, True, False):
+        raise ValidationError(f"wait_for_release takes True, False or None, not {wait_for_release!r}")
+    return run(_acquire(proxy, wait_for_release), timeout=timeout, wait=wait, what=f"lock {backend.address}")
 
 
-async def _acquire(proxy: DeviceProxy) -> DeviceLock:
+async def _acquire(proxy: DeviceProxy, wait_for_release: bool | None = None) -> DeviceLock:
     backend, budget = proxy._backend, session().config.timeout
     if proxy._lock_depth:
         object.__setattr__(proxy, "_lock_depth", proxy._lock_depth + 1)
-        return DeviceLock(proxy)
+        return DeviceLock(proxy, wait_for_release)
     key = backend.lock_key
     if key is None:
         await backend.lock(CLIENT_ID, budget)
@@ -113,7 +120,7 @@ async def _acquire(proxy: DeviceProxy) -> DeviceLock:
             finally:
                 change.cancel()
     object.__setattr__(proxy, "_lock_depth", 1)
-    return DeviceLock(proxy)
+    return DeviceLock(proxy, wait_for_release)
 
 
 async def _give_back(proxy: DeviceProxy, budget: float) -> None:

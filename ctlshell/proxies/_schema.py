@@ -19,7 +19,7 @@ import pint
 from ..core import Metadata, ValidationError, coerce
 from ._hash import Hash
 from ._units import parse_unit
-from ._values import unwrap
+from ._values import BOOL_CHOICES, unwrap
 
 __all__ = ["Descriptor", "Schema", "SlotDescriptor"]
 
@@ -27,7 +27,7 @@ __all__ = ["Descriptor", "Schema", "SlotDescriptor"]
 _TYPES: dict[str, tuple[str, Any]] = {
     "double": ("DOUBLE", np.float64), "float": ("FLOAT", np.float32), "long": ("INT32", np.int32),
     "int": ("INT32", np.int32), "short": ("INT16", np.int16), "char": ("UINT8", np.uint8),
-    "int64": ("INT64", np.int64), "string": ("STRING", str), "enum": ("INT32", np.int32),
+    "int64": ("INT64", np.int64), "string": ("STRING", str), "enum": ("STRING", str),
     # Tango's types by their Metadata.dtype names
     "ushort": ("UINT16", np.uint16), "ulong": ("UINT32", np.uint32), "uchar": ("UINT8", np.uint8),
     "long64": ("INT64", np.int64), "ulong64": ("UINT64", np.uint64), "boolean": ("BOOL", np.bool_),
@@ -106,6 +106,8 @@ class Descriptor:
                 raw = raw.to("").magnitude
             else:
                 raw = raw.to(target).magnitude
+        if isinstance(raw, (bool, np.bool_)) and tuple(self.metadata.choices or ()) == BOOL_CHOICES:
+            raw = int(raw)  # a boolean item (an enum of False/True) takes a bool
         if isinstance(raw, bool) and self.metadata.dtype not in ("enum", "long", "short", "char", "int"):
             raise ValidationError(f"{self.key}: {raw!r} is not a {self.value_type}")
         return coerce(raw, self.metadata, self.key)
@@ -165,6 +167,15 @@ class Schema:
             h[key] = Hash("nodeType", 1, "displayType", "Slot", "classId", "Slot", "description",
                           slot.description)
         return h
+
+    @property
+    def hash(self) -> Hash:
+        """Karabo's ``Schema.hash``: :meth:`to_hash`."""
+        return self.to_hash()
+
+    @property
+    def name(self) -> str:
+        return self.device
 
     def __getitem__(self, key: str) -> Descriptor:
         return self.properties[key]

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 _workers = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="ctlshell-background")
 
 
-def sleep(delay: Any, *, timeout: Any = None, wait: bool = True) -> Any:
+def sleep(delay: Any, result: Any = None, *, timeout: Any = None, wait: bool = True) -> Any:
     """Sleep ``delay`` seconds (or a time quantity: ``sleep(200 * unit.ms)``); cancellable.
+    Returns ``result`` (as Karabo's and asyncio's).
 
     Raises
     ------
@@ -33,19 +34,19 @@ def sleep(delay: Any, *, timeout: Any = None, wait: bool = True) -> Any:
     secs = seconds(delay)
     if secs is None or not secs >= 0:
         raise ValidationError(f"sleep needs a delay >= 0, not {delay!r}")
-    return run(asyncio.sleep(secs), timeout=timeout, wait=wait, what=f"sleep {secs:g} s")
+    return run(asyncio.sleep(secs, result), timeout=timeout, wait=wait, what=f"sleep {secs:g} s")
 
 
-def background(fn: Any, *args: Any, timeout: Any = None, **kwargs: Any) -> Future:
+def background(fn: Any, *args: Any, timeout: Any = None) -> Future:
     """Run a coroutine function, a coroutine or a plain function (in a worker thread,
     where verbs block as usual) in the background; returns its :class:`Future`.
     An exception is logged and raised again by ``future.wait()``."""
     if inspect.iscoroutine(fn):
         coro = fn
     elif inspect.iscoroutinefunction(fn):
-        coro = fn(*args, **kwargs)
+        coro = fn(*args)
     elif callable(fn):
-        coro = _in_thread(fn, args, kwargs)
+        coro = _in_thread(fn, args, {})
     else:
         raise ValidationError(f"background needs a function or coroutine, not {fn!r}")
     name = getattr(fn, "__qualname__", repr(fn))

@@ -1,36 +1,38 @@
-"""Property values of device proxies: :class:`Value`, a value with pint units, the
-server timestamp and its descriptor.
+"""Property values of device proxies: :class:`Value` (a number or array with pint
+units) and the choice of kind: ``Value(x)`` gives a :class:`StringValue` for a ``str``,
+a :class:`BoolValue` for a bool, an :class:`EnumValue` for an enum member and a
+:class:`NodeValue` for a structure (``_kinds.py``); an enum channel's index becomes its
+label (Karabo's String with options), an enum of False/True a bool. Each value has
+the server :class:`Timestamp` and its descriptor.
 
 Rules (Karabo's): arithmetic keeps units (pint) and takes the **newest** timestamp of
 its operands; an operand without a timestamp (a plain constant) adds none; the result
 has no descriptor; numpy ufuncs, functions, indexing and methods keep units and
 timestamp; incompatible units raise :class:`pint.DimensionalityError`. Comparisons
-give plain bools (so ``wait_until(lambda: dev.x > 5)`` reads naturally). Knows
-no proxy and no server.
+give a :class:`BoolValue` with the newest timestamp, as Karabo's (it is true or false
+in ``if`` and ``wait_until``). Knows no proxy and no server.
 """
 
 from __future__ import annotations
 
 import operator
-import time
+from enum import Enum
 from typing import Any
 
 import numpy as np
 import pint
 
+from ._base import BOOL_CHOICES, KaraboValue, _newest, unwrap
+from ._kinds import BoolValue, EnumValue, NodeValue, StringValue, _truth
 from ._units import Quantity
 
-__all__ = ["Value", "unwrap"]
+__all__ = ["BOOL_CHOICES", "BoolValue", "EnumValue", "KaraboValue", "NodeValue", "StringValue", "Value",
+           "is_set", "unwrap"]
 
 
-def unwrap(x: Any) -> Any:
-    """The pint quantity (or bare value) inside a :class:`Value`; anything else as is."""
-    return x._v if isinstance(x, Value) else x
-
-
-def _newest(*operands: Any) -> float | None:
-    stamps = [x.timestamp for x in operands if isinstance(x, Value) and x.timestamp is not None]
-    return max(stamps) if stamps else None
+def is_set(value: Any) -> bool:
+    """False for None and for a property that has never had a value."""
+    return not (value is None or (isinstance(value, Value) and value._v is None))
 
 
 def _flat(args: Any) -> list[Any]:
@@ -58,15 +60,15 @@ def _derived(result: Any, *operands: Any) -> Any:
     return result
 
 
-class Value:
+class Value(KaraboValue):
     """A property value: magnitude with units, server timestamp, descriptor.
 
     Parameters
     ----------
     value : Any
         A number, array, string, enum index, a pint quantity, or ``None`` (unset).
-    timestamp : float, optional
-        Server time (POSIX seconds); ``None`` when unknown.
+    timestamp : Timestamp or float, optional
+        Server time (a float is POSIX seconds); ``None`` when unknown.
     descriptor : Descriptor, optional
         The property's description; only values read from a proxy carry one.
     units : pint.Unit, optional
@@ -76,13 +78,31 @@ class Value:
     ----------
     value : Any
         The bare value (magnitude).
-    timestamp : float or None
+    timestamp : Timestamp or None
     descriptor : Descriptor or None
     """
 
-    __slots__ = ("_v", "timestamp", "descriptor", "_source")
+    def __new__(cls, value: Any = None, timestamp: Any = None, descriptor: Any = None, *,
+                units: Any = None) -> Any:
+        if cls is Value:
+            if isinstance(value, KaraboValue) and not isinstance(value, Value):
+                value = value._bare()
+            choices = getattr(getattr(descriptor, "metadata", None), "choices", None)
+            if choices and isinstance(value, (int, np.integer)) and not isinstance(value, bool) \
+                    and 0 <= value < len(choices):
+                # an enum channel's index: its label; a False/True enum (a boolean item): a bool
+                value = bool(value) if tuple(choices) == BOOL_CHOICES else choices[value]
+            if isinstance(value, str):
+                return StringValue(value, timestamp, descriptor)
+            if isinstance(value, dict):  # a structure (a PVA structure): its fields as a node
+                return NodeValue(value, timestamp, descriptor)
+            if isinstance(value, (bool, np.bool_)):
+                return BoolValue(value, timestamp, descriptor)
+            if isinstance(value, Enum):
+                return EnumValue(value, timestamp, descriptor)
+        return super().__new__(cls)
 
-    def __init__(self, value: Any, timestamp: float | None = None, descriptor: Any = None,
+    def __init__(self, value: Any, timestamp: Any = None, descriptor: Any = None,
                  *, units: Any = None) -> None:
         if isinstance(value, Value):
             value = value._v
@@ -92,9 +112,10 @@ class Value:
         if numeric and not (isinstance(value, np.ndarray) and value.dtype.kind not in "iuf"):
             value = Quantity(value, units) if units is not None else Quantity(value)
         self._v = value
-        self.timestamp = timestamp
-        self.descriptor = descriptor
-        self._source: tuple[Any, str] | None = None  # (proxy, key) of a value read from a proxy
+        self._meta(timestamp, descriptor)  # and _source: (proxy, key) of a value read from a proxy
+
+    def _bare(self) -> Any:
+        return self._v
 
     # -- what it holds -----------------------------------------------------------------
     @property
@@ -150,24 +171,22 @@ class Value:
     def __abs__(self) -> Any:
         return _derived(abs(self._v), self)
 
-    # comparisons: plain results
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
-        return self._v == unwrap(other)
+    # comparisons: a BoolValue with the newest timestamp (Karabo's); arrays give bool arrays
+    def _compare(op: Any) -> Any:  # noqa: N805 (a class-body helper)
+        def method(self: Value, other: Any) -> Any:
+            if self._v is None:  # an unset value compares as None does (Karabo's NoneValue)
+                return op(None, unwrap(other))
+            return _truth(op(self._v, unwrap(other)), self, other)
 
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
-        return self._v != unwrap(other)
+        return method
 
-    def __lt__(self, other: Any) -> Any:
-        return self._v < unwrap(other)
-
-    def __le__(self, other: Any) -> Any:
-        return self._v <= unwrap(other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self._v > unwrap(other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self._v >= unwrap(other)
+    __eq__ = _compare(operator.eq)  # type: ignore[assignment]
+    __ne__ = _compare(operator.ne)  # type: ignore[assignment]
+    __lt__ = _compare(operator.lt)
+    __le__ = _compare(operator.le)
+    __gt__ = _compare(operator.gt)
+    __ge__ = _compare(operator.ge)
+    del _compare
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -215,21 +234,15 @@ class Value:
 
     # -- display -------------------------------------------------------------------------------
     def __str__(self) -> str:
-        return str(self._v)
+        return f"{self._v:~}" if isinstance(self._v, pint.Quantity) else str(self._v)
 
     def __format__(self, spec: str) -> str:
         return format(self._v, spec)
 
     def __repr__(self) -> str:
-        if self.timestamp is None:
-            stamp = "no timestamp"
-        else:
-            stamp = time.strftime("%H:%M:%S", time.localtime(self.timestamp))
-            stamp += f".{int((self.timestamp % 1) * 1000):03d}"
-        key = f" {self.descriptor.key}" if self.descriptor is not None else ""
         shown = "unset" if self._v is None else (f"{self._v:~P}" if isinstance(self._v, pint.Quantity) else
                                                   repr(self._v))
-        return f"<Value{key} {shown} @ {stamp}>"
+        return f"<Value{self._key_text()} {shown} @ {self._stamp_text()}>"
 
 
 # pint hands ``quantity + value`` back to Value.__radd__ instead of treating the Value

@@ -22,12 +22,12 @@ from ..core import NotFoundError, ValidationError, parse_address
 from ._backend import ChannelBackend, HostedBackend, ProxyBackend
 from ._hash import Hash
 from ._proxy import DeviceProxy
-from ._sync import Future, run
-from ._units import seconds
+from ._sync import Future, run, time_limit
 
 __all__ = [
-    "connect_device", "disconnect_device", "execute", "execute_no_wait", "get_device", "get_properties",
-    "set_no_wait", "set_wait",
+    "call", "call_no_wait", "compare_device_configuration", "connect_device", "disconnect_device", "execute",
+    "execute_no_wait", "get_configuration", "get_descriptors", "get_device", "get_properties", "get_schema",
+    "set_no_wait", "set_wait", "update_device",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,8 @@ def _backend_for(device: Any, pvs: Sequence[str] | None) -> ProxyBackend:
 
 
 # -- proxies -----------------------------------------------------------------------------------
-def connect_device(device: Any, *, pvs: Sequence[str] | None = None, timeout: Any = None) -> DeviceProxy:
+def connect_device(device: Any, *, pvs: Sequence[str] | None = None, autodisconnect: Any = None,
+                   timeout: Any = None) -> DeviceProxy:
     """The proxy of a device: one per device and client (a second call returns the same one).
 
     Parameters
@@ -92,10 +93,16 @@ def connect_device(device: Any, *, pvs: Sequence[str] | None = None, timeout: An
         ``"local://PREFIX"`` or a :class:`Daemon` / :class:`Device` / caproto
         ``PVGroup`` hosted here (a group is reached over CA, with all its PVs);
         ``"ca://PREFIX"`` / ``"pva://PREFIX"`` with ``pvs``; ``"tango://dom/fam/mem"``.
+        A :class:`DeviceProxy` is returned as it is.
     pvs : sequence of str, optional
-        The PV suffixes of an EPICS prefix; each becomes a property.
+        The PV suffixes of an EPICS prefix; each becomes a property. Omitted, an address
+        this session already has a proxy of gives that proxy (an ikarabo script's
+        ``connectDevice(id)`` after a start-up that listed the PVs once).
+    autodisconnect : float, optional
+        Karabo's idle disconnection after N s; accepted, and the proxy stays connected
+        (ADR 0008). With a proxy given: ``RuntimeError``, as Karabo.
     timeout : float or time quantity, optional
-        For the schema and first values (the session default, 5 s, when omitted).
+        For the schema and first values (the session default, 5 s, when omitted or -1).
 
     Returns
     -------
@@ -106,9 +113,19 @@ def connect_device(device: Any, *, pvs: Sequence[str] | None = None, timeout: An
     ------
     ValidationError, NotFoundError, BackendUnavailableError, ChannelTimeoutError
     """
+    if isinstance(device, DeviceProxy):
+        if autodisconnect is not None:
+            raise RuntimeError("autodisconnect= is for a device id, not an existing proxy")
+        device._check_open()
+        return device
+    if autodisconnect is not None and not (isinstance(autodisconnect, (int, float)) and autodisconnect > 0):
+        raise ValidationError(f"autodisconnect takes seconds > 0, not {autodisconnect!r}")
+    known = _connected(device) if pvs is None else None
+    if known is not None:  # a device id this session has a proxy of (an EPICS prefix's PVs given once)
+        return known
     backend = _backend_for(device, pvs)
     s = session()
-    budget = seconds(timeout) or s.config.timeout
+    budget = time_limit(timeout) or s.config.timeout
     with _registry_lock:
         proxy = _registry.get(backend.address)
         if proxy is not None and not proxy._closed and proxy._runtime is s.runtime:
@@ -121,8 +138,33 @@ def connect_device(device: Any, *, pvs: Sequence[str] | None = None, timeout: An
         return proxy
 
 
-#: Karabo's ``getDevice``: here the same connected proxy as :func:`connect_device`.
-get_device = connect_device
+def get_device(device: Any, *, pvs: Sequence[str] | None = None, sync: Any = None, initialize: bool = True,
+               timeout: Any = 5) -> DeviceProxy:
+    """Karabo's ``getDevice``: the same connected proxy as :func:`connect_device`; use it
+    as ``with get_device(...) as dev:``.
+
+    ``sync`` (sync or async code) is accepted: ctlshell's verbs always block in user
+    threads. ``initialize=False`` is accepted: the first values are always fetched, so a
+    new value is new (ADR 0008).
+    """
+    if not isinstance(initialize, bool):
+        raise ValidationError(f"initialize takes True or False, not {initialize!r}")
+    return connect_device(device, pvs=pvs, timeout=timeout)
+
+
+def _connected(device: Any) -> DeviceProxy | None:
+    """The live proxy of this session for the address ``device``, if there is one."""
+    if not isinstance(device, str) or not device.strip():
+        return None
+    try:
+        addr = parse_address(device, "local")
+    except Exception:
+        return None
+    with _registry_lock:
+        proxy = _registry.get(f"{addr.scheme}://{addr.name}")
+    if proxy is None or proxy._closed or proxy._runtime is not session().runtime:
+        return None
+    return proxy
 
 
 async def _connect(backend: ProxyBackend, runtime: Any, budget: float) -> DeviceProxy:
@@ -147,14 +189,19 @@ async def _connect(backend: ProxyBackend, runtime: Any, budget: float) -> Device
         raise
 
 
-def disconnect_device(proxy: DeviceProxy) -> None:
-    """Stop following the device; its proxy is dropped from the registry."""
+def disconnect_device(proxy: DeviceProxy, *, timeout: Any = None, wait: bool = True) -> None:
+    """Stop following the device; its proxy is dropped from the registry (again: harmless)."""
+    if not isinstance(proxy, DeviceProxy):
+        raise ValidationError(f"disconnect_device takes a proxy, not {proxy!r}")
+    limit = time_limit(timeout) or 5
     with _registry_lock:
         if _registry.get(proxy._backend.address) is proxy:
             del _registry[proxy._backend.address]
     if not proxy._closed:
         object.__setattr__(proxy, "_closed", True)
-        run(proxy._backend.close(), timeout=5, what=f"disconnect {proxy._backend.address}")
+        return run(proxy._backend.close(), timeout=limit, wait=wait,  # type: ignore[no-any-return]
+                   what=f"disconnect {proxy._backend.address}")
+    return None
 
 
 def _proxy(device: Any) -> DeviceProxy:
@@ -240,30 +287,113 @@ def execute_no_wait(device: Any, slot: str) -> Future:
     return execute(device, slot, wait=False)  # type: ignore[no-any-return]
 
 
-def get_properties(device: Any, keys: str | Sequence[str]) -> Hash:
+def get_properties(device: Any, keys: str | Sequence[str], *, timeout: Any = None, wait: bool = True) -> Any:
     """The named properties as a :class:`Hash`, in their native widths, each with
-    attributes ``timestamp``, ``sec``, ``frac`` and ``units``.
+    Karabo's timestamp attributes ``sec``, ``frac`` (attoseconds) and ``tid``.
 
     Raises
     ------
     NotFoundError
-        An unknown key.
+        An unknown key, or one that is not a string (a :class:`KaraboError`).
     """
     proxy = _proxy(device)
     wanted = [keys] if isinstance(keys, str) else list(keys)
     for key in wanted:
         if not isinstance(key, str) or key not in proxy._schema.properties:
             raise NotFoundError(proxy._unknown(str(key)))
+
+    async def read() -> Hash:
+        return _configuration(proxy, wanted)
+
+    return run(read(), timeout=timeout, wait=wait, what=f"get_properties {proxy._backend.address}")
+
+
+def _configuration(proxy: DeviceProxy, keys: Sequence[str]) -> Hash:
     out = Hash()
-    for key in wanted:
+    for key in keys:
         value, desc = proxy._value(key), proxy._schema.properties[key]
         raw = value.value
-        if raw is not None and desc.numpy_type is not str:
+        if raw is not None and desc.numpy_type is not str and not isinstance(raw, (str, dict)):
             raw = np.asarray(raw, desc.numpy_type) if desc.metadata.is_array else desc.numpy_type(raw)
         out[key] = raw
-        stamp = value.timestamp
-        out[key, "timestamp"] = stamp
-        if stamp is not None:
-            out[key, "sec"], out[key, "frac"] = int(stamp), int(round(stamp % 1 * 1e18))
-        out[key, "units"] = desc.metadata.units
+        if value.timestamp is not None:
+            out[key, ...] = value.timestamp.toDict()
     return out
+
+
+def get_configuration(device: Any, *, timeout: Any = None, wait: bool = True) -> Any:
+    """Every property as a :class:`Hash` (dotted keys as nodes), with ``sec``/``frac``/``tid``."""
+    proxy = _proxy(device)
+
+    async def read() -> Hash:
+        return _configuration(proxy, list(proxy._schema.properties))
+
+    return run(read(), timeout=timeout, wait=wait, what=f"get_configuration {proxy._backend.address}")
+
+
+def update_device(device: Any, *, timeout: Any = None, wait: bool = True) -> Any:
+    """Read every property from the device once (the proxy shows the result); returns the proxy."""
+    proxy = _proxy(device)
+    budget = session().config.timeout
+
+    async def refresh() -> DeviceProxy:
+        await asyncio.gather(*(proxy._refresh(k, budget) for k in proxy._schema.properties))
+        return proxy
+
+    return run(refresh(), timeout=timeout, wait=wait, what=f"update_device {proxy._backend.address}")
+
+
+def get_schema(device: Any, onlyCurrentState: bool = False) -> Any:  # noqa: N803 (Karabo's keyword)
+    """The device's :class:`Schema` (``.hash`` is Karabo's schema Hash). ctlshell's devices
+    have no state-dependent schema: ``onlyCurrentState`` gives the same one."""
+    return _proxy(device)._schema
+
+
+def get_descriptors(device: Any) -> list[Any]:
+    """Every property's :class:`Descriptor`, in order."""
+    return list(_proxy(device)._schema.properties.values())
+
+
+def compare_device_configuration(device_a: Any, device_b: Any) -> Hash:
+    """The writable properties whose values differ: ``Hash(key, [value_a, value_b])``
+    (properties of one device only count as differing from None)."""
+    a, b = _proxy(device_a), _proxy(device_b)
+    out = Hash()
+    keys = [k for k, d in a._schema.properties.items() if d.writable]
+    keys += [k for k, d in b._schema.properties.items() if d.writable and k not in keys]
+    for key in keys:
+        va = a._value(key).value if key in a._schema.properties else None
+        vb = b._value(key).value if key in b._schema.properties else None
+        if not _equal(va, vb):
+            out[key] = [va, vb]
+    return out
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.all(a == b)) and np.shape(a) == np.shape(b)
+    except Exception:
+        return False
+
+
+def call(device: Any, slot: str, *args: Any, timeout: Any = None, wait: bool = True) -> Any:
+    """Call a slot with arguments (Karabo's ``call``): a hosted object's ``SLOTS`` method.
+
+    Raises
+    ------
+    AttributeError
+        No such slot (nothing called).
+    ValidationError
+        Arguments to a device whose slots take none here (an EPICS prefix, a Tango command).
+    """
+    proxy = _proxy(device)
+    if not isinstance(slot, str) or slot not in proxy._schema.slots:
+        raise AttributeError(proxy._unknown(str(slot)))
+    proxy._validate({})
+    return run(proxy._backend.call_with(slot, args, session().config.timeout), timeout=timeout, wait=wait,
+               what=f"{proxy._backend.address} {slot}(...)")
+
+
+def call_no_wait(device: Any, slot: str, *args: Any) -> Future:
+    """As :func:`call`, returning its :class:`Future` at once."""
+    return call(device, slot, *args, wait=False)  # type: ignore[no-any-return]

@@ -34,8 +34,8 @@ def wait_until_new(*props: Any, timeout: Any = None, wait: bool = True) -> Any:
 
     Returns
     -------
-    Value
-        The new value (or a Future of it).
+    None
+        As Karabo's (or a Future, with ``wait=False``); read the new value from the proxy.
 
     Raises
     ------
@@ -64,7 +64,7 @@ def wait_until_new(*props: Any, timeout: Any = None, wait: bool = True) -> Any:
                     now = proxy._generations()
                     for key, gen in now.items():
                         if (keys is None or key in keys) and gen > start[pid][key]:
-                            return proxy._value(key)
+                            return None
                 await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for future in futures:
@@ -87,8 +87,8 @@ def wait_until(condition: Callable[[], object], *, timeout: Any = None, wait: bo
 
     Returns
     -------
-    object
-        The condition's (true) result.
+    None
+        As Karabo's (or a Future, with ``wait=False``).
 
     Raises
     ------
@@ -102,9 +102,8 @@ def wait_until(condition: Callable[[], object], *, timeout: Any = None, wait: bo
         while True:
             change = listen_any()
             try:
-                result = condition()
-                if result:
-                    return result
+                if condition():
+                    return None
                 await change
             finally:
                 change.cancel()

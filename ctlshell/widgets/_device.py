@@ -69,7 +69,7 @@ class DevicePanel(Live):
         for key, desc in self.properties.items():
             value = self.proxy[key]
             shown = "(unset)" if not value.is_set else str(value.value)
-            stamp = "" if value.timestamp is None else time.strftime("%H:%M:%S", time.localtime(value.timestamp))
+            stamp = "" if value.timestamp is None else time.strftime("%H:%M:%S", time.localtime(value.timestamp.toTimestamp()))
             cells = (key, shown, desc.metadata.units, stamp, desc.access_mode.lower())
             rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
         return ("<table><tr><th>property</th><th>value</th><th>units</th><th>time</th><th>access</th></tr>"

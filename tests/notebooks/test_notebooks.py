@@ -37,7 +37,8 @@ def views(nb: nbformat.NotebookNode) -> list[str]:
 #: what each notebook prints when its servers really answered
 EXPECTED = {
     "hosting.ipynb": ("6.0", "move took", "refused:", "True"),
-    "proxies.ipynb": ("DimensionalityError", "1.5"),
+    "proxies.ipynb": ("DimensionalityError", "1.5", "State.ON True", "readbacks queued: True state: State.ON",
+                      "['frac', 'sec', 'tid']"),
     "pva_gateway.ipynb": ("refused:", "through the gateway: 4.0", "True"),
     # 13 points, units from the XML, the peak of the demo detector (2.5 mm) found in the
     # file, the writer's own CA readings stamped in order
