@@ -1,0 +1,148 @@
+"""Issue 20 (first part): scans on bluesky over ctlshell addresses, on the demo
+beamline hosted here: a 26-point scan with its live table, peak statistics, the
+magics, Ctrl-C stopping the motor, resume and abort, bad input refused before
+anything moves."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+from bluesky.utils import RunEngineInterrupted
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from traitlets.config import Config
+
+import ctlshell
+from ctlshell import ValidationError
+from ctlshell.demo import DemoBeamline
+from ctlshell.scans import RE, count, motor, peaks, scan
+
+
+@pytest.fixture
+def demo(prefix):
+    beamline = ctlshell.host(DemoBeamline(prefix))
+    ctlshell.put(f"{prefix}SHUTTER", 0, wait=True)  # Open
+    ctlshell.put(f"{prefix}MOTOR.VELO", 10.0, wait=True)
+    yield beamline
+    ctlshell.unhost(beamline)
+
+
+@pytest.fixture(scope="module")
+def ip():
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
+    shell.run_line_magic("load_ext", "ctlshell")
+    yield shell
+    from ctlshell import ipython
+
+    ipython._remove(shell)
+    InteractiveShell.clear_instance()
+
+
+def test_a_scan_prints_a_table_and_finds_the_peak(demo, prefix, capsys):
+    det, mot = f"{prefix}DET:COUNTS", f"{prefix}MOTOR"
+    result = RE(scan([det], mot, 0, 5, 26))
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("|") and line.split("|")[1].strip().isdigit()]
+    assert len(rows) == 26 and len(result.run_start_uids) == 1 and result.exit_status == "success"
+    assert abs(peaks.cen[det] - 2.5) < 0.1, peaks
+    assert abs(ctlshell.get(f"{mot}.RBV").value - 5.0) < 1e-6
+
+
+def test_magics_scan_move_to_the_peak_and_where_all(demo, prefix, ip):
+    det, mot = f"{prefix}DET:COUNTS", f"{prefix}MOTOR"
+    ip.user_ns["peaks"] = peaks
+    with capture_output() as cap:
+        ip.run_line_magic("scan", f"{det} {mot} 0 5 26")
+    assert abs(peaks.cen[det] - 2.5) < 0.1, cap.stdout
+    with capture_output() as cap:
+        ip.run_line_magic("mov", f'{mot} peaks.cen["{det}"]')
+    assert abs(ctlshell.get(f"{mot}.RBV").value - peaks.cen[det]) < 1e-6, cap.stdout
+    with capture_output() as cap:
+        ip.run_line_magic("wa", "")
+    assert mot in cap.stdout
+    with capture_output() as cap:
+        ip.run_line_magic("movr", f"{mot} -0.5")
+    assert abs(ctlshell.get(f"{mot}.RBV").value - (peaks.cen[det] - 0.5)) < 1e-6
+
+
+def test_a_value_token_is_never_evaluated(ip, demo, prefix):
+    ip.user_ns["hits"] = []
+    result = ip.run_cell(f'%mov {prefix}MOTOR hits.append(1)')
+    assert result.error_in_exec is not None and ip.user_ns["hits"] == []
+    assert ctlshell.get(f"{prefix}MOTOR.RBV").value == 0.0
+
+
+def _interrupt_after(seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def _settled(address: str, seconds: float = 3.0) -> tuple[float, float]:
+    """(time the readback stopped changing, its value), watching for ``seconds``."""
+    last, since = ctlshell.get(address).value, time.monotonic()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = ctlshell.get(address).value
+        if value != last:
+            last, since = value, time.monotonic()
+        time.sleep(0.01)
+    return since, last
+
+
+def test_ctrl_c_stops_the_motor_then_resume_completes_the_scan(demo, prefix):
+    det, mot = f"{prefix}DET:COUNTS", f"{prefix}MOTOR"
+    ctlshell.put(f"{mot}.VELO", 2.0, wait=True)  # 2 mm steps take 1 s each
+    seen = []
+    token = RE.subscribe(lambda name, doc: seen.append(name))
+    try:
+        timer = _interrupt_after(1.5)
+        with pytest.raises(RunEngineInterrupted):
+            RE(scan([det], mot, 0, 8, 5))
+        interrupted = time.monotonic()
+        timer.join()
+        stopped_at, position = _settled(f"{mot}.RBV")
+        assert stopped_at - interrupted < 0.5, stopped_at - interrupted
+        assert ctlshell.get(f"{mot}.MOVN").value == 0
+        assert 0 < position < 8
+        RE.resume()
+    finally:
+        RE.unsubscribe(token)
+    assert seen.count("event") == 5 and seen[-1] == "stop"
+    assert abs(ctlshell.get(f"{mot}.RBV").value - 8.0) < 1e-6
+
+
+def test_abort_after_ctrl_c_ends_the_run_as_aborted(demo, prefix):
+    det, mot = f"{prefix}DET:COUNTS", f"{prefix}MOTOR"
+    ctlshell.put(f"{mot}.VELO", 2.0, wait=True)
+    stops = []
+    token = RE.subscribe(lambda name, doc: stops.append(doc) if name == "stop" else None)
+    try:
+        timer = _interrupt_after(1.0)
+        with pytest.raises(RunEngineInterrupted):
+            RE(scan([det], mot, 0, 8, 5))
+        timer.join()
+        RE.abort("the beam went away")
+    finally:
+        RE.unsubscribe(token)
+    assert stops and stops[-1]["exit_status"] == "abort"
+    assert ctlshell.get(f"{mot}.MOVN").value == 0
+
+
+def test_bad_plans_fail_before_anything_moves(demo, prefix):
+    det, mot = f"{prefix}DET:COUNTS", f"{prefix}MOTOR"
+    before = ctlshell.get(f"{mot}.RBV").value
+    with pytest.raises(ValidationError, match="outside its limits"):
+        RE(scan([det], mot, 0, 50, 5))  # limits -10..10 mm
+    with pytest.raises(ValidationError, match="read-only"):
+        RE(scan([det], f"{prefix}DET:COUNTS", 0, 1, 3))
+    with pytest.raises(ctlshell.ChannelTimeoutError):
+        RE(count([f"{prefix}NO:SUCH:PV"]))
+    assert ctlshell.get(f"{mot}.RBV").value == before
+    assert motor(mot).name == mot
