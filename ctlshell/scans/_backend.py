@@ -136,6 +136,10 @@ class AddressBackend(SignalBackend[Any]):
         s = session()
         return await self._on_runtime(s.cache.get(self.address, s.config.timeout))
 
+    async def raw(self) -> Reading:
+        """The channel's ctlshell reading (an enum as its index)."""
+        return await self._read()
+
     async def get_reading(self) -> dict[str, Any]:
         return to_reading(await self._read(), self._metadata())
 

@@ -15,6 +15,7 @@ subscription).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -40,12 +41,17 @@ MOVE_TIMEOUT = 3600.0
 #: Seconds to wait for a motor record's ``.RBV``/``.STOP`` before taking the address as
 #: a plain settable channel (give ``readback=``/``stop=`` to skip the look-up).
 PROBE_TIMEOUT = 1.0
+#: How often a move that completed its put early is checked, and how many unchanged
+#: reads of a motor not moving end it short of its target (a limit, a stop).
+SETTLE_POLL, SETTLED_READS = 0.02, 10
 _devices: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
 def _name(address: str) -> str:
-    return parse_address(address, session().config.default_scheme).name
+    """The device name of an address: its name, with ``.`` and ``/`` (which bluesky
+    keeps out of data keys) as ``_``: ``DEMO:MOTOR.RBV`` -> ``DEMO:MOTOR_RBV``."""
+    return parse_address(address, session().config.default_scheme).name.replace(".", "_").replace("/", "_")
 
 
 def _connect(dev: Any, timeout: float) -> Any:
@@ -95,13 +101,15 @@ class AddressMotor(StandardReadable):
     """
 
     def __init__(self, setpoint: str, readback: str | None = None, stop: str | None = None,
-                 name: str = "") -> None:
+                 name: str = "", moving: str | None = None) -> None:
         with self.add_children_as_readables(StandardReadableFormat.HINTED_SIGNAL):
             self.user_readback = _make_signal(readback or setpoint, "")
         self.user_setpoint = SignalRW(AddressBackend(setpoint), timeout=None)
         self.stop_address = stop
         self._stop_backend = AddressBackend(stop) if stop else None
         self.motor_stop = SignalRW(self._stop_backend, timeout=None) if self._stop_backend else None
+        self._moving_backend = AddressBackend(moving) if moving else None
+        self.motor_moving = SignalR(self._moving_backend, timeout=None) if self._moving_backend else None
         self.setpoint_address, self.readback_address = setpoint, readback or setpoint
         super().__init__(name=name)
 
@@ -111,8 +119,31 @@ class AddressMotor(StandardReadable):
 
     @AsyncStatus.wrap
     async def set(self, value: float) -> None:  # type: ignore[override]
-        """Move to ``value``; done when the move has ended."""
+        """Move to ``value``; done when the move has ended (the put's completion, and
+        the moving flag back to 0 with the readback at the target or settled)."""
         await self.user_setpoint.set(value, timeout=MOVE_TIMEOUT)
+        if self._moving_backend is not None:
+            await self._settle(float(value))
+
+    async def _settle(self, target: float) -> None:
+        # some servers complete the put at once (caproto's fake motor record): wait for
+        # the moving flag and the readback, which stops either at the target or short of
+        # it (a limit, a stop) -- then it no longer changes
+        assert self._moving_backend is not None
+        meta = self.user_readback._connector.backend.meta  # noqa: SLF001 (our own backend)
+        precision = meta.precision if meta is not None and meta.precision else 6
+        tolerance = max(10.0 ** -precision, 1e-9 * abs(target))
+        last, still = None, 0
+        while True:
+            moving = bool((await self._moving_backend.raw()).value)  # an enum's index, not its label
+            position = float(await self.user_readback.get_value())
+            if not moving and abs(position - target) <= tolerance:
+                return
+            still = still + 1 if not moving and position == last else 0
+            if still >= SETTLED_READS:
+                return
+            last = position
+            await asyncio.sleep(SETTLE_POLL)
 
     async def stop(self, success: bool = True) -> None:
         """Stop the motion (bluesky calls this on pause, abort and Ctrl-C)."""
@@ -124,18 +155,21 @@ class AddressMotor(StandardReadable):
         return Location(setpoint=setpoint, readback=readback)
 
 
-def _motor_parts(address: str) -> tuple[str, str | None, str | None]:
-    """(setpoint, readback, stop) of a motor record or ctlshell motor at ``address``."""
+def _motor_parts(address: str) -> tuple[str, str | None, str | None, str | None]:
+    """(setpoint, readback, stop, moving) of a motor record or ctlshell motor at ``address``."""
     addr = parse_address(address, session().config.default_scheme)
     base = str(addr)
     parts: list[str | None] = []
-    for field in (".RBV", ".STOP"):
+    for field in (".RBV", ".STOP", ".MOVN"):
+        if field != ".RBV" and parts[0] is None:
+            parts.append(None)  # not a motor record: no need to look further
+            continue
         try:
             info(base + field, timeout=PROBE_TIMEOUT)
             parts.append(base + field)
         except CtlshellError:
             parts.append(None)
-    return base, parts[0], parts[1]
+    return base, parts[0], parts[1], parts[2]
 
 
 def motor(address: str, name: str | None = None, *, readback: str | None = None,
@@ -152,8 +186,9 @@ def motor(address: str, name: str | None = None, *, readback: str | None = None,
     with _lock:
         if key in _devices:
             return _devices[key]
-    setpoint, found_rbv, found_stop = _motor_parts(address)
-    dev = AddressMotor(setpoint, readback or found_rbv, stop or found_stop, name=name or _name(address))
+    setpoint, found_rbv, found_stop, found_moving = _motor_parts(address)
+    dev = AddressMotor(setpoint, readback or found_rbv, stop or found_stop, name=name or _name(address),
+                       moving=found_moving if readback is None else None)
     _connect(dev, timeout or session().config.timeout)
     with _lock:
         return _devices.setdefault(key, dev)

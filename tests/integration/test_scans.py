@@ -146,3 +146,46 @@ def test_bad_plans_fail_before_anything_moves(demo, prefix):
         RE(count([f"{prefix}NO:SUCH:PV"]))
     assert ctlshell.get(f"{mot}.RBV").value == before
     assert motor(mot).name == mot
+
+
+def test_every_run_is_recorded_to_nexus_and_an_abort_is_recorded(demo, prefix, tmp_path):
+    import h5py
+
+    from ctlshell.scans import peak_stats, record_runs, stop_recording
+
+    det, mot = f"{prefix}DET:COUNTS", f"{prefix}MOTOR"
+    recorder = record_runs(data_dir=str(tmp_path))
+    try:
+        RE(scan([det], mot, 0, 5, 26))
+        ctlshell.put(f"{mot}.VELO", 2.0, wait=True)
+        ctlshell.put(mot, 0.0, wait=True)  # so that the interrupt falls between two points
+        timer = _interrupt_after(1.5)
+        with pytest.raises(RunEngineInterrupted):
+            RE(scan([det], mot, 0, 8, 5))
+        timer.join()
+        RE.abort()
+    finally:
+        stop_recording(recorder)
+    assert len(recorder.files) == 2
+    with h5py.File(recorder.files[0], "r") as f:
+        data = f["entry/data"]
+        assert data.attrs["NX_class"] == "NXdata" and data.attrs["signal"] == "DET_COUNTS".join(
+            [prefix.replace(":", "_").strip("_") + "_", ""])
+        counts, x = data[data.attrs["signal"]][()], data[data.attrs["axes"]][()]
+        assert len(counts) == 26 and abs(peak_stats(x, counts).cen - 2.5) < 0.1
+        assert f["entry/exit_status"][()] == b"success"
+        assert f["entry/instrument"][data.attrs["axes"]].attrs["NX_class"] == "NXpositioner"
+        assert f[f"entry/instrument/{data.attrs['axes']}/value"].attrs["units"] == "mm"
+    with h5py.File(recorder.files[1], "r") as f:
+        assert f["entry/exit_status"][()] == b"abort"
+        assert 1 <= len(f["entry/data"][f["entry/data"].attrs["signal"]]) < 5  # what was taken is kept
+
+
+def test_a_scan_over_an_ioc_motor_record(ioc, prefix):
+    from .conftest import caproto_example
+
+    ioc(*caproto_example("fake_motor_record", prefix))
+    mot = f"{prefix}mtr3"
+    result = RE(scan([f"{prefix}mtr2.RBV"], mot, 1.0, 2.0, 3))
+    assert result.exit_status == "success"
+    assert abs(ctlshell.get(f"ca://{mot}.RBV").value - 2.0) < 0.05
