@@ -12,11 +12,12 @@ from ._devices import AddressMotor, device, motor, signal
 from ._feedback import Feedback, peaks
 from ._peaks import Peaks, PeakStats, peak_stats
 from ._recorder import NexusRecorder
+from ._suspend import Watched, suspend_while, watch
 from ._plans import count, grid_scan, list_scan, rel_grid_scan, rel_scan, scan, scan_nd
 
 __all__ = [
     "RE", "AddressMotor", "Feedback", "NexusRecorder", "PeakStats", "Peaks", "count", "device", "grid_scan", "list_scan", "motor", "peak_stats",
-    "peaks", "record_runs", "rel_grid_scan", "rel_scan", "run_engine", "scan", "scan_nd", "signal", "stop_recording",
+    "peaks", "record_runs", "rel_grid_scan", "rel_scan", "run_engine", "scan", "scan_nd", "signal", "stop_recording", "suspend_while", "watch", "Watched",
 ]
 
 _feedback: Feedback | None = None

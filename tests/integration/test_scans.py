@@ -189,3 +189,45 @@ def test_a_scan_over_an_ioc_motor_record(ioc, prefix):
     result = RE(scan([f"{prefix}mtr2.RBV"], mot, 1.0, 2.0, 3))
     assert result.exit_status == "success"
     assert abs(ctlshell.get(f"ca://{mot}.RBV").value - 2.0) < 0.05
+
+
+def test_a_closed_shutter_suspends_the_scan_and_no_point_is_taken_meanwhile(demo, prefix, tmp_path):
+    import h5py
+
+    from ctlshell.scans import record_runs, stop_recording, suspend_while
+
+    det, mot, shutter = f"{prefix}DET:COUNTS", f"{prefix}MOTOR", f"{prefix}SHUTTER"
+    ctlshell.put(f"{mot}.VELO", 10.0, wait=True)
+    suspender = suspend_while(shutter, "Closed", sleep=1.0, message="no beam on the sample")
+    RE.install_suspender(suspender)
+    events: list[dict] = []
+    token = RE.subscribe(lambda name, doc: events.append(doc) if name == "event" else None)
+    times: dict[str, float] = {}
+
+    def close_then_open():
+        while len(events) < 5:
+            time.sleep(0.01)
+        ctlshell.put(shutter, "Closed", wait=True)
+        times["closed"] = time.time()
+        time.sleep(1.5)
+        ctlshell.put(shutter, "Open", wait=True)
+        times["opened"] = time.time()
+
+    recorder = record_runs(data_dir=str(tmp_path))
+    actor = threading.Thread(target=close_then_open)
+    actor.start()
+    try:
+        started = time.monotonic()
+        result = RE(scan([det], mot, 0, 5, 26, per_step=None))
+        elapsed = time.monotonic() - started
+    finally:
+        actor.join()
+        RE.remove_suspender(suspender)
+        RE.unsubscribe(token)
+        stop_recording(recorder)
+    assert result.exit_status == "success" and len(events) == 26
+    assert elapsed > 1.5 + 1.0  # it waited for the shutter and then the settling time
+    stamps = [e["timestamps"][det] for e in events]
+    assert not [t for t in stamps if times["closed"] <= t <= times["opened"] + 1.0], (times, stamps)
+    with h5py.File(recorder.files[0], "r") as f:
+        assert len(f["entry/data"][f["entry/data"].attrs["signal"]]) == 26
