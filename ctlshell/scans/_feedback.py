@@ -37,6 +37,7 @@ class Feedback:
         self._motor = ""
         self._detectors: list[str] = []
         self._points: dict[str, list[tuple[float, float]]] = {}
+        self._start_doc: dict[str, Any] = {}
 
     def __call__(self, name: str, doc: dict[str, Any]) -> None:
         try:
@@ -50,11 +51,22 @@ class Feedback:
         self._detectors = list(doc.get("detectors") or [])
         self._points = {d: [] for d in self._detectors}
         self._table = None
-        if self.table:
-            from bluesky.callbacks import LiveTable
+        self._start_doc = doc
 
-            self._table = LiveTable([*motors, *self._detectors], default_prec=4)
+    def _descriptor(self, name: str, doc: dict[str, Any]) -> None:
+        if self._table is not None:
             self._table(name, doc)
+            return
+        if not self.table or doc.get("name") != "primary":
+            return
+        from bluesky.callbacks import LiveTable
+
+        keys = doc.get("data_keys", {})
+        scalars = [k for k in keys if not keys[k].get("shape")]  # a table shows numbers, not arrays
+        motors = [m for m in self._start_doc.get("motors") or [] if m in scalars]
+        self._table = LiveTable([*motors, *(k for k in scalars if k not in motors)], default_prec=4)
+        self._table("start", self._start_doc)
+        self._table(name, doc)
 
     def _event(self, name: str, doc: dict[str, Any]) -> None:
         if self._table is not None:

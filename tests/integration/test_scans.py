@@ -231,3 +231,26 @@ def test_a_closed_shutter_suspends_the_scan_and_no_point_is_taken_meanwhile(demo
     assert not [t for t in stamps if times["closed"] <= t <= times["opened"] + 1.0], (times, stamps)
     with h5py.File(recorder.files[0], "r") as f:
         assert len(f["entry/data"][f["entry/data"].attrs["signal"]]) == 26
+
+
+def test_a_scan_over_pva_channels_recorded_to_nexus(prefix, tmp_path):
+    import h5py
+
+    from ctlshell.scans import record_runs, stop_recording
+
+    from ._pva import P4pServer, next_pool_port
+
+    server = P4pServer(prefix, next_pool_port()).start()
+    recorder = record_runs(data_dir=str(tmp_path))
+    try:
+        result = RE(scan([f"pva://{prefix}WAVE", f"pva://{prefix}MODE"], f"pva://{prefix}TEMP", 1.0, 3.0, 5))
+        label = ctlshell.info(f"pva://{prefix}MODE").choices[ctlshell.get(f"pva://{prefix}MODE").value]
+    finally:
+        stop_recording(recorder)
+        server.close()
+    assert result.exit_status == "success"
+    with h5py.File(recorder.files[0], "r") as f:
+        data = f["entry/data"]
+        assert list(data[data.attrs["axes"]][()]) == [1.0, 1.5, 2.0, 2.5, 3.0]
+        assert f[f"entry/instrument/{prefix.strip(':')}_WAVE/data"].shape == (5, 5)  # 5 points of 5 doubles
+        assert f[f"entry/instrument/{prefix.strip(':')}_MODE/data"][()].tolist() == [label.encode()] * 5  # by label
