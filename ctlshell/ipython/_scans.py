@@ -62,6 +62,24 @@ def _detectors(text: str) -> list[str]:
     return [d for d in text.split(",") if d]
 
 
+def _interruptible(fn: Any) -> Any:
+    """A Ctrl-C before the run started (devices being made, bluesky being imported)
+    prints one line in the terminal; in a notebook it stops the cells queued after."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, line: str) -> Any:
+        try:
+            return fn(self, line)
+        except KeyboardInterrupt:
+            if getattr(self.shell, "kernel", None) is not None:
+                raise
+            print(f"%{fn.__name__}: interrupted before anything moved", file=sys.stderr)
+            return None
+
+    return wrapper
+
+
 @magics_class
 class ScanMagics(Magics):
     """The scan magics of one shell."""
@@ -92,6 +110,7 @@ class ScanMagics(Magics):
         return args
 
     @line_magic
+    @_interruptible
     def mov(self, line: str) -> Any:
         """%mov MOTOR POSITION [MOTOR POSITION ...]: move (together), return when done."""
         from bluesky.plan_stubs import mv
@@ -101,6 +120,7 @@ class ScanMagics(Magics):
         return self._positions(args[::2])
 
     @line_magic
+    @_interruptible
     def movr(self, line: str) -> Any:
         """%movr MOTOR DELTA [MOTOR DELTA ...]: move by DELTA, return when done."""
         from bluesky.plan_stubs import mvr
@@ -118,6 +138,7 @@ class ScanMagics(Magics):
             print(f"{m.name}: {reading.value}")
 
     @line_magic
+    @_interruptible
     def wa(self, line: str) -> None:
         """%wa [PATTERN]: where all motors made this session are (readback and setpoint)."""
         import fnmatch
@@ -146,6 +167,7 @@ class ScanMagics(Magics):
             print(f"{m.name:<{width}}  {rbv:>12.4g}  {sp:>12.4g}")
 
     @line_magic
+    @_interruptible
     def ct(self, line: str) -> Any:
         """%ct DET[,DET ...]: count the detectors once (a live table row)."""
         from ..scans import count
@@ -155,6 +177,7 @@ class ScanMagics(Magics):
         return self._run(count(_detectors(line.strip())))
 
     @line_magic
+    @_interruptible
     def count(self, line: str) -> Any:
         """%count DET[,DET ...] [NUM [DELAY]]: count NUM times (default 1)."""
         from ..scans import count
@@ -183,6 +206,7 @@ class ScanMagics(Magics):
         return _detectors(words[0]), args
 
     @line_magic
+    @_interruptible
     def scan(self, line: str) -> Any:
         """%scan DET[,DET ...] MOTOR START STOP [MOTOR START STOP ...] NUM: bluesky's scan."""
         from ..scans import scan
@@ -191,6 +215,7 @@ class ScanMagics(Magics):
         return self._run(scan(dets, *args))
 
     @line_magic
+    @_interruptible
     def rel_scan(self, line: str) -> Any:
         """%rel_scan DET[,DET ...] MOTOR START STOP [...] NUM: a scan relative to where the motors are."""
         from ..scans import rel_scan
