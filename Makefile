@@ -17,7 +17,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
             EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets install chromium postgres clean
+.PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets bench-scans install chromium postgres clean
 
 # The browser test drives Debian's headless Chromium with Playwright (no browser
 # download); installed with apt when missing (as root, or through sudo).
@@ -73,6 +73,9 @@ bench-pva: $(STAMP)
 
 bench-devices: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_devices.py
+
+bench-scans: $(STAMP)
+	$(NORT) $(BIN)/python bench/bench_scans.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -8,7 +8,10 @@ database. Nothing searches beyond 127.0.0.1.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from ctlshell.testing import free_port, loopback_env
 
@@ -34,3 +37,7 @@ os.environ.update(loopback_env(ca_server_port=HOST_PORT, ca_search_ports=[HOST_P
 TANGO_DB_PORT = free_port(avoid=[*_taken, *PVA_PORTS, *PVA_SEARCH])
 os.environ["TANGO_HOST"] = f"127.0.0.1:{TANGO_DB_PORT}"
 os.environ["CTLSHELL_TIMEOUT"] = "5"
+# scans keep their scan_id in a file: this run's own, removed at exit (never the user's)
+_SCANS_DIR = tempfile.mkdtemp(prefix="ctlshell-test-scans-")
+os.environ["CTLSHELL_SCANS_MD"] = os.path.join(_SCANS_DIR, "scans.json")
+atexit.register(shutil.rmtree, _SCANS_DIR, True)

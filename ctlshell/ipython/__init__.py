@@ -91,6 +91,9 @@ def load_ipython_extension(shell: Any) -> None:
 
     nxwrite = NXWriteMagics(shell)
     shell.register_magics(nxwrite)
+    from ._scans import ScanMagics
+
+    shell.register_magics(ScanMagics(shell))
 
     def ctlshell_profile(line: str) -> None:
         """%ctlshell_profile NAME: run a ctlshell profile (default, demo) in this namespace."""

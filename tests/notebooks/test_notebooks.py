@@ -44,6 +44,8 @@ EXPECTED = {
     # file, the writer's own CA readings stamped in order
     "nexus_scan.ipynb": ("ON", "points: 13 units: counts title: peak scan", "peak at 2.5 mm",
                          "timestamps increase: True"),
+    # a 26-point scan over the demo's peak at 2.5 mm, its NeXus file read back
+    "scans.ipynb": ("peak at 2.5 mm", "points: 26 exit status: success", "SC:MOTOR"),
 }
 
 
