@@ -23,6 +23,7 @@ from ...core import (
     PutRefusedError,
     Reading,
     SyncUpstream,
+    apply_local_search,
     coerce,
 )
 from ._convert import to_metadata, to_reading
@@ -39,7 +40,7 @@ def _error(name: str, exc: aioca.CANothing, timeout: float, verb: str) -> Except
     if code == cadef.ECA_TIMEOUT:
         return ChannelTimeoutError(
             f"{address}: no answer to {verb} within {timeout} s (unknown PV, or its IOC is not "
-            "reachable through EPICS_CA_ADDR_LIST)")
+            "reachable through EPICS_CA_ADDR_LIST / EPICS_CA_AUTO_ADDR_LIST)")
     if code == cadef.ECA_DISCONN:
         return DisconnectedError(f"{address}: the IOC disconnected during {verb}")
     if verb == "put":
@@ -53,6 +54,7 @@ class CaBackend(Backend):
     scheme = "ca"
 
     def __init__(self) -> None:
+        apply_local_search()  # before libca's context exists: also search this host's loopback
         self._meta: dict[str, tuple[float, Metadata]] = {}
         self._servers: dict[str, str] = {}
 
