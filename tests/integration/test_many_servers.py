@@ -122,3 +122,14 @@ def test_serve_says_in_one_line_that_the_port_is_shared_and_which_names_are_serv
     clash = [line for line in twice.output().splitlines() if "also served by" in line]
     assert len(clash) == 1 and "OVEN:SETPOINT" in clash[0], twice.output()
     assert not [line for line in servers["motor"].output().splitlines() if "also served by" in line]
+
+
+def test_the_demo_shell_finds_the_other_servers_of_the_host(host):
+    ns, env, servers, serve = host
+    # the README's case: the demo shell, then `ctlshell serve ... --prefix OVEN:` beside it
+    cell = "\n".join(f"print('{key}', get('{name}').value)" for key, name in PVS.items() if key != "shell")
+    done = ns.run(CTLSHELL, "--profile", "demo", "-c", cell, env=env, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.split(" ")[0] in PVS)
+    assert set(found) == {"oven", "motor", "softioc"}, done.stdout + done.stderr
+    assert float(found["oven"]) == 295.0
