@@ -207,6 +207,8 @@ class _Context(_CaprotoContext):
     def __init__(self, pvdb: Any, interfaces: Any = None) -> None:
         super().__init__(pvdb, interfaces)
         self.broadcast_transports: dict[str, asyncio.DatagramTransport] = {}
+        #: interfaces whose search sockets (unicast and broadcast) are bound
+        self.udp_ready: set[str] = set()
 
     async def _create_broadcaster_transport(self, interface: str) -> None:
         await super()._create_broadcaster_transport(interface)
@@ -216,17 +218,17 @@ class _Context(_CaprotoContext):
         if old is not None:
             old.close()
         address = broadcast_of(interface)
-        if address is None:
-            return
         try:
-            sock = broadcast_socket(address, self.ca_server_port)
+            if address is not None:
+                sock = broadcast_socket(address, self.ca_server_port)
+                transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+                    functools.partial(_DatagramProtocol, parent=self, identifier=interface,
+                                      queue=self.broadcaster_datagram_queue), sock=sock)
+                self.broadcast_transports[interface] = transport
         except OSError as exc:  # searches by unicast still work
             log.warning("CA searches to %s:%s are not received: %s", address, self.ca_server_port, exc)
-            return
-        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-            functools.partial(_DatagramProtocol, parent=self, identifier=interface,
-                              queue=self.broadcaster_datagram_queue), sock=sock)
-        self.broadcast_transports[interface] = transport
+        finally:
+            self.udp_ready.add(interface)
 
     async def run(self, *args: Any, **kwargs: Any) -> None:
         try:
@@ -315,7 +317,7 @@ class CaServer:
         self._task = asyncio.create_task(self._ctx.run(), name="ctlshell-ca-server")
         self._store.watch(self._on_add, self._on_remove)
         deadline = self._loop.time() + timeout
-        while not self._ctx.udp_socks:
+        while not self._ctx.udp_socks or len(self._ctx.udp_ready) < len(set(interfaces)):
             if self._task.done():
                 exc = self._task.exception() if not self._task.cancelled() else None
                 raise OSError(f"CA server failed to start on port {self._config.ca_server_port}: {exc}")
