@@ -133,3 +133,15 @@ def test_the_demo_shell_finds_the_other_servers_of_the_host(host):
     found = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.split(" ")[0] in PVS)
     assert set(found) == {"oven", "motor", "softioc"}, done.stdout + done.stderr
     assert float(found["oven"]) == 295.0
+
+
+def test_an_ioc_of_this_host_answering_twice_is_not_reported_but_two_servers_of_one_name_are(host):
+    ns, env, servers, serve = host
+    # the softIOC listens on every interface: it answers through 127.255.255.255 and 192.0.2.255
+    done = ns.python("-c", CTLSHELL_READ, PVS["softioc"], env=env, timeout=120)
+    assert isinstance(values(done)[PVS["softioc"]], float)
+    assert "Identical process variable names" not in done.stderr, done.stderr
+    serve("oven2", "ctlshell.examples.oven:Oven", "OVEN:")  # a second server of OVEN: names
+    done = ns.python("-c", CTLSHELL_READ, "OVEN:SETPOINT", env=env, timeout=120)
+    assert values(done)["OVEN:SETPOINT"] == 295.0
+    assert "Identical process variable names on multiple servers" in done.stderr, done.stderr

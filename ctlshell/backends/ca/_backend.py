@@ -26,6 +26,7 @@ from ...core import (
     apply_local_search,
     coerce,
 )
+from . import _duplicates
 from ._convert import to_metadata, to_reading
 
 __all__ = ["CaBackend"]
@@ -57,8 +58,16 @@ class CaBackend(Backend):
         apply_local_search()  # before libca's context exists: also search this host's loopback
         self._meta: dict[str, tuple[float, Metadata]] = {}
         self._servers: dict[str, str] = {}
+        self._libca_ready = False
+
+    def _libca(self) -> None:
+        """Before the first search: aioca's context, with ctlshell's exception handler (._duplicates)."""
+        if not self._libca_ready:
+            self._libca_ready = True
+            _duplicates.install()
 
     async def get(self, name: str, timeout: float) -> Reading:
+        self._libca()
         try:
             value = await aioca.caget(name, format=aioca.FORMAT_TIME, timeout=timeout)
         except aioca.CANothing as exc:
@@ -66,6 +75,7 @@ class CaBackend(Backend):
         return to_reading(f"ca://{name}", value)
 
     async def info(self, name: str, timeout: float) -> Metadata:
+        self._libca()
         deadline = time.monotonic() + timeout
         try:
             ctrl = await aioca.caget(name, format=aioca.FORMAT_CTRL, timeout=timeout)
@@ -101,6 +111,7 @@ class CaBackend(Backend):
             raise _error(name, exc, timeout, "put") from None
 
     async def subscribe(self, name: str, on_reading: OnReading) -> SyncUpstream:
+        self._libca()
         address = f"ca://{name}"
 
         def callback(value: Any) -> None:
