@@ -13,6 +13,7 @@ test stops); the namespace goes away with its holder process, stopped by PID.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -25,12 +26,19 @@ from ._process import ServerProcess
 __all__ = ["NetNamespace", "NsProcess", "netns_available", "no_epics_env"]
 
 
+@functools.lru_cache(maxsize=1)
 def netns_available() -> str:
-    """Why a network namespace cannot be made here ("" when it can)."""
+    """Why a network namespace cannot be made here ("" when it can; tried once)."""
     if os.geteuid() != 0:
         return "network namespaces need root"
     missing = [tool for tool in ("unshare", "nsenter", "ip") if shutil.which(tool) is None]
-    return f"missing {', '.join(missing)}" if missing else ""
+    if missing:
+        return f"missing {', '.join(missing)}"
+    tried = subprocess.run(["unshare", "--net", "--", "ip", "link", "set", "lo", "up"], capture_output=True,
+                           text=True, timeout=30, stdin=subprocess.DEVNULL)
+    if tried.returncode != 0:
+        return f"unshare --net failed: {tried.stderr.strip()[:200]}"
+    return ""
 
 
 def no_epics_env(base: Mapping[str, str] | None = None, **extra: str) -> dict[str, str]:
