@@ -12,8 +12,10 @@ NORT := $(shell [ "$$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 && \
           echo "setpriv --inh-caps -sys_nice,-ipc_lock --bounding-set -sys_nice,-ipc_lock")
 
 # The demo stays on this machine: searches and servers on loopback only (the CA
-# server beacons to loopback by itself when it serves on loopback only).
-LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
+# server beacons to loopback by itself when it serves on loopback only). CA searches
+# go to loopback's broadcast address, where every CA server of this host hears them
+# (ADR "found without setup, many servers per host").
+LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.255.255.255 \
             EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 

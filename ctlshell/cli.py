@@ -33,8 +33,10 @@ DEMO_BANNER = """Demo beamline hosted on CA (loopback): DEMO:MOTOR (setpoint), D
   Try: %pv put DEMO:SHUTTER Open;  %pv put DEMO:MOTOR 2.5 --wait;  %pv monitor DEMO:DET:COUNTS
 """
 
-#: (the CA server sets its loopback beacon list itself while it starts)
-LOOPBACK = {"EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_ADDR_LIST": "127.0.0.1",
+#: The demo searches this host only: loopback's broadcast address reaches every CA
+#: server of the host, a unicast to 127.0.0.1 one of them; pvxs fans a unicast out to
+#: all. (The CA server sets its loopback beacon list itself while it starts.)
+LOOPBACK = {"EPICS_CA_AUTO_ADDR_LIST": "NO", "EPICS_CA_ADDR_LIST": "127.255.255.255",
             "EPICS_CAS_INTF_ADDR_LIST": "127.0.0.1", "EPICS_PVA_AUTO_ADDR_LIST": "NO",
             "EPICS_PVA_ADDR_LIST": "127.0.0.1"}
 

@@ -45,6 +45,29 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sharing_notes(names: list[str]) -> list[str]:
+    """What another server of this host changes for this one, one line each: a CA port
+    taken (TCP moves to a free one; searches still reach it), names it serves too."""
+    from .host._ca_udp import served_elsewhere
+
+    s = api.session()
+    server, wanted = s.ca_server(), s.config.ca_server_port
+    notes = []
+    if server.port != wanted:
+        notes.append(f"CA port {wanted} is taken by another server of this host: serving CA on TCP port "
+                     f"{server.port}; clients still find it through searches on UDP {wanted}")
+    try:
+        clash = served_elsewhere(names, wanted, server.port)
+    except OSError as exc:
+        return [*notes, f"could not check for names served twice on this host: {exc}"]
+    if clash:
+        where = sorted(set(clash.values()))
+        shown = sorted(clash)
+        notes.append(f"warning: {len(clash)} name(s) also served by {', '.join(where)} on this host (clients get "
+                     f"either): {', '.join(shown[:5])}{' ...' if len(shown) > 5 else ''}")
+    return notes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -70,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         names = api.hosted()
         print(f"ctlshell serve: {args.target} with {len(names)} PVs under {args.prefix!r}: "
               f"{', '.join(names[:8])}{' ...' if len(names) > 8 else ''}", flush=True)
+        for line in _sharing_notes(names):
+            print(f"ctlshell serve: {line}", file=sys.stderr, flush=True)
         print("ctlshell serve: ready (Ctrl-C or SIGTERM stops)", flush=True)
         while not stop.wait(0.5):
             pass

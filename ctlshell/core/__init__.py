@@ -9,6 +9,7 @@ from ._address import SCHEMES, Address, parse_address
 from ._backend import Backend, OnReading, SyncUpstream, Upstream
 from ._cache import ChannelCache, ChannelState, ChannelStatus
 from ._config import Config
+from ._search import apply_local_search, local_pva_search, local_search
 from ._convert import coerce, infer_dtype
 from ._errors import (
     AddressError,
@@ -30,6 +31,7 @@ from ._runtime import Runtime
 from ._store import HANDLED, LOCK_KEY, DeviceLock, PVStore, ReadHandler, SoftPV, WriteHandler, WriteHook
 
 __all__ = [
+    "apply_local_search", "local_pva_search", "local_search",
     "HANDLED", "LOCK_KEY", "Client", "DeviceLock", "ReadHandler", "WriteHandler", "WriteHook", "WriteRule",
     "SCHEMES", "Address", "AddressError", "Backend", "BackendRegistry", "BackendUnavailableError",
     "ChannelCache", "ChannelState", "ChannelStatus", "ChannelTimeoutError", "CommandInfo", "Config",

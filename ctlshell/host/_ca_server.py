@@ -6,12 +6,15 @@ once the loop gets to it, never a queue of stale ones. Slow clients are bounded:
 one queued update per subscription (newest wins), a small socket send buffer, and
 caproto's handling of the client's EVENTS_OFF flow control.
 
-Binds to loopback unless told otherwise, and then beacons to loopback only.
+Binds to loopback unless told otherwise, and then beacons to loopback only. Many
+servers share a host's CA port: each also listens on its interface's broadcast
+address (:mod:`._ca_udp`), where searches reach them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -22,10 +25,12 @@ from typing import Any
 import caproto
 from caproto.asyncio.server import Context as _CaprotoContext
 from caproto.asyncio.server import VirtualCircuit as _CaprotoCircuit
+from caproto.asyncio.utils import _DatagramProtocol
 from caproto.server.common import DisconnectedCircuit
 
 from ..core import Config, PVStore, Reading, SoftPV, ValidationError
 from ._ca_channels import make_channel, write_reading
+from ._ca_udp import broadcast_of, broadcast_socket
 from ._loop import call_on_loop, loopback_only
 
 __all__ = ["CaServer"]
@@ -232,11 +237,46 @@ BEACON_ENV = {"EPICS_CAS_AUTO_BEACON_ADDR_LIST": "NO", "EPICS_CAS_BEACON_ADDR_LI
 
 
 class _Context(_CaprotoContext):
-    """caproto's context with paced circuits and per-circuit socket limits."""
+    """caproto's context with paced circuits, per-circuit socket limits, and a
+    receive-only socket on each interface's broadcast address (:mod:`._ca_udp`)."""
 
     CircuitClass = _Circuit
     #: ``on_circuit_closed("host:port")`` when a client's connection ends (its locks go).
     on_circuit_closed: Any = None
+
+    def __init__(self, pvdb: Any, interfaces: Any = None) -> None:
+        super().__init__(pvdb, interfaces)
+        self.broadcast_transports: dict[str, asyncio.DatagramTransport] = {}
+        #: interfaces whose search sockets (unicast and broadcast) are bound
+        self.udp_ready: set[str] = set()
+
+    async def _create_broadcaster_transport(self, interface: str) -> None:
+        await super()._create_broadcaster_transport(interface)
+        # searches to the broadcast address reach every server of the host; replies
+        # still leave through the interface's own socket (caproto's udp_socks)
+        old = self.broadcast_transports.pop(interface, None)
+        if old is not None:
+            old.close()
+        address = broadcast_of(interface)
+        try:
+            if address is not None:
+                sock = broadcast_socket(address, self.ca_server_port)
+                transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+                    functools.partial(_DatagramProtocol, parent=self, identifier=interface,
+                                      queue=self.broadcaster_datagram_queue), sock=sock)
+                self.broadcast_transports[interface] = transport
+        except OSError as exc:  # searches by unicast still work
+            log.warning("CA searches to %s:%s are not received: %s", address, self.ca_server_port, exc)
+        finally:
+            self.udp_ready.add(interface)
+
+    async def run(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            await super().run(*args, **kwargs)
+        finally:
+            for transport in self.broadcast_transports.values():
+                transport.close()
+            self.broadcast_transports.clear()
 
     async def tcp_handler(self, client: Any, addr: Any) -> None:
         writer = getattr(client, "writer", None)
@@ -317,14 +357,18 @@ class CaServer:
         self._task = asyncio.create_task(self._ctx.run(), name="ctlshell-ca-server")
         self._store.watch(self._on_add, self._on_remove)
         deadline = self._loop.time() + timeout
-        while not self._ctx.udp_socks:
+        while not self._ctx.udp_socks or len(self._ctx.udp_ready) < len(set(interfaces)):
             if self._task.done():
                 exc = self._task.exception() if not self._task.cancelled() else None
                 raise OSError(f"CA server failed to start on port {self._config.ca_server_port}: {exc}")
             if self._loop.time() > deadline:
                 raise OSError(f"CA server did not start within {timeout} s")
             await asyncio.sleep(0.005)
-        log.info("CA server listening on %s port %s", interfaces, self.port)
+        if self.port != self._config.ca_server_port:  # normal with many servers on a host
+            log.info("CA TCP port %s is taken; serving on %s (searches on UDP %s reach it)",
+                     self._config.ca_server_port, self.port, self._config.ca_server_port)
+        log.info("CA server listening on %s port %s (searches: %s)", interfaces, self.port,
+                 [*interfaces, *[broadcast_of(i) for i in interfaces if broadcast_of(i)]])
 
     async def stop(self) -> None:
         """Stop serving: clients see their circuits close. Idempotent."""

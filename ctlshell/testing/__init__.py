@@ -2,11 +2,13 @@
 and real servers (caproto IOCs, pythonSoftIOC, a Tango database and Tango device
 servers) run as subprocesses.
 
-Nothing here is a mock: every helper starts or talks to a real server, on 127.0.0.1 only.
+Nothing here is a mock: every helper starts or talks to a real server, on 127.0.0.1 only, or inside a network namespace of the test's own.
 """
 
 from ._env import child_command, free_port, loopback_env
 from ._ioc import IocProcess
+from ._netns import NetNamespace, NsProcess, netns_available, no_epics_env
 from ._tango import TangoDatabase, TangoServer, tango_env
 
-__all__ = ["IocProcess", "TangoDatabase", "TangoServer", "child_command", "free_port", "loopback_env", "tango_env"]
+__all__ = ["IocProcess", "NetNamespace", "NsProcess", "TangoDatabase", "TangoServer", "child_command", "free_port", "loopback_env",
+           "netns_available", "no_epics_env", "tango_env"]

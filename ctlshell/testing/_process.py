@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 
 from ._env import child_command
 
@@ -44,10 +45,11 @@ class ServerProcess:
             return f.read()
 
     def _spawn(self, args: list[str], env: dict[str, str], ready_text: str, timeout: float,
-               cwd: str | None = None) -> None:
-        """Start ``python ARGS`` and wait until ``ready_text`` appears in its new output."""
+               cwd: str | None = None, launcher: Sequence[str] = ()) -> None:
+        """Start ``python ARGS`` (behind ``launcher``, e.g. ``nsenter ... --``) and wait until
+        ``ready_text`` appears in its new output."""
         offset = os.path.getsize(self.log_path)
-        self.proc = subprocess.Popen(child_command(*args), env=env, cwd=cwd, stdout=self._log,
+        self.proc = subprocess.Popen([*launcher, *child_command(*args)], env=env, cwd=cwd, stdout=self._log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -23,8 +23,10 @@ from ...core import (
     PutRefusedError,
     Reading,
     SyncUpstream,
+    apply_local_search,
     coerce,
 )
+from . import _duplicates
 from ._convert import to_metadata, to_reading
 
 __all__ = ["CaBackend"]
@@ -39,7 +41,7 @@ def _error(name: str, exc: aioca.CANothing, timeout: float, verb: str) -> Except
     if code == cadef.ECA_TIMEOUT:
         return ChannelTimeoutError(
             f"{address}: no answer to {verb} within {timeout} s (unknown PV, or its IOC is not "
-            "reachable through EPICS_CA_ADDR_LIST)")
+            "reachable through EPICS_CA_ADDR_LIST / EPICS_CA_AUTO_ADDR_LIST)")
     if code == cadef.ECA_DISCONN:
         return DisconnectedError(f"{address}: the IOC disconnected during {verb}")
     if verb == "put":
@@ -53,10 +55,19 @@ class CaBackend(Backend):
     scheme = "ca"
 
     def __init__(self) -> None:
+        apply_local_search()  # before libca's context exists: also search this host's loopback
         self._meta: dict[str, tuple[float, Metadata]] = {}
         self._servers: dict[str, str] = {}
+        self._libca_ready = False
+
+    def _libca(self) -> None:
+        """Before the first search: aioca's context, with ctlshell's exception handler (._duplicates)."""
+        if not self._libca_ready:
+            self._libca_ready = True
+            _duplicates.install()
 
     async def get(self, name: str, timeout: float) -> Reading:
+        self._libca()
         try:
             value = await aioca.caget(name, format=aioca.FORMAT_TIME, timeout=timeout)
         except aioca.CANothing as exc:
@@ -64,6 +75,7 @@ class CaBackend(Backend):
         return to_reading(f"ca://{name}", value)
 
     async def info(self, name: str, timeout: float) -> Metadata:
+        self._libca()
         deadline = time.monotonic() + timeout
         try:
             ctrl = await aioca.caget(name, format=aioca.FORMAT_CTRL, timeout=timeout)
@@ -99,6 +111,7 @@ class CaBackend(Backend):
             raise _error(name, exc, timeout, "put") from None
 
     async def subscribe(self, name: str, on_reading: OnReading) -> SyncUpstream:
+        self._libca()
         address = f"ca://{name}"
 
         def callback(value: Any) -> None:

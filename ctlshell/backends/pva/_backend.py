@@ -33,6 +33,7 @@ from ...core import (
     Reading,
     ValidationError,
     coerce,
+    local_pva_search,
 )
 from ._convert import field_of, put_target, to_metadata, to_reading
 from ._monitor import Monitor
@@ -80,7 +81,8 @@ class PvaBackend(Backend):
 
     def _context(self) -> Context:
         if self._ctx is None:
-            self._ctx = Context("pva", nt=False)
+            # the user's EPICS_PVA_* settings, else also this host's servers (core/_search.py)
+            self._ctx = Context("pva", nt=False, conf=local_pva_search(), useenv=True)
         return self._ctx
 
     # -- one-shot verbs ------------------------------------------------------------
