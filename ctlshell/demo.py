@@ -81,5 +81,9 @@ class DemoBeamline(Motor):
 
 
 def start(prefix: str = PREFIX) -> DemoBeamline:
-    """Host the demo beamline and start moving it; ``ctlshell.unhost(demo)`` stops it."""
+    """Host the demo beamline and start moving it; ``ctlshell.unhost(demo)`` stops it.
+    Idempotent: the demo already running under ``prefix`` in this session is returned."""
+    for obj in api.session().objects:
+        if isinstance(obj, DemoBeamline) and obj.prefix == prefix:
+            return obj
     return api.host(DemoBeamline(prefix))  # type: ignore[no-any-return]

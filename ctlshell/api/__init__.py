@@ -12,11 +12,12 @@ from ._describe import ChannelInfo, describe, known_names
 from ._gateway import gateway, gateways, stop_gateways
 from ._hosting import host, hosted, journal, restrict_writes, unhost
 from ._sessions import Session, configure, session, shutdown
+from ._stop import Stopper, find_stop, set_stop, stop
 
 __all__ = [
-    "ChannelInfo", "Command", "Session", "command", "configure", "describe", "gateway", "gateways", "get", "host",
-    "hosted", "info", "journal", "known_names", "monitor", "put", "restrict_writes", "session", "shutdown", "status",
-    "stop_gateways", "unhost",
+    "ChannelInfo", "Command", "Session", "Stopper", "command", "configure", "describe", "gateway", "gateways", "get", "host",
+    "find_stop", "hosted", "info", "journal", "known_names", "monitor", "put", "restrict_writes", "session",
+    "set_stop", "shutdown", "status", "stop", "stop_gateways", "unhost",
 ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..core import (
     ChannelStatus,
+    MotionInterrupted,
     CommandInfo,
     Metadata,
     Reading,
@@ -81,14 +82,25 @@ def put(address: str, value: Any, *, wait: bool = False, timeout: float | None =
     Raises
     ------
     AddressError, ValidationError, PutRefusedError, ChannelTimeoutError
+    MotionInterrupted
+        A KeyboardInterrupt (Ctrl-C) while waiting: what the write set moving was
+        stopped first where a way to stop it is known (``api.find_stop``); the message
+        says what was done.
     """
     s = session()
     addr = _address(address, s.config.default_scheme)
     budget = timeout or s.config.timeout
-    if not s.runtime.in_loop_thread() and budget > 0 and \
-            s.registry.get(addr.scheme).put_now(addr.name, value, wait=wait, timeout=budget):
-        return  # written on this thread (the channel's field and limits were known)
-    s.run(s.cache.put(addr, value, wait=wait, timeout=budget), timeout, f"put {addr}")
+    try:
+        if not s.runtime.in_loop_thread() and budget > 0 and \
+                s.registry.get(addr.scheme).put_now(addr.name, value, wait=wait, timeout=budget):
+            return  # written on this thread (the channel's field and limits were known)
+        s.run(s.cache.put(addr, value, wait=wait, timeout=budget), timeout, f"put {addr}")
+    except KeyboardInterrupt as exc:
+        if not wait or isinstance(exc, MotionInterrupted):
+            raise
+        from ._stop import stop_after_interrupt
+
+        raise MotionInterrupted(stop_after_interrupt(addr)) from None
 
 
 def info(address: str, *, timeout: float | None = None) -> Metadata:

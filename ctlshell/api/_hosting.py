@@ -78,6 +78,14 @@ def host(name: Any, value: Any = _MISSING, *, units: str | None = None, precisio
     spec = PVSpec(value, units=units, precision=precision, limits=limits, alarm_limits=alarm_limits,
                   warning_limits=warning_limits, enum=enum, writable=writable, doc=doc)
     pv = spec.build(addr.name)  # checks the initial value against the limits
+    old = s.handles.get(pv.name)
+    if old is not None and old.hosted:
+        # hosted before by this session: a notebook cell run again
+        if old.metadata == pv.metadata:
+            old.value = pv.read().value  # the same declaration: back to its initial value
+            return old
+        log.info("%s hosted again with another declaration: replaced", pv.name)
+        old.remove()
     s.ca_server()
     pva_server = s.pva_server()
     if pva_server is not None and not pva:
@@ -93,9 +101,19 @@ def host(name: Any, value: Any = _MISSING, *, units: str | None = None, precisio
     return handle
 
 
+def _same_kind(hosted: Any, obj: Any) -> bool:
+    """Whether ``hosted`` (of this session) is ``obj`` declared again: same class, same prefix."""
+    hosted = getattr(hosted, "group", hosted)  # a HostedGroup holds its PVGroup
+    return type(hosted) is type(obj) and getattr(hosted, "prefix", None) == getattr(obj, "prefix", None)
+
+
 def _host_object(s: Session, obj: Any) -> Any:
-    if any(o is obj for o in s.objects):
+    if any(o is obj or getattr(o, "group", None) is obj for o in s.objects):
         raise ValidationError(f"{obj!r} is already hosted")
+    for old in [o for o in s.objects if _same_kind(o, obj)]:
+        # the same device, daemon or group made again (a cell run again): it replaces the old one
+        log.info("%r hosted again: the one hosted before is stopped", obj)
+        unhost(getattr(old, "group", old))
     server = s.ca_server()
     s.pva_server()  # devices and daemons live in the store: served on PVA as well
     if isinstance(obj, Device):

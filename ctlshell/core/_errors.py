@@ -11,6 +11,7 @@ __all__ = [
     "AddressError",
     "BackendUnavailableError",
     "ChannelTimeoutError",
+    "MotionInterrupted",
     "CtlshellError",
     "DeviceError",
     "DisconnectedError",
@@ -68,3 +69,8 @@ class RuntimeDeadlockError(CtlshellError, RuntimeError):
 
 class RuntimeClosedError(CtlshellError, RuntimeError):
     """The runtime has been shut down."""
+
+
+class MotionInterrupted(KeyboardInterrupt):
+    """Ctrl-C (a KeyboardInterrupt) while waiting for a write that sets something moving:
+    raised after ctlshell tried to stop it; the message says what it did."""

@@ -178,7 +178,9 @@ class PvaServer:
         self._store.watch(self._on_add, self._on_remove)
         self._server = Server(providers=[self._provider], conf=server_conf(self._config), useenv=False)
         if self.port != self._config.pva_server_port:
-            log.warning("PVA port %s is taken; serving on %s", self._config.pva_server_port, self.port)
+            # not an error: PVA clients learn the TCP port from the search answer (a kernel
+            # restarted while the old one still held the port, another server, ...)
+            log.info("PVA port %s is taken; serving on %s", self._config.pva_server_port, self.port)
         log.info("PVA server listening on %s port %s", self._config.server_interfaces, self.port)
 
     async def stop(self) -> None:

@@ -97,14 +97,20 @@ class PVMagics(Magics):
         value = _verbs.parse_value(args.value)
         try:
             api.put(address, value, wait=args.wait, timeout=args.timeout)
-        except KeyboardInterrupt:
-            print(f"{address}: stopped waiting; the write was sent, its completion is not known", file=sys.stderr)
+        except KeyboardInterrupt as exc:  # with --wait: a MotionInterrupted, after the stop
+            print(str(exc) or f"{address}: interrupted; the write was sent", file=sys.stderr)
             if _in_notebook(self.shell):
                 raise
             return None
         self._remember([address])
         print(f"{address} <- {value!r}{' (done)' if args.wait else ''}")
         return None
+
+    def _stop(self, args: Any) -> Any:
+        (address,) = self._addresses([args.address])
+        stopper = api.stop(address)
+        print(f"{address}: stopped ({stopper})")
+        return stopper
 
     def _monitor(self, args: Any) -> Monitor:
         addresses = self._addresses(args.addresses)

@@ -45,10 +45,17 @@ def get(line: str) -> None:
 @_verb("put")
 @argument("address", metavar="ADDR")
 @argument("value", nargs="+", metavar="VALUE", help="a number, a string, an enum choice or a list like [1,2,3]")
-@argument("--wait", action="store_true", help="return when the server has processed the write (Ctrl-C stops waiting)")
+@argument("--wait", action="store_true", help="return when the server has processed the write (a move has ended); "
+          "Ctrl-C stops the motion")
 @argument("--timeout", type=_positive)
 def put(line: str) -> None:
     """Write a channel (checked against its type and limits first); returns None."""
+
+
+@_verb("stop")
+@argument("address", metavar="ADDR", help="a motor (its .STOP), a device setpoint (PREFIX:STOP) or a Tango device (Stop)")
+def stop(line: str) -> None:
+    """Stop the motion at ADDR now; says what it did (ctlshell.api.set_stop configures a stop)."""
 
 
 @_verb("monitor")
@@ -153,7 +160,7 @@ def gateway(line: str) -> None:
 
 
 VERBS: dict[str, Callable[..., Any]] = {
-    "get": get, "put": put, "monitor": monitor, "unmonitor": unmonitor, "info": info, "status": status,
+    "get": get, "put": put, "stop": stop, "monitor": monitor, "unmonitor": unmonitor, "info": info, "status": status,
     "list": list_, "host": host, "plot": plot, "snapshot": snapshot, "gateway": gateway,
 }
 

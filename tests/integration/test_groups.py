@@ -50,14 +50,19 @@ def test_putter_getter_and_skipwrite_behave_as_under_caproto(chiller, prefix):
 
 
 def test_unhost_stops_hooks_and_names_can_be_reused(prefix):
-    group = ctlshell.host(Chiller(prefix=prefix))
+    first = ctlshell.host(Chiller(prefix=prefix))
     with pytest.raises(ValidationError, match="already hosted"):
-        ctlshell.host(Chiller(prefix=prefix))
-    assert prefix + "TICKS" in ctlshell.hosted()
+        ctlshell.host(first)  # the very same object twice
+    group = ctlshell.host(Chiller(prefix=prefix))  # made again (a cell run again): replaces the first
+    ticks = first.TICKS.value
+    time.sleep(0.3)
+    assert first.TICKS.value == ticks  # the first one's scan stopped...
+    assert prefix + "TICKS" in ctlshell.hosted()  # ...and its names are served by the second
     ctlshell.unhost(group)
     ticks = group.TICKS.value
     time.sleep(0.3)
     assert group.TICKS.value == ticks  # the scan stopped
+    assert prefix + "TICKS" not in ctlshell.hosted()
     assert prefix + "TICKS" not in ctlshell.hosted()
     again = ctlshell.host(Chiller(prefix=prefix))
     assert ctlshell.get(f"ca://{prefix}FLOW").value == 1.0

@@ -90,19 +90,23 @@ def test_monitor_prints_updates_until_ctrl_c(repl):
     expect_clean(repl, r"In \[4\]:")
 
 
-def test_ctrl_c_stops_waiting_for_a_put(repl):
+def test_ctrl_c_during_put_wait_stops_the_motor(repl):
     repl.sendline("%pv put DEMO:MOTOR 9 --wait")  # 2 mm/s: the move takes 4.5 s
     time.sleep(1.0)
     repl.sendcontrol("c")
-    text = expect_clean(repl, r"stopped waiting[\s\S]*In \[2\]:", timeout=3)
+    text = expect_clean(repl, r"interrupted and stopped \(ca://DEMO:MOTOR\.STOP <- 1\)[\s\S]*In \[2\]:", timeout=5)
     assert "Traceback" not in text
-    repl.sendline("x = %pv get DEMO:MOTOR.RBV")
+    repl.sendline("a = ctlshell.get('DEMO:MOTOR.RBV').value; time.sleep(0.5) if 'time' in dir() else None")
     expect_clean(repl, r"In \[3\]:")
-    repl.sendline("print('RBV', x.value)")
-    text = expect_clean(repl, r"RBV (\S+)\n")
-    assert 0.5 < float(re.search(r"RBV (\S+)", text).group(1)) < 9.0  # sent, still moving
+    repl.sendline("import time; time.sleep(0.5); b = ctlshell.get('DEMO:MOTOR.RBV').value; "
+                  "print('RBV', a, b, ctlshell.get('DEMO:MOTOR.MOVN').value)")
+    text = expect_clean(repl, r"RBV (\S+) (\S+) (\d)\n")
+    a, b, movn = re.search(r"RBV (\S+) (\S+) (\d)\n", text).groups()
+    assert a == b and movn == "0" and 0.5 < float(a) < 9.0, text  # stopped on the way, not moving
+    repl.sendline("%pv stop DEMO:MOTOR")  # explicitly, too
+    expect_clean(repl, r"ca://DEMO:MOTOR: stopped \(ca://DEMO:MOTOR\.STOP <- 1\)")
     repl.sendline("%pv get ca://NOBODY:SERVES:THIS")  # would wait 5 s for a server
     time.sleep(0.5)
     repl.sendcontrol("c")
-    text = expect_clean(repl, r"%pv get: interrupted\s*\n[\s\S]*In \[5\]:", timeout=3)
+    text = expect_clean(repl, r"%pv get: interrupted\s*\n[\s\S]*In \[\d+\]:", timeout=3)
     assert "Traceback" not in text

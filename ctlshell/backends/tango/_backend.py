@@ -17,7 +17,7 @@ from typing import Any
 
 import tango
 
-from ...core import AddressError, Backend, CommandInfo, Metadata, OnReading, PutRefusedError, Reading
+from ...core import AddressError, Backend, ChannelTimeoutError, CommandInfo, Metadata, OnReading, PutRefusedError, Reading
 from ._commands import check_argument, to_command_info, to_result
 from ._convert import AttrSpec, to_reading, to_spec
 from ._devices import DEVICE_TIMEOUT_MS, Devices
@@ -36,6 +36,9 @@ SPEC_MAX_AGE = 10.0
 #: when a pytango version does not expose it.
 _READ_ATTRIBUTE = getattr(tango.DeviceProxy.read_attribute, "__wrapped__", tango.DeviceProxy.read_attribute)
 
+
+#: How often a put with ``wait`` looks at a MOVING device's state, seconds.
+MOVING_POLL = 0.02
 
 class _Upstream:
     def __init__(self, backend: TangoBackend, stream: Stream) -> None:
@@ -100,7 +103,8 @@ class TangoBackend(Backend):
         return replace(meta, updates=updates)
 
     async def put(self, name: str, value: Any, *, wait: bool, timeout: float) -> None:
-        # Tango writes are always confirmed by the device; ``wait`` changes nothing
+        # Tango writes are always confirmed by the device; with ``wait`` a write that set
+        # the device MOVING (a motor) also waits until it is no longer moving
         started = time.monotonic()
         tn = attribute_name(name)
         spec = await self._spec(tn, timeout)
@@ -109,6 +113,18 @@ class TangoBackend(Backend):
         checked = spec.check(value, str(tn))
         left = max(timeout - (time.monotonic() - started), 0.1)
         await self._devices.call(tn, "put", left, lambda p: p.write_attribute(tn.member, checked))
+        if wait:
+            await self._wait_not_moving(tn, started + timeout)
+
+    async def _wait_not_moving(self, tn: TangoName, deadline: float) -> None:
+        while True:
+            left = deadline - time.monotonic()
+            state = await self._devices.call(tn, "state", max(left, 0.1), lambda p: p.state())
+            if state != tango.DevState.MOVING:
+                return
+            if left <= 0:
+                raise ChannelTimeoutError(f"{tn}: still MOVING when the put's timeout ran out")
+            await asyncio.sleep(MOVING_POLL)
 
     async def subscribe(self, name: str, on_reading: OnReading) -> _Upstream:
         tn = attribute_name(name)
