@@ -61,8 +61,8 @@ class ProxyBackend(ABC):
     async def write(self, key: str, value: Any, *, wait: bool, timeout: float) -> None:
         """Send an already validated value; with ``wait`` until the server has processed it."""
 
-    async def call(self, slot: str, timeout: float) -> Any:
-        """Run a slot (a command) and return its result."""
+    async def call(self, slot: str, timeout: float, *args: Any) -> Any:
+        """Run a slot (a command) with ``args`` and return its result."""
         raise NotFoundError(f"{self.address} has no slot {slot!r}")
 
     async def lock(self, owner: str, timeout: float) -> None:
@@ -166,11 +166,11 @@ class HostedBackend(ChannelBackend):
             out[name] = inspect.getdoc(method) or ""
         return out
 
-    async def call(self, slot: str, timeout: float) -> Any:
+    async def call(self, slot: str, timeout: float, *args: Any) -> Any:
         if slot not in self.slots():
-            return await super().call(slot, timeout)
+            return await super().call(slot, timeout, *args)
         method = getattr(self.obj, slot)
         if inspect.iscoroutinefunction(method):
-            return await method()
+            return await method(*args)
         # device code may block: a worker thread, never the loop
-        return await asyncio.get_running_loop().run_in_executor(None, method)
+        return await asyncio.get_running_loop().run_in_executor(None, method, *args)

@@ -67,6 +67,7 @@ class DeviceProxy:
                 return
             value = Value(reading.value if connected else None, reading.timestamp, desc)
             value._source = (self, key)
+            value.severity, value.status = reading.severity, reading.status
             self._values[key] = value
             self._gens[key] += 1
         if not self._runtime.closed:
@@ -151,8 +152,8 @@ class DeviceProxy:
         if name in schema.slots:
             from ._verbs import execute
 
-            def slot(*, timeout: Any = None, wait: bool = True) -> Any:
-                return execute(self, name, timeout=timeout, wait=wait)
+            def slot(*args: Any, timeout: Any = None, wait: bool = True) -> Any:
+                return execute(self, name, *args, timeout=timeout, wait=wait)
 
             slot.__name__ = name
             slot.__doc__ = schema.slots[name].description

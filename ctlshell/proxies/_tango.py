@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..api import session
-from ..core import NotFoundError, parse_address
+from ..core import NotFoundError, ValidationError, parse_address
 from ._backend import ChannelBackend
 from ._schema import Schema
 
@@ -65,10 +65,14 @@ class TangoBackend(ChannelBackend):
                 raise NotFoundError(f"{self.address} has no attribute {missing}; it has {attributes}")
         return await super().connect(timeout)
 
-    async def call(self, slot: str, timeout: float) -> Any:
+    async def call(self, slot: str, timeout: float, *args: Any) -> Any:
         if slot not in self.slots():
-            return await super().call(slot, timeout)
-        return await self._backend().execute(f"{self.device}->{slot}{self._fragment}", None, timeout)
+            return await super().call(slot, timeout, *args)
+        if len(args) > 1:
+            raise ValidationError(f"{self.address}->{slot} takes one argument (a Tango command's input), "
+                                  f"got {len(args)}; nothing was sent")
+        argument = args[0] if args else None
+        return await self._backend().execute(f"{self.device}->{slot}{self._fragment}", argument, timeout)
 
     async def lock(self, owner: str, timeout: float) -> None:
         await self._backend().lock_device(self.device + self._fragment, timeout)

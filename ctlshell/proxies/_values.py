@@ -78,9 +78,13 @@ class Value:
         The bare value (magnitude).
     timestamp : float or None
     descriptor : Descriptor or None
+    severity : Severity or None
+        Of the reading this value came from (None for a value not read from a device).
+    status : str
+        Its status text: for a property whose read failed, the device's error.
     """
 
-    __slots__ = ("_v", "timestamp", "descriptor", "_source")
+    __slots__ = ("_v", "timestamp", "descriptor", "_source", "severity", "status")
 
     def __init__(self, value: Any, timestamp: float | None = None, descriptor: Any = None,
                  *, units: Any = None) -> None:
@@ -95,6 +99,9 @@ class Value:
         self.timestamp = timestamp
         self.descriptor = descriptor
         self._source: tuple[Any, str] | None = None  # (proxy, key) of a value read from a proxy
+        #: alarm severity and status text of the reading (a failed read: INVALID, the device's error)
+        self.severity: Any = None
+        self.status = ""
 
     # -- what it holds -----------------------------------------------------------------
     @property

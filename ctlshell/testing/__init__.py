@@ -7,6 +7,7 @@ Nothing here is a mock: every helper starts or talks to a real server, on 127.0.
 
 from ._env import child_command, free_port, loopback_env
 from ._ioc import IocProcess
-from ._tango import TangoDatabase, TangoServer, tango_env
+from ._tango import TangoDatabase, TangoServer, TangoTestServer, tango_env, tango_test_binary
 
-__all__ = ["IocProcess", "TangoDatabase", "TangoServer", "child_command", "free_port", "loopback_env", "tango_env"]
+__all__ = ["IocProcess", "TangoDatabase", "TangoServer", "TangoTestServer", "child_command", "free_port", "loopback_env", "tango_env",
+           "tango_test_binary"]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...core import Metadata, Reading, Severity, ValidationError
+from ._encoded import check_encoded, to_encoded
 from ._types import TYPES, TangoType, check_array, check_scalar
 
 __all__ = ["AttrSpec", "QUALITY", "STATES", "to_reading", "to_spec"]
@@ -31,7 +32,9 @@ QUALITY: dict[int, tuple[Severity, str]] = {
 STATES = ("ON", "OFF", "CLOSE", "OPEN", "INSERT", "EXTRACT", "MOVING", "STANDBY", "FAULT", "INIT",
           "RUNNING", "ALARM", "DISABLE", "UNKNOWN")
 _NOT_SET = {"", "not specified", "no unit", "no description", "no display unit", "no standard unit", "nan"}
-_ACCESS = {0: "r", 1: "rw", 2: "w", 3: "rw"}
+#: AttrWriteType -> access. READ_WITH_WRITE (1) is read-only: its write attribute is
+#: another one, and the device refuses a write of it (API_AttrNotWritable)
+_ACCESS = {0: "r", 1: "r", 2: "w", 3: "rw"}
 _PRECISION = re.compile(r"%[-+ #0]*\d*\.(\d+)[fFeEgG]")
 SCALAR, SPECTRUM, IMAGE = 0, 1, 2
 
@@ -74,11 +77,19 @@ def to_value(value: Any, type_code: int | None = None) -> Any:
         return value.name
     if type_code == 19:
         return STATES[int(value)] if 0 <= int(value) < len(STATES) else str(value)
+    if type_code == 28 or _is_encoded(value):
+        return to_encoded(value)
     if isinstance(value, (list, tuple)):
         return tuple(value)
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _is_encoded(value: Any) -> bool:
+    """pytango's read of a DevEncoded: ``(format, bytes or uint8 array)``."""
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) \
+        and isinstance(value[1], (bytes, bytearray, memoryview, np.ndarray))
 
 
 def to_reading(address: str, attr: Any) -> Reading:
@@ -107,6 +118,8 @@ class AttrSpec:
     def check(self, value: Any, where: str) -> Any:
         """``value`` as pytango writes it; raises ValidationError before anything is sent."""
         t = self.tango_type
+        if self.type_code == 28 and self.data_format == SCALAR:
+            return check_encoded(value, where)
         if t is None or t.kind in ("state", "other"):
             raise ValidationError(f"{where}: writing {self.meta.dtype} attributes is not supported by ctlshell")
         m = self.meta
