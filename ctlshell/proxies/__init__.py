@@ -32,10 +32,12 @@ from ._verbs import (
     set_wait,
 )
 from ._wait import wait_until, wait_until_new, wait_while
+from ._tango import device_properties, set_device_property, tango_classes, tango_devices, tango_servers
 
 __all__ = [
     "CLIENT_ID", "ChannelBackend", "Descriptor", "DeviceLock", "DeviceProxy", "Future", "Hash", "HostedBackend",
-    "ProxyBackend", "Schema", "SlotDescriptor", "Value", "background", "connect_device", "disconnect_device",
+    "ProxyBackend", "Schema", "device_properties", "set_device_property", "tango_classes", "tango_devices",
+    "tango_servers", "SlotDescriptor", "Value", "background", "connect_device", "disconnect_device",
     "execute", "execute_no_wait", "get_device", "get_properties", "lock", "parse_unit", "set_no_wait", "set_wait",
     "sleep", "unit", "wait_until", "wait_until_new", "wait_while",
 ]

@@ -10,6 +10,7 @@ so a refused value is never sent.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from dataclasses import replace
@@ -17,12 +18,13 @@ from typing import Any
 
 import tango
 
-from ...core import AddressError, Backend, CommandInfo, Metadata, OnReading, PutRefusedError, Reading
+from ...core import AddressError, Backend, CommandInfo, Metadata, OnReading, PutRefusedError, Reading, ValidationError
 from ._commands import check_argument, to_command_info, to_result
+from ._database import Databases
 from ._convert import to_reading
 from ._devices import DEVICE_TIMEOUT_MS, Devices
 from ._errors import to_error
-from ._names import TangoName, attribute_name, command_name, device_name
+from ._names import TangoName, attribute_name, command_name, device_name, parse_name
 from ._specs import Specs
 from ._streams import Stream, Streams
 
@@ -57,6 +59,7 @@ class TangoBackend(Backend):
         self._devices = Devices()
         self._streams = Streams(self._devices)
         self._specs = Specs(self._devices)
+        self._databases = Databases(self._devices)
         self._commands: dict[TangoName, tuple[float, Any]] = {}
         #: name -> (proxy, attribute, address) for blocking reads on the caller's thread
         self._readers: dict[str, tuple[tango.DeviceProxy, str, str]] = {}
@@ -86,6 +89,8 @@ class TangoBackend(Backend):
         return to_reading(reader[2], attr)
 
     async def info(self, name: str, timeout: float) -> Metadata:
+        if not parse_name(name).member:  # a device: its class, server and device properties
+            return await self.device_info(name, timeout)
         tn = attribute_name(name)
         meta = (await self._specs.get(tn, timeout, fresh=True)).meta
         stream = self._streams.find(tn)
@@ -133,6 +138,41 @@ class TangoBackend(Backend):
             result = await self._devices.call(tn, "command", left, lambda p: p.command_inout(tn.member, checked))
         return to_result(result, int(info.out_type))
 
+    # -- the database and device properties ------------------------------------------------
+    async def list_names(self, kind: str, pattern: str, host: str | None, timeout: float) -> list[str]:
+        """``devices``, ``classes`` or ``servers`` of the database at ``host`` (None:
+        ``TANGO_HOST``) whose names match the wildcard ``pattern``."""
+        lister = {"devices": self._databases.devices, "classes": self._databases.classes,
+                  "servers": self._databases.servers}.get(kind)
+        if lister is None:
+            raise ValidationError(f"the Tango database lists devices, classes or servers, not {kind!r}")
+        if host is not None and not re.fullmatch(r"[A-Za-z0-9_.\-]+:\d{1,5}", host):
+            raise ValidationError(f"a Tango database is host:port, got {host!r}")
+        return await lister(pattern, host, timeout)
+
+    async def device_properties(self, name: str, timeout: float) -> dict[str, str | tuple[str, ...]]:
+        """The device properties of a device (one string, or a tuple of them, each)."""
+        return await self._databases.properties(device_name(name), timeout)
+
+    async def set_device_properties(self, name: str, changes: dict[str, Any], timeout: float) -> None:
+        """Write device properties of a device (all checked before any is written)."""
+        await self._databases.put_properties(device_name(name), changes, timeout)
+
+    async def device_info(self, name: str, timeout: float) -> Metadata:
+        """A device as :class:`Metadata`: its class, server and device properties in the description."""
+        tn = device_name(name)
+
+        def about(proxy: tango.DeviceProxy) -> str:
+            info = proxy.info()
+            return f"{info.dev_class} device of server {info.server_id}"
+
+        text = await self._devices.call(tn, "info", timeout, about)
+        if tn.dbase:
+            props = await self._databases.properties(tn, timeout)
+            shown = ", ".join(f"{k}={v!r}" for k, v in props.items()) or "none"
+            text += f"; device properties: {shown}"
+        return Metadata(dtype="device", count=1, description=text, access="r", updates="not subscribed")
+
     # -- whole devices (for device proxies) ------------------------------------------------
     async def device_members(self, name: str, timeout: float) -> tuple[list[str], dict[str, str]]:
         """The attribute names and the commands (name -> description) of a device."""
@@ -167,15 +207,12 @@ class TangoBackend(Backend):
         # joining the threads and unsubscribing block: not on the loop. A thread of its
         # own, not the default executor, which refuses work once the interpreter exits
         # (the session closes from atexit)
-        def close_all() -> None:
-            self._streams.close()
-            self._specs.close()
-
-        closer = threading.Thread(target=close_all, name="ctlshell-tango-close", daemon=True)
+        closer = threading.Thread(target=self._streams.close, name="ctlshell-tango-close", daemon=True)
         closer.start()
         while closer.is_alive():
             await asyncio.sleep(0.01)
         self._devices.close()
         self._readers.clear()
+        self._specs.clear()
         self._commands.clear()
 
