@@ -306,3 +306,15 @@ def test_state_and_status_are_first_class_readings(tangotest, bare):
         disconnect_device(dev)
         while bare.state() != tango.DevState.RUNNING:
             bare.command_inout("SwitchStates")
+
+
+def test_readme_tangotest_example_runs(tangotest):
+    """The README's TangoTest example, as written (its own database and TangoTest)."""
+    from ..readme import run_example
+
+    out = run_example("Debian's C++ TangoTest (")
+    assert out[0].startswith("INVALID API_AttrValueNotSet: ")
+    assert out[1] == "3.0 ('a',)"
+    assert out[2] == "['sys/tg_test/1']"
+    assert out[3] == "{'beamline': 'BL-T', 'gains': ('1', '2', '4')}"
+    assert out[4].startswith("TangoTest device of server TangoTest/test; device properties: beamline='BL-T'")
