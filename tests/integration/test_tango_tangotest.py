@@ -108,6 +108,11 @@ def test_read_with_write_is_read_only(tangotest, bare):
     assert ctlshell.info(tangotest.address("double_scalar_w")).access == "w"
     with pytest.raises(PutRefusedError, match="read-only"):
         ctlshell.put(tangotest.address("double_scalar_rww"), 1.0)
+    from ctlshell.widgets._kinds import control_kind  # what a widget offers for it: no control
+
+    with pytest.raises(ValidationError, match="read-only"):
+        control_kind("rww", ctlshell.info(tangotest.address("double_scalar_rww")))
+    assert control_kind("rw", ctlshell.info(tangotest.address("double_scalar"))).kind
     dev = connect_device(tangotest.address())
     assert dev._schema.properties["double_scalar_rww"].access_mode.lower() == "readonly"
     try:
