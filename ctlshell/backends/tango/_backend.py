@@ -207,12 +207,15 @@ class TangoBackend(Backend):
         # joining the threads and unsubscribing block: not on the loop. A thread of its
         # own, not the default executor, which refuses work once the interpreter exits
         # (the session closes from atexit)
-        closer = threading.Thread(target=self._streams.close, name="ctlshell-tango-close", daemon=True)
+        def close_all() -> None:
+            self._streams.close()
+            self._specs.close()
+
+        closer = threading.Thread(target=close_all, name="ctlshell-tango-close", daemon=True)
         closer.start()
         while closer.is_alive():
             await asyncio.sleep(0.01)
         self._devices.close()
         self._readers.clear()
-        self._specs.clear()
         self._commands.clear()
 
