@@ -19,7 +19,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.255.255.255 \
             EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets bench-scans install chromium postgres clean
+.PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets bench-scans install chromium postgres tango-test clean
 
 # The browser test drives Debian's headless Chromium with Playwright (no browser
 # download); installed with apt when missing (as root, or through sudo).
@@ -49,6 +49,13 @@ postgres:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
 	    echo "make: PostgreSQL not installed (apt-get install -y postgresql); its tests will be skipped"; }
 
+# Debian's C++ TangoTest device server (sys/tg_test/1) is a test device of the suite
+# (ctlshell.testing.TangoTestServer); installed here when missing, else its tests skip
+tango-test:
+	@test -x /usr/lib/tango/TangoTest || command -v TangoTest >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq tango-test >/dev/null; } || \
+	    echo "make: TangoTest not installed (apt-get install -y tango-test); its tests will be skipped"; }
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -56,7 +63,7 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
-test: $(STAMP) $(CHROMIUM) postgres
+test: $(STAMP) $(CHROMIUM) postgres tango-test
 	$(NORT) $(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -67,7 +74,7 @@ bench: $(STAMP)
 bench-widgets: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_widgets.py
 
-bench-tango: $(STAMP)
+bench-tango: $(STAMP) tango-test
 	$(NORT) $(BIN)/python bench/bench_tango.py
 
 bench-pva: $(STAMP)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Tango benchmark: ctlshell's tango:// client against bare pytango, same run.
 
-A ctlshell test device server (CtlTestDevice) registered in the embedded SQLite
-Tango database, both on 127.0.0.1. Each client kind runs in a child process of its
+Two device servers registered in the embedded SQLite Tango database, all on
+127.0.0.1: a ctlshell test device server (CtlTestDevice, pytango) and Debian's C++
+TangoTest (sys/tg_test/1; its reads are figure 1 again, as 'tangotest_...'). Each client kind runs in a child process of its
 own (cli_tango.py), a fresh one per repetition; the order of kinds alternates.
 
 Figures (per repetition, then medians; ratios ctlshell / bare, goal >= 0.9):
@@ -103,12 +104,15 @@ def main():
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     log = os.path.join(os.path.dirname(args.out), 'tango_children.log')
 
-    from ctlshell.testing import TangoDatabase, TangoServer, tango_env
+    from ctlshell.testing import TangoDatabase, TangoServer, TangoTestServer, tango_env, tango_test_binary
     db = TangoDatabase().start()
     uid = uuid.uuid4().hex[:6]
     dev = f'bench/ctl{uid}/dev'
     srv = TangoServer(f'b{uid}', {dev: 'CtlTestDevice'}, database=db).start()
     url = f'tango://{db.host}/{dev}'
+    tangotest = TangoTestServer(db, instance=f'b{uid}').start() if tango_test_binary() else None
+    if tangotest is None:
+        print('TangoTest is not installed (make tango-test): its figures are skipped', flush=True)
     env = tango_env(db.port)
     env['PYTHONDONTWRITEBYTECODE'] = '1'
     paced_n = int(args.paced_rate * args.paced_seconds)
@@ -120,15 +124,18 @@ def main():
     ]
     names = ['events_paced', 'events_flood', 'events_flood_latest', 'events_flood_slow']
     reads = {'read_scalar': 'double_scalar', 'read_spectrum': 'double_spectrum'}
+    tt_reads = {'tangotest_read_scalar': 'double_scalar', 'tangotest_read_spectrum': 'double_spectrum_ro'}
     placements = list(PLACEMENTS) if len(all_cpus()) >= 2 else []
-    read_names = [f'{name}_{where}' for where in placements for name in reads]
+    targets = [(url, reads, srv)] + ([(tangotest.address(), tt_reads, tangotest)] if tangotest else [])
+    read_names = [f'{name}_{where}' for where in placements for _, names_, _ in targets for name in names_]
     results = {k: {n: [] for n in [*read_names, *names]} for k in KINDS}
     print(f'Tango bench: {url}; loadavg {loadavg()}', flush=True)
     try:
         for rep in range(args.reps):
-            for where in placements:
-                rates = run_reads(url, env, log, list(reads.values()), args.blocks, args.reads, srv.proc.pid, where)
-                for name, attr in reads.items():
+            for where, (target, target_reads, server) in [(w, t) for w in placements for t in targets]:
+                rates = run_reads(target, env, log, list(target_reads.values()), args.blocks, args.reads,
+                                  server.proc.pid, where)
+                for name, attr in target_reads.items():
                     for kind in KINDS:
                         r = {'per_s': statistics.median(rates[kind][attr]),
                              'blocks': [round(x) for x in rates[kind][attr]], 'loadavg1': loadavg()[0]}
@@ -145,6 +152,8 @@ def main():
                         f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}' for k, v in r.items()), flush=True)
     finally:
         srv.close()
+        if tangotest is not None:
+            tangotest.close()
         db.close()
 
     def median(kind, name, key):
@@ -160,7 +169,7 @@ def main():
                   if rb.get(key) and rc.get(key) is not None]
         summary[name] = {'bare': b, 'ctlshell': c, 'ratio_median': statistics.median(ratios) if ratios else None}
         ratio = summary[name]['ratio_median'] or 0
-        print(f'  {name:18s} {key:10s} bare {b or 0:9.0f}  ctlshell {c or 0:9.0f}  ratio {ratio:.2f}')
+        print(f'  {name:32s} {key:10s} bare {b or 0:9.0f}  ctlshell {c or 0:9.0f}  ratio {ratio:.2f}')
     for name in ('events_paced', 'events_flood', 'events_flood_latest', 'events_flood_slow'):
         for kind in KINDS:
             rs = results[kind][name]

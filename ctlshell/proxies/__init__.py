@@ -56,16 +56,18 @@ from ._verbs import (
     update_device,
 )
 from ._wait import wait_until, wait_until_new, wait_while
+from ._tango import device_properties, set_device_property, tango_classes, tango_devices, tango_servers
 
 __all__ = [
-    "AlarmCondition", "BoolValue", "CLIENT_ID", "ChannelBackend", "Descriptor", "DeviceLock", "DeviceProxy",
-    "EnumValue", "Future", "Hash", "HashElement", "HashMergePolicy", "HostedBackend", "KaraboError", "KaraboValue",
-    "MetricPrefix", "NodeValue", "ProxyBackend", "Queue", "Schema", "SlotDescriptor", "State", "StringValue",
-    "Timestamp", "Unit", "Value", "all_completed", "background", "call", "call_no_wait",
-    "compare_device_configuration", "connect_device", "days_ago", "disconnect_device", "execute", "execute_no_wait",
-    "find_devices", "find_servers", "first_completed", "first_exception", "gather", "get_class_schema",
-    "get_classes", "get_configuration", "get_descriptors", "get_device", "get_devices", "get_history",
-    "get_instance_info", "get_properties", "get_schema", "get_servers", "get_topology", "hours_ago", "instantiate",
-    "is_alive", "is_set", "lock", "minutes_ago", "parse_unit", "set_no_wait", "set_wait", "shutdown", "sleep",
-    "synchronous", "unit", "update_device", "wait_until", "wait_until_new", "wait_while",
+    "AlarmCondition", "BoolValue", "ChannelBackend", "CLIENT_ID", "Descriptor", "DeviceLock", "DeviceProxy",
+    "EnumValue", "Future", "Hash", "HashElement", "HashMergePolicy", "HostedBackend", "KaraboError",
+    "KaraboValue", "MetricPrefix", "NodeValue", "ProxyBackend", "Queue", "Schema", "SlotDescriptor", "State",
+    "StringValue", "Timestamp", "Unit", "Value", "all_completed", "background", "call", "call_no_wait",
+    "compare_device_configuration", "connect_device", "days_ago", "device_properties", "disconnect_device",
+    "execute", "execute_no_wait", "find_devices", "find_servers", "first_completed", "first_exception",
+    "gather", "get_class_schema", "get_classes", "get_configuration", "get_descriptors", "get_device",
+    "get_devices", "get_history", "get_instance_info", "get_properties", "get_schema", "get_servers",
+    "get_topology", "hours_ago", "instantiate", "is_alive", "is_set", "lock", "minutes_ago", "parse_unit",
+    "set_device_property", "set_no_wait", "set_wait", "shutdown", "sleep", "synchronous", "tango_classes",
+    "tango_devices", "tango_servers", "unit", "update_device", "wait_until", "wait_until_new", "wait_while",
 ]

@@ -69,15 +69,13 @@ class ProxyBackend(ABC):
     async def write(self, key: str, value: Any, *, wait: bool, timeout: float) -> None:
         """Send an already validated value; with ``wait`` until the server has processed it."""
 
-    async def call(self, slot: str, timeout: float) -> Any:
-        """Run a slot (a command) and return its result."""
+    async def call(self, slot: str, timeout: float, *args: Any) -> Any:
+        """Run a slot (a command) with ``args`` and return its result."""
         raise NotFoundError(f"{self.address} has no slot {slot!r}")
 
     async def call_with(self, slot: str, args: tuple[Any, ...], timeout: float) -> Any:
-        """Run a slot with arguments; only :meth:`call` (no arguments) unless overridden."""
-        if args:
-            raise ValidationError(f"{self.address}: slot {slot!r} takes no arguments here")
-        return await self.call(slot, timeout)
+        """Run a slot with ``args`` (Karabo's ``call``): :meth:`call` with them."""
+        return await self.call(slot, timeout, *args)
 
     async def lock(self, owner: str, timeout: float) -> None:
         """Lock natively (only for ``lock_key = None``)."""
@@ -181,12 +179,9 @@ class HostedBackend(ChannelBackend):
             out[name] = inspect.getdoc(method) or ""
         return out
 
-    async def call(self, slot: str, timeout: float) -> Any:
-        return await self.call_with(slot, (), timeout)
-
-    async def call_with(self, slot: str, args: tuple[Any, ...], timeout: float) -> Any:
+    async def call(self, slot: str, timeout: float, *args: Any) -> Any:
         if slot not in self.slots():
-            return await super().call(slot, timeout)
+            return await super().call(slot, timeout, *args)
         method = getattr(self.obj, slot)
         try:
             inspect.signature(method).bind(*args)

@@ -40,11 +40,17 @@ class KaraboValue:
     timestamp: Timestamp | None
     descriptor: Any
     _source: tuple[Any, str] | None
+    #: of the reading this value came from (None, "" for a value not read from a device;
+    #: a failed read: INVALID and the device's error)
+    severity: Any
+    status: str
 
     def _meta(self, timestamp: Any, descriptor: Any) -> None:
         object.__setattr__(self, "timestamp", _stamp(timestamp))
         object.__setattr__(self, "descriptor", descriptor)
         object.__setattr__(self, "_source", None)
+        object.__setattr__(self, "severity", None)
+        object.__setattr__(self, "status", "")
 
     def _bare(self) -> Any:
         raise NotImplementedError

@@ -83,6 +83,9 @@ class DeviceProxy:
             value = Value(reading.value if connected else None, stamp, desc)
             object.__setattr__(value, "_source", (self, key))
             self._raw[key] = (reading.timestamp, reading.value if connected else None)
+            # alarm severity and status text of the reading (a failed read: INVALID, the device's error)
+            object.__setattr__(value, "severity", reading.severity)
+            object.__setattr__(value, "status", reading.status)
             self._values[key] = value
             self._gens[key] += 1
             if key == TRAIN_KEY and old is None and connected:
@@ -235,8 +238,8 @@ class DeviceProxy:
         if name in schema.slots:
             from ._verbs import execute
 
-            def slot(*, timeout: Any = None, wait: bool = True) -> Any:
-                return execute(self, name, timeout=timeout, wait=wait)
+            def slot(*args: Any, timeout: Any = None, wait: bool = True) -> Any:
+                return execute(self, name, *args, timeout=timeout, wait=wait)
 
             slot.__name__ = name
             slot.__doc__ = schema.slots[name].description

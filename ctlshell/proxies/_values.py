@@ -80,6 +80,10 @@ class Value(KaraboValue):
         The bare value (magnitude).
     timestamp : Timestamp or None
     descriptor : Descriptor or None
+    severity : Severity or None
+        Of the reading this value came from (None for a value not read from a device).
+    status : str
+        Its status text: for a property whose read failed, the device's error.
     """
 
     def __new__(cls, value: Any = None, timestamp: Any = None, descriptor: Any = None, *,

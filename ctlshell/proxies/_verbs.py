@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..api import session
-from ..core import NotFoundError, ValidationError, parse_address
+from ..core import NotFoundError, Severity, ValidationError, parse_address
 from ._backend import ChannelBackend, HostedBackend, ProxyBackend
 from ._hash import Hash
 from ._proxy import DeviceProxy
@@ -179,6 +179,7 @@ async def _connect(backend: ProxyBackend, runtime: Any, budget: float) -> Device
             missing = [k for k, n in proxy._generations().items() if n == 0]
             if not missing:
                 change.cancel()
+                _report_failed(proxy)
                 return proxy
             try:
                 await asyncio.wait_for(change, max(deadline - loop.time(), 0.001))
@@ -187,6 +188,15 @@ async def _connect(backend: ProxyBackend, runtime: Any, budget: float) -> Device
     except BaseException:
         await backend.close()
         raise
+
+
+def _report_failed(proxy: DeviceProxy) -> None:
+    """Say which properties the device could not read (they are INVALID, with its error)."""
+    failed = {key: value.status for key, value in proxy._values.items()
+              if value.severity is Severity.INVALID and not value.is_set}
+    if failed:
+        log.warning("%s: connected; %d properties failed to read: %s", proxy._backend.address, len(failed),
+                    "; ".join(f"{key} ({why})" for key, why in failed.items()))
 
 
 def disconnect_device(proxy: DeviceProxy, *, timeout: Any = None, wait: bool = True) -> None:
@@ -253,13 +263,16 @@ def set_no_wait(device: Any, *pairs: Any, **changes: Any) -> None:
                                                                    proxy._backend.address, f.exception()))
 
 
-def execute(device: Any, slot: str, *, timeout: Any = None, wait: bool = True) -> Any:
+def execute(device: Any, slot: str, *args: Any, timeout: Any = None, wait: bool = True) -> Any:
     """Call a slot (a command: a hosted object's ``SLOTS`` method, a Tango command).
 
     Parameters
     ----------
     device : DeviceProxy or str
     slot : str
+    *args
+        The slot's arguments (a Tango command takes at most one, checked against its
+        input type before anything is sent).
     timeout : float or time quantity, optional
     wait : bool
         False: return a :class:`Future` at once.
@@ -278,7 +291,7 @@ def execute(device: Any, slot: str, *, timeout: Any = None, wait: bool = True) -
     if slot not in proxy._schema.slots:
         raise AttributeError(proxy._unknown(slot))
     proxy._validate({})
-    return run(proxy._backend.call(slot, session().config.timeout), timeout=timeout, wait=wait,
+    return run(proxy._backend.call(slot, session().config.timeout, *args), timeout=timeout, wait=wait,
                what=f"{proxy._backend.address} {slot}()")
 
 

@@ -5,6 +5,8 @@ on an SQLite file (docs/decisions/0005-embedded-tango-database.md), so names res
 as at a facility without MySQL. :class:`TangoServer` runs the ctlshell test devices
 (``ctlshell.testing._tango_devices``) registered in such a database, or without one
 from a ``-file=`` database, reachable as ``tango://127.0.0.1:PORT/a/b/c/attr#dbase=no``.
+:class:`TangoTestServer` runs Debian's C++ TangoTest (``sys/tg_test/1``) in such a
+database: a real device server not written here.
 pytango is imported only when a database is registered into, so importing
 ``ctlshell.testing`` never needs it.
 """
@@ -13,13 +15,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Mapping
 
-from ._env import free_port
+from ._env import child_command, free_port
 from ._process import ServerProcess
 
-__all__ = ["TangoDatabase", "TangoServer", "tango_env"]
+__all__ = ["TANGO_TEST_BINARY", "TangoDatabase", "TangoServer", "TangoTestServer", "tango_env", "tango_test_binary"]
 
 #: Text each Tango server prints once it serves requests.
 READY_TEXT = "Ready to accept request"
@@ -180,6 +185,90 @@ class TangoServer(_Process):
                 pass
 
     def __enter__(self) -> TangoServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+#: Debian's ``tango-test`` package (TangoTest 9.3.4, the C++ reference device server).
+TANGO_TEST_BINARY = "/usr/lib/tango/TangoTest"
+
+
+def tango_test_binary() -> str | None:
+    """The TangoTest executable (``$CTLSHELL_TANGOTEST`` or Debian's), or None when not installed."""
+    path = os.environ.get("CTLSHELL_TANGOTEST") or TANGO_TEST_BINARY
+    return path if os.access(path, os.X_OK) else shutil.which("TangoTest")
+
+
+class TangoTestServer(ServerProcess):
+    """Debian's C++ TangoTest device server, registered in a :class:`TangoDatabase`.
+
+    It serves ``device`` (``sys/tg_test/1`` by default, TangoTest's usual name) as
+    ``TangoTest/INSTANCE`` on ``127.0.0.1:port``; stopped by its own PID.
+
+    Parameters
+    ----------
+    database : TangoDatabase
+        TangoTest needs a database (it reads its device list and properties there).
+    instance : str
+        Server instance name.
+    device : str
+        The device name.
+    port : int, optional
+        Its CORBA port; a free one when omitted.
+    properties : mapping, optional
+        Device properties registered with the device.
+    """
+
+    def __init__(self, database: TangoDatabase, instance: str = "test", device: str = "sys/tg_test/1",
+                 port: int | None = None, properties: Mapping[str, object] | None = None) -> None:
+        super().__init__("ctlshell-tangotest-")
+        self.database = database
+        self.instance = instance
+        self.device = device
+        self.port = port or free_port()
+        self.properties = dict(properties or {})
+        self._registered = False
+
+    @property
+    def server(self) -> str:
+        return f"TangoTest/{self.instance}"
+
+    def address(self, member: str = "") -> str:
+        """``tango://127.0.0.1:DBPORT/DEVICE[/attribute | ->Command]``."""
+        sep = "" if not member or member.startswith("->") else "/"
+        return f"tango://{self.database.host}/{self.device}{sep}{member}"
+
+    def start(self, timeout: float = 30.0) -> TangoTestServer:
+        binary = tango_test_binary()
+        if binary is None:
+            raise FileNotFoundError(f"TangoTest is not installed ({TANGO_TEST_BINARY}): apt-get install tango-test")
+        if not self._registered:
+            self.database.register(self.server, {self.device: "TangoTest"},
+                                   {self.device: self.properties} if self.properties else None)
+            self._registered = True
+        # C++, not python: child_command's privilege drop without its interpreter
+        cmd = child_command(binary, self.instance, "-ORBendPoint", f"giop:tcp:127.0.0.1:{self.port}")
+        cmd.remove(sys.executable)
+        offset = os.path.getsize(self.log_path)
+        self.proc = subprocess.Popen(cmd, env=tango_env(self.database.port), stdout=self._log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"TangoTest exited with {self.proc.returncode}:\n{self.output()[-3000:]}")
+            if READY_TEXT in self.output()[offset:]:
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"TangoTest not ready within {timeout} s:\n{self.output()[-3000:]}")
+
+    def restart(self, timeout: float = 30.0) -> None:
+        self.stop()
+        self.start(timeout)
+
+    def __enter__(self) -> TangoTestServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -19,6 +19,7 @@ Three classes:
 from __future__ import annotations
 
 import enum
+import struct
 import threading
 import time
 
@@ -78,6 +79,10 @@ class CtlTestDevice(Device):
     noevent_double = _plain("noevent_double", dtype=float, unit="K",
                             doc="no change events configured: clients poll")
     counter = attribute(dtype=float, doc="pushed by StartPush as fast as asked")
+    encoded = attribute(dtype=tango.DevEncoded, access=AttrWriteType.READ_WRITE,
+                        doc="a DevEncoded (format, bytes), read back as written")
+    lima_image = attribute(dtype=tango.DevEncoded, doc="LImA's VIDEO_IMAGE of a 3x4 Y16 image (0..11)")
+    late_double = attribute(dtype=float, doc="no change events until EnableEvents")
 
     def init_device(self) -> None:
         super().init_device()
@@ -88,6 +93,8 @@ class CtlTestDevice(Device):
         }
         self._quality = (0.0, AttrQuality.ATTR_VALID)
         self._counter = 0.0
+        self._encoded = ("RAW", b"\x00\x01")
+        self._late = 0.0
         self._pusher: threading.Thread | None = None
         self._push_done = threading.Event()
         self._push_done.set()
@@ -110,6 +117,41 @@ class CtlTestDevice(Device):
 
     def read_counter(self) -> float:
         return self._counter
+
+    def read_encoded(self):
+        return self._encoded
+
+    def write_encoded(self, value) -> None:
+        fmt, data = value
+        self._encoded = (fmt, bytes(data))
+
+    def read_lima_image(self):
+        # LImA's video header, written out here independently of ctlshell's decoder:
+        # magic "VDEO", version 1, mode Y16 (1), frame 7, width 4, height 3,
+        # endianness 0 (little), header size 32, padding
+        pixels = np.arange(12, dtype="<u2").reshape(3, 4)
+        header = struct.pack("!IHHqiiHHHH", 0x5644454F, 1, 1, 7, 4, 3, 0, 32, 0, 0)
+        return "VIDEO_IMAGE", header + pixels.tobytes()
+
+    def read_late_double(self) -> float:
+        return self._late
+
+    @command(doc_in="late_double starts sending change events (pushed by SetLate)")
+    def EnableEvents(self) -> None:
+        self.set_change_event("late_double", True, False)
+
+    @command(dtype_in=float)
+    def SetLate(self, value: float) -> None:
+        self._late = value
+        try:
+            self.push_change_event("late_double", value)
+        except tango.DevFailed:
+            pass  # no events enabled yet: clients poll
+
+    @command(dtype_in=DevState, dtype_out=DevState, doc_in="the state to take", doc_out="the state now")
+    def ForceState(self, state: DevState) -> DevState:
+        self.set_state(state)
+        return self.get_state()
 
     @command(dtype_in=str, doc_in="VALID, WARNING, ALARM, INVALID or CHANGING")
     def SetQuality(self, name: str) -> None:

@@ -158,6 +158,6 @@ def no_leaks() -> Iterator[None]:
 
 
 # Tango database and device servers (fixtures live in their own module)
-from .tango_fixtures import tango_db, tango_server, tango_servers  # noqa: E402,F401
+from .tango_fixtures import tango_db, tango_server, tango_servers, tangotest  # noqa: E402,F401
 
 __all__ = ["Background", "caproto_example", "pyepics", "sys"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ctlshell.testing import TangoDatabase, TangoServer, child_command, tango_env
+from ctlshell.testing import TangoDatabase, TangoServer, TangoTestServer, child_command, tango_env, tango_test_binary
 
 from ..conftest import TANGO_DB_PORT
 
@@ -28,6 +28,21 @@ def tango_db() -> Iterator[TangoDatabase]:
     db = TangoDatabase(TANGO_DB_PORT).start()
     yield db
     db.close()
+
+
+#: device properties TangoTest is registered with (listed back by the database tests)
+TANGOTEST_PROPERTIES = {"beamline": "BL-T", "gains": ["1", "2", "4"]}
+
+
+@pytest.fixture(scope="session")
+def tangotest(tango_db: TangoDatabase) -> Iterator[TangoTestServer]:
+    """Debian's C++ TangoTest as ``sys/tg_test/1`` in the run's database (skipped when not installed)."""
+    if tango_test_binary() is None:
+        pytest.skip("TangoTest is not installed (make tango-test, or apt-get install tango-test)")
+    server = TangoTestServer(tango_db, instance=f"t{uuid.uuid4().hex[:8]}", properties=TANGOTEST_PROPERTIES)
+    server.start()
+    yield server
+    server.close()
 
 
 def _devices(uid: str) -> dict[str, str]:

@@ -122,7 +122,9 @@ def test_command_arguments():
 
 
 def _attr(value, quality=0, type_code=5, t=1_700_000_000.25):
-    return NS(value=value, quality=quality, type=type_code, time=NS(totime=lambda: t))
+    # a TimeVal: seconds, microseconds, nanoseconds (Tango attribute times have no nanoseconds)
+    return NS(value=value, quality=quality, type=type_code,
+              time=NS(tv_sec=int(t), tv_usec=round(t % 1 * 1e6), tv_nsec=0))
 
 
 def test_readings_keep_the_device_timestamp_and_quality():
@@ -205,3 +207,93 @@ def test_polling_sees_changes_anywhere_in_a_large_array():
     assert not _same(Reading("a", big), Reading("a", changed))
     assert not _same(Reading("a", 1.0), Reading("a", 1.0, severity=Severity.MAJOR))
     assert not _same(Reading("a", 1), Reading("a", True)) and not _same(None, Reading("a", 1))
+
+
+# -- issue 16 ---------------------------------------------------------------------------------
+def test_new_reading_is_a_reading_with_the_same_fields():
+    import dataclasses
+
+    from ctlshell.backends.tango._convert import new_reading
+    from ctlshell.core import Reading, Severity
+
+    fast = new_reading("tango://a/b/c/x", 1.5, 2.0, Severity.MINOR, "WARNING")
+    assert [f.name for f in dataclasses.fields(Reading)] == ["address", "value", "timestamp", "severity", "status"]
+    assert fast == Reading("tango://a/b/c/x", 1.5, 2.0, Severity.MINOR, "WARNING")
+    assert hash(fast) == hash(Reading("tango://a/b/c/x", 1.5, 2.0, Severity.MINOR, "WARNING"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.value = 2  # type: ignore[misc]
+
+
+def test_read_with_write_is_read_only():
+    spec = to_spec(_info(writable=1))
+    assert spec.meta.access == "r" and not spec.meta.writable
+    assert to_spec(_info(writable=3)).meta.access == "rw"
+
+
+def test_state_severity():
+    from ctlshell.backends.tango._convert import state_severity
+    from ctlshell.core import Severity
+
+    assert state_severity("FAULT", Severity.NO_ALARM, "") == (Severity.MAJOR, "FAULT")
+    assert state_severity("ALARM", Severity.NO_ALARM, "") == (Severity.MINOR, "ALARM")
+    assert state_severity("ON", Severity.NO_ALARM, "") == (Severity.NO_ALARM, "")
+    assert state_severity("ALARM", Severity.INVALID, "INVALID") == (Severity.INVALID, "INVALID")
+
+
+def _video(width, height, mode, pixels, endian=0, magic=0x5644454F):
+    import struct
+
+    return struct.pack("!IHHqiiHHHH", magic, 1, mode, 3, width, height, endian, 32, 0, 0) + pixels
+
+
+def test_lima_video_image_decodes():
+    import numpy as np
+
+    from ctlshell.backends.tango import Encoded
+    from ctlshell.core import ValidationError
+
+    y8 = Encoded("VIDEO_IMAGE", _video(3, 2, 0, bytes(range(6))))
+    assert np.array_equal(y8.image(), np.arange(6, dtype=np.uint8).reshape(2, 3))
+    y16be = Encoded("VIDEO_IMAGE", _video(2, 1, 1, np.array([1, 515], ">u2").tobytes(), endian=1))
+    assert y16be.image().tolist() == [[1, 515]] and y16be.image().dtype == np.uint16
+    y32 = Encoded("VIDEO_IMAGE", _video(1, 2, 2, np.array([-1, 7], "<i4").tobytes()))
+    assert y32.image().tolist() == [[-1], [7]]
+    for bad, match in [(Encoded("JPEG", b"x"), "cannot decode"), (Encoded("VIDEO_IMAGE", b"short"), "header"),
+                       (Encoded("VIDEO_IMAGE", _video(2, 2, 0, b"\0", magic=1)), "magic"),
+                       (Encoded("VIDEO_IMAGE", _video(2, 2, 0, b"\0\0\0")), "needs 36 bytes"),
+                       (Encoded("VIDEO_IMAGE", _video(2, 2, 6, b"\0" * 12)), "video mode 6")]:
+        with pytest.raises(ValidationError, match=match):
+            bad.image()
+
+
+def test_encoded_writes_and_command_arguments_are_checked():
+    from ctlshell.backends.tango._commands import check_argument
+    from ctlshell.backends.tango._encoded import check_encoded
+    from ctlshell.core import ValidationError
+
+    assert check_encoded(("RAW", bytearray(b"ab")), "x") == ("RAW", b"ab")
+    for bad in ("RAW", ("RAW", "text"), (1, b""), ("RAW", b"", 3)):
+        with pytest.raises(ValidationError):
+            check_encoded(bad, "x")
+    assert check_argument("fault", 19, "x") == 8 and check_argument(0, 19, "x") == 0
+    with pytest.raises(ValidationError, match="not a Tango state"):
+        check_argument("PURPLE", 19, "x")
+    assert check_argument(2, 29, "x") == 2
+    with pytest.raises(ValidationError, match="DevEnum argument is its index"):
+        check_argument("HIGH", 29, "x")
+    assert check_argument(("JPEG", b"\xff"), 28, "x") == ("JPEG", b"\xff")
+
+
+def test_database_patterns_and_device_properties_are_checked():
+    from ctlshell.backends.tango._database import check_pattern, check_property, from_property
+    from ctlshell.core import ValidationError
+
+    assert check_pattern("sys/*/1") == "sys/*/1"
+    for bad in ("a b", "", None, "x;y"):
+        with pytest.raises(ValidationError):
+            check_pattern(bad)
+    assert check_property("gain", 2) == ["2"] and check_property("names", ("a", 1.5, True)) == ["a", "1.5", "True"]
+    for name, value in (("1x", 1), ("x", []), ("x", [object()]), ("", "a")):
+        with pytest.raises(ValidationError):
+            check_property(name, value)
+    assert from_property(["a"]) == "a" and from_property(["a", "b"]) == ("a", "b")

@@ -7,5 +7,6 @@ database: docs/decisions/0005-embedded-tango-database.md.
 """
 
 from ._backend import TangoBackend
+from ._encoded import Encoded, decode_image
 
-__all__ = ["TangoBackend"]
+__all__ = ["Encoded", "TangoBackend", "decode_image"]

@@ -10,6 +10,7 @@ so a refused value is never sent.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from dataclasses import replace
@@ -17,18 +18,21 @@ from typing import Any
 
 import tango
 
-from ...core import AddressError, Backend, ChannelTimeoutError, CommandInfo, Metadata, OnReading, PutRefusedError, Reading
+from ...core import AddressError, Backend, ChannelTimeoutError, CommandInfo, Metadata, OnReading, PutRefusedError, Reading, ValidationError
 from ._commands import check_argument, to_command_info, to_result
-from ._convert import AttrSpec, to_reading, to_spec
+from ._database import Databases
+from ._convert import to_reading
 from ._devices import DEVICE_TIMEOUT_MS, Devices
 from ._errors import to_error
-from ._names import TangoName, attribute_name, command_name, device_name
+from ._names import TangoName, attribute_name, command_name, device_name, parse_name
+from ._specs import Specs
 from ._streams import Stream, Streams
 
 __all__ = ["TangoBackend"]
 
-#: Attribute configuration / command types are fetched again when older than this.
-SPEC_MAX_AGE = 10.0
+#: Command types are fetched again when older than this (attribute configurations
+#: follow the device: :mod:`._specs`).
+COMMAND_MAX_AGE = 10.0
 
 #: ``DeviceProxy.read_attribute`` without pytango's green-mode dispatch, which in
 #: synchronous mode (our proxies' mode) only calls it: ~3 us of the ~55 us a read of
@@ -57,7 +61,8 @@ class TangoBackend(Backend):
     def __init__(self) -> None:
         self._devices = Devices()
         self._streams = Streams(self._devices)
-        self._specs: dict[TangoName, tuple[float, AttrSpec]] = {}
+        self._specs = Specs(self._devices)
+        self._databases = Databases(self._devices)
         self._commands: dict[TangoName, tuple[float, Any]] = {}
         #: name -> (proxy, attribute, address) for blocking reads on the caller's thread
         self._readers: dict[str, tuple[tango.DeviceProxy, str, str]] = {}
@@ -86,18 +91,11 @@ class TangoBackend(Backend):
             raise to_error(exc, str(attribute_name(name)), "read", timeout) from None
         return to_reading(reader[2], attr)
 
-    async def _spec(self, tn: TangoName, timeout: float, fresh: bool = False) -> AttrSpec:
-        cached = self._specs.get(tn)
-        if cached is not None and not fresh and time.monotonic() - cached[0] < SPEC_MAX_AGE:
-            return cached[1]
-        info = await self._devices.call(tn, "info", timeout, lambda p: p.attribute_query(tn.member))
-        spec = to_spec(info)
-        self._specs[tn] = (time.monotonic(), spec)
-        return spec
-
     async def info(self, name: str, timeout: float) -> Metadata:
+        if not parse_name(name).member:  # a device: its class, server and device properties
+            return await self.device_info(name, timeout)
         tn = attribute_name(name)
-        meta = (await self._spec(tn, timeout, fresh=True)).meta
+        meta = (await self._specs.get(tn, timeout, fresh=True)).meta
         stream = self._streams.find(tn)
         updates = stream.describe_mode() if stream is not None else "not subscribed"
         return replace(meta, updates=updates)
@@ -107,12 +105,13 @@ class TangoBackend(Backend):
         # the device MOVING (a motor) also waits until it is no longer moving
         started = time.monotonic()
         tn = attribute_name(name)
-        spec = await self._spec(tn, timeout)
-        if not spec.meta.writable:
-            raise PutRefusedError(f"{tn} is read-only (the attribute is not writable)")
-        checked = spec.check(value, str(tn))
+        checked = await self._specs.check(tn, value, timeout)
         left = max(timeout - (time.monotonic() - started), 0.1)
-        await self._devices.call(tn, "put", left, lambda p: p.write_attribute(tn.member, checked))
+        try:
+            await self._devices.call(tn, "put", left, lambda p: p.write_attribute(tn.member, checked))
+        except PutRefusedError as exc:
+            # the device's configuration changed since it was checked: refuse with its limits
+            await self._specs.recheck(tn, value, left, exc)
         if wait:
             await self._wait_not_moving(tn, started + timeout)
 
@@ -133,7 +132,7 @@ class TangoBackend(Backend):
     # -- commands --------------------------------------------------------------------
     async def _command(self, tn: TangoName, timeout: float) -> Any:
         cached = self._commands.get(tn)
-        if cached is not None and time.monotonic() - cached[0] < SPEC_MAX_AGE:
+        if cached is not None and time.monotonic() - cached[0] < COMMAND_MAX_AGE:
             return cached[1]
         info = await self._devices.call(tn, "command_query", timeout, lambda p: p.command_query(tn.member))
         self._commands[tn] = (time.monotonic(), info)
@@ -154,6 +153,41 @@ class TangoBackend(Backend):
         else:
             result = await self._devices.call(tn, "command", left, lambda p: p.command_inout(tn.member, checked))
         return to_result(result, int(info.out_type))
+
+    # -- the database and device properties ------------------------------------------------
+    async def list_names(self, kind: str, pattern: str, host: str | None, timeout: float) -> list[str]:
+        """``devices``, ``classes`` or ``servers`` of the database at ``host`` (None:
+        ``TANGO_HOST``) whose names match the wildcard ``pattern``."""
+        lister = {"devices": self._databases.devices, "classes": self._databases.classes,
+                  "servers": self._databases.servers}.get(kind)
+        if lister is None:
+            raise ValidationError(f"the Tango database lists devices, classes or servers, not {kind!r}")
+        if host is not None and not re.fullmatch(r"[A-Za-z0-9_.\-]+:\d{1,5}", host):
+            raise ValidationError(f"a Tango database is host:port, got {host!r}")
+        return await lister(pattern, host, timeout)
+
+    async def device_properties(self, name: str, timeout: float) -> dict[str, str | tuple[str, ...]]:
+        """The device properties of a device (one string, or a tuple of them, each)."""
+        return await self._databases.properties(device_name(name), timeout)
+
+    async def set_device_properties(self, name: str, changes: dict[str, Any], timeout: float) -> None:
+        """Write device properties of a device (all checked before any is written)."""
+        await self._databases.put_properties(device_name(name), changes, timeout)
+
+    async def device_info(self, name: str, timeout: float) -> Metadata:
+        """A device as :class:`Metadata`: its class, server and device properties in the description."""
+        tn = device_name(name)
+
+        def about(proxy: tango.DeviceProxy) -> str:
+            info = proxy.info()
+            return f"{info.dev_class} device of server {info.server_id}"
+
+        text = await self._devices.call(tn, "info", timeout, about)
+        if tn.dbase:
+            props = await self._databases.properties(tn, timeout)
+            shown = ", ".join(f"{k}={v!r}" for k, v in props.items()) or "none"
+            text += f"; device properties: {shown}"
+        return Metadata(dtype="device", count=1, description=text, access="r", updates="not subscribed")
 
     # -- whole devices (for device proxies) ------------------------------------------------
     async def device_members(self, name: str, timeout: float) -> tuple[list[str], dict[str, str]]:
@@ -182,19 +216,22 @@ class TangoBackend(Backend):
             tn = attribute_name(name)
         except AddressError:
             return
-        self._specs.pop(tn, None)
+        self._specs.forget(tn)
         self._readers.pop(name, None)
 
     async def close(self) -> None:
         # joining the threads and unsubscribing block: not on the loop. A thread of its
         # own, not the default executor, which refuses work once the interpreter exits
         # (the session closes from atexit)
-        closer = threading.Thread(target=self._streams.close, name="ctlshell-tango-close", daemon=True)
+        def close_all() -> None:
+            self._streams.close()
+            self._specs.close()
+
+        closer = threading.Thread(target=close_all, name="ctlshell-tango-close", daemon=True)
         closer.start()
         while closer.is_alive():
             await asyncio.sleep(0.01)
         self._devices.close()
         self._readers.clear()
-        self._specs.clear()
         self._commands.clear()
 

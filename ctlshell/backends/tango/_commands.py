@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import CommandInfo, ValidationError
-from ._convert import to_value
+from ._convert import STATES, to_value
+from ._encoded import check_encoded
 from ._types import ARRAY_OF, TYPES, check_array, check_scalar
 
 __all__ = ["check_argument", "to_command_info", "to_result", "type_name"]
@@ -58,9 +59,21 @@ def check_argument(argument: Any, in_type: int, where: str) -> Any:
         except (TypeError, ValueError):
             raise ValidationError(f"{where} needs a pair (numbers, strings) for {type_name(in_type)}") from None
         return [check_array(numbers, numbers_type, where, ndim=1), check_array(strings, TYPES[8], where, ndim=1)]
+    if in_type == 28:
+        return check_encoded(argument, where)
+    if in_type == 19:  # DevState: by label (or its number)
+        if isinstance(argument, str) and argument.upper() in STATES:
+            return STATES.index(argument.upper())
+        if isinstance(argument, int) and not isinstance(argument, bool) and 0 <= argument < len(STATES):
+            return argument
+        raise ValidationError(f"{where}: {argument!r} is not a Tango state (one of {', '.join(STATES)})")
     t = TYPES.get(in_type)
-    if t is None or t.kind in ("state", "other", "enum"):
+    if t is None or t.kind == "other":
         raise ValidationError(f"{where}: arguments of type {type_name(in_type)} are not supported by ctlshell")
+    if t.kind == "enum":  # a command's enum labels are not in its CommandInfo: the index
+        if isinstance(argument, int) and not isinstance(argument, bool) and 0 <= argument <= t.high:
+            return argument
+        raise ValidationError(f"{where}: a DevEnum argument is its index (an int), got {argument!r}")
     return check_scalar(argument, t, where)
 
 

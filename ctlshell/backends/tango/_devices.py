@@ -47,10 +47,10 @@ class Devices:
         return proxy
 
     async def call(self, name: TangoName, verb: str, timeout: float,
-                   fn: Callable[[tango.DeviceProxy], T]) -> T:
+                   fn: Callable[[tango.DeviceProxy], T], *, proxy: bool = True) -> T:
         """``fn(proxy)`` in the pool, within ``timeout``; DevFailed becomes a ctlshell error."""
         def run() -> T:
-            return fn(self.proxy(name))
+            return fn(self.proxy(name) if proxy else None)
 
         loop = asyncio.get_running_loop()
         try:
@@ -59,6 +59,10 @@ class Devices:
             raise ChannelTimeoutError(f"{name}: no answer to {verb} within {timeout} s") from None
         except tango.DevFailed as exc:
             raise to_error(exc, str(name), verb, timeout) from None
+
+    async def run(self, name: TangoName, verb: str, timeout: float, fn: Callable[[], T]) -> T:
+        """``fn()`` (a blocking call that needs no device proxy) in the pool, as :meth:`call`."""
+        return await self.call(name, verb, timeout, lambda _proxy: fn(), proxy=False)
 
     def close(self) -> None:
         """Stop the pool (queued calls are cancelled) and forget every proxy."""

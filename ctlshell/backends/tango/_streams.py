@@ -48,6 +48,10 @@ PING_PERIOD = 1.0
 CATCH_UP_DELAY = 0.25
 #: Reasons for which the device sends no change events of an attribute: poll it instead.
 NO_EVENTS = frozenset({"API_AttributePollingNotStarted", "API_EventPropertiesNotSet"})
+#: Seconds between attempts of a polled stream to subscribe to change events again:
+#: a device that starts sending them (polling started, event properties set) is
+#: followed by events from then on.
+RESUBSCRIBE_PERIOD = 1.0
 
 
 class Stream:
@@ -67,6 +71,7 @@ class Stream:
         self.overflows = 0
         self.gaps = 0
         self.next_try = 0.0
+        self.next_subscribe = 0.0  # when a polled stream tries change events again
         self.last_polled: Reading | None = None  # the last polled reading
         self.last_event: Reading | None = None   # the last reading the pump delivered
         self.catch_up_at: float | None = None
@@ -199,8 +204,9 @@ class Streams:
                     stream.deliver(batch)
                     batch = []
                 stream.disconnected(describe(event.errors))
-            else:
+            else:  # the device answered with an error of the attribute
                 batch.append(Reading(stream.address, None, time.time(), Severity.INVALID, describe(event.errors)))
+                stream.connected = stream.ever_connected = True
         if batch and not stream.closed:
             stream.last_event = batch[-1]
             stream.deliver(batch)
@@ -234,6 +240,8 @@ class Streams:
             for stream in streams:
                 if stream.mode == "connecting" and now >= stream.next_try:
                     self._connect(stream)
+                elif stream.mode == "polling" and now >= stream.next_subscribe:
+                    self._resubscribe(stream)
                 elif stream.mode == "polling" and now >= stream.next_try:
                     self._poll(stream)
             if now >= next_ping:
@@ -250,23 +258,46 @@ class Streams:
             stream.catch_up_at, stream.events = time.monotonic() + CATCH_UP_DELAY, 0
         except tango.DevFailed as exc:
             why = set(reasons(exc))
-            if why & NO_EVENTS:
-                stream.mode, stream.poll_reason = "polling", sorted(why & NO_EVENTS)[0]
+            if why & NO_EVENTS or not why & CONNECTION_REASONS:
+                # no events, or the device answered with an error of the attribute: poll
+                # (a read shows that error as an INVALID reading)
+                stream.mode = "polling"
+                stream.poll_reason = sorted(why & NO_EVENTS)[0] if why & NO_EVENTS else describe(exc)
                 stream.next_try = 0.0
+                stream.next_subscribe = time.monotonic() + RESUBSCRIBE_PERIOD
             else:
                 stream.next_try = time.monotonic() + PING_PERIOD
                 stream.disconnected(describe(exc))
+
+    def _resubscribe(self, stream: Stream) -> None:
+        """A polled stream tries change events again; it keeps polling while the device refuses."""
+        stream.next_subscribe = time.monotonic() + RESUBSCRIBE_PERIOD
+        try:
+            event_id = stream.proxy.subscribe_event(
+                stream.name.member, tango.EventType.CHANGE_EVENT, EVENT_BUFFER, tango.EventSubMode.SyncRead)
+        except tango.DevFailed:
+            return
+        log.debug("%s: the device sends change events now; polling stops", stream.address)
+        stream.event_id, stream.mode, stream.poll_reason = event_id, "events", ""
+        stream.catch_up_at, stream.events = time.monotonic() + CATCH_UP_DELAY, 0
 
     def _poll(self, stream: Stream) -> None:
         stream.next_try = time.monotonic() + POLL_PERIOD
         try:
             attr = stream.proxy.read_attribute(stream.name.member)
         except tango.DevFailed as exc:
-            if set(reasons(exc)) & CONNECTION_REASONS or not stream.connected:
+            if set(reasons(exc)) & CONNECTION_REASONS:
                 stream.disconnected(describe(exc))
-            else:
-                stream.deliver([Reading(stream.address, None, time.time(), Severity.INVALID, describe(exc))])
-            stream.last_polled = None
+                stream.last_polled = None
+                return
+            # the device answered, with an error of this attribute (TangoTest's no_value):
+            # an INVALID reading with the device's error, once until it changes
+            failed = Reading(stream.address, None, time.time(), Severity.INVALID, describe(exc))
+            if not stream.connected or not _same(stream.last_polled, failed):
+                stream.last_polled = failed
+                stream.connected = stream.ever_connected = True
+                if not stream.closed:
+                    stream.deliver([failed])
             return
         reading = to_reading(stream.address, attr)
         # like a change event: only what changed, and the first value after (re)connecting
