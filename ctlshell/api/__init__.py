@@ -8,14 +8,14 @@ one coroutine of the channel cache on the runtime loop with a timeout. The sessi
 from typing import Any
 
 from ._client import Command, command, get, info, monitor, put, status
-from ._describe import ChannelInfo, describe, known_names
+from ._describe import ChannelInfo, describe, known_choices, known_names
 from ._gateway import gateway, gateways, stop_gateways
 from ._hosting import host, hosted, journal, restrict_writes, unhost
 from ._sessions import Session, configure, session, shutdown
 
 __all__ = [
     "ChannelInfo", "Command", "Session", "command", "configure", "describe", "gateway", "gateways", "get", "host",
-    "hosted", "info", "journal", "known_names", "monitor", "put", "restrict_writes", "session", "shutdown", "status",
+    "hosted", "info", "journal", "known_choices", "known_names", "monitor", "put", "restrict_writes", "session", "shutdown", "status",
     "stop_gateways", "unhost",
 ]
 

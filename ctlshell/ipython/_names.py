@@ -4,7 +4,9 @@ Sources, all in this process: names seen by ``%pv`` in this session, PV list fil
 (one address per line, ``#`` comments), and registered source callables (the hosted
 PVs and the channel cache of the live session; a backend may register its own local
 cache, e.g. the Tango database cache). Nothing here opens a socket or calls device
-code; a source that raises is skipped.
+code; a source that raises is skipped. A source may also have ``wanted(prefix)``
+(told what is being completed, it may start a background fetch but never waits) and
+``refresh(timeout)`` (fetch again, for ``%pv list --refresh``).
 """
 
 from __future__ import annotations
@@ -129,6 +131,27 @@ class NameIndex:
                 log.debug("name source %r failed", source, exc_info=True)
         return found
 
+    def _tell(self, prefix: str) -> None:
+        """Tell the sources that can fetch in the background what is being completed."""
+        with self._lock:
+            sources = list(self._sources)
+        for source in sources:
+            wanted = getattr(source, "wanted", None)
+            if wanted is not None:
+                try:
+                    wanted(prefix)
+                except Exception:
+                    log.debug("name source %r failed", source, exc_info=True)
+
+    def refresh(self, timeout: float | None = None) -> None:
+        """Have the sources that fetch in the background fetch again (waits up to ``timeout``)."""
+        with self._lock:
+            sources = list(self._sources)
+        for source in sources:
+            refresh = getattr(source, "refresh", None)
+            if refresh is not None:
+                refresh(timeout)
+
     def names(self) -> list[str]:
         """Every known address, sorted."""
         full, _ = self._static()
@@ -140,6 +163,7 @@ class NameIndex:
         A prefix without ``scheme://`` matches bare names of the default scheme and
         the scheme names themselves; the results are then bare too, as typed.
         """
+        self._tell(prefix)
         full, typed = self._static()
         dynamic = self._dynamic()
         if "://" in prefix:
