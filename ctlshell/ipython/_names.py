@@ -51,9 +51,12 @@ class NameIndex:
         """Remember addresses seen in this session."""
         new = {self._full(n.strip()) for n in names if n and n.strip()}
         with self._lock:
-            if not new <= self._seen:
-                self._seen.update(new)
+            fresh = new - self._seen
+            if fresh:
+                self._seen.update(fresh)
                 self._built = None
+        for name in fresh:  # a Tango address used: its database's names are fetched for the next Tab
+            self._tell(name)
 
     def add_file(self, path: str | os.PathLike[str]) -> int:
         """Use a PV list file (one address per line); returns how many names it holds.

@@ -97,7 +97,7 @@ def test_a_keypress_never_waits_for_a_tango_fetch():
     assert asked == [("db", "h:1"), ("dev", "h:1", "a/b/c")]
     assert "tango://h:1/a/b/c->Cmd" in names()
     names.refresh(timeout=10)  # asks everything again
-    assert asked[2:] == [("db", "h:1"), ("dev", "h:1", "a/b/c")]
+    assert sorted(asked[2:]) == [("db", "h:1"), ("dev", "h:1", "a/b/c")]
 
 
 def test_an_unreachable_database_is_asked_again_only_after_a_while(monkeypatch):
@@ -129,3 +129,16 @@ def test_without_tango_host_the_default_database_is_never_asked(monkeypatch):
     names.wanted("tango://sys/tg_test/1/")
     names.wanted("ca://NOT:TANGO")
     assert names.wait(10) and asked == []
+
+
+def test_an_address_used_starts_the_fetch_of_its_database():
+    from ctlshell.ipython._names import NameIndex
+
+    asked = []
+    index = NameIndex()
+    tango_names = TangoNames(fetch=lambda key: asked.append(key) or ["tango://h:1/a/b/c"])
+    index.add_source(tango_names)
+    index.add(["tango://h:1/a/b/c/attr", "ca://X"])  # as %pv does with the addresses it used
+    assert tango_names.wait(10) and asked[0] == ("db", "h:1")  # then its members, if the list came fast
+    assert set(asked) <= {("db", "h:1"), ("dev", "h:1", "a/b/c")}
+    assert index.complete("tango://h:1/a/") == ["tango://h:1/a/b/c", "tango://h:1/a/b/c/attr"]
