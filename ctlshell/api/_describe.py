@@ -71,10 +71,22 @@ def known_names() -> list[str]:
 
 
 def known_choices(address: str) -> tuple[str, ...] | None:
-    """The enum choices of ``address`` known here without asking any server: from the
-    spec of a PV hosted in this process, else from metadata the channel cache already
-    holds. None when it is not an enum or nothing is known. Never creates a session,
-    opens a socket or runs device code."""
+    """The enum choices of ``address`` known here without asking any server.
+
+    From the spec of a PV hosted in this process, else from metadata the channel cache
+    already holds. Never creates a session, opens a socket or runs device code.
+
+    Parameters
+    ----------
+    address : str
+        Any address spelling (a bare name uses the session's default scheme).
+
+    Returns
+    -------
+    tuple of str or None
+        The choices in order; None when it is not an enum, nothing is known about it,
+        or the address does not parse.
+    """
     s = _sessions._session
     if s is None or s.runtime.closed:
         return None

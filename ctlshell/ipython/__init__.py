@@ -44,7 +44,9 @@ def add_name_source(source: Any) -> None:
     source : callable
         ``source()`` returns address strings from a local cache (a backend's name
         index, the Tango database cache); it is called on every Tab press, so it must
-        answer from memory, never from the network.
+        answer from memory, never from the network. It may also have ``wanted(prefix)``
+        (start a background fetch for what is being completed, never wait) and
+        ``refresh(timeout)`` (for ``%pv list --refresh``), as ``_tango_names.TangoNames``.
     """
     _SOURCES.append(source)
     for state in _STATE.values():

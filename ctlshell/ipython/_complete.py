@@ -70,7 +70,8 @@ def candidates(words: list[str], current: str, names: NameIndex) -> list[str] | 
     return None
 
 
-def string_candidates(text_until_cursor: str, namespace: Mapping[str, Any], names: NameIndex) -> tuple[str, list[str]] | None:
+def string_candidates(text_until_cursor: str, namespace: Mapping[str, Any],
+                      names: NameIndex) -> tuple[str, list[str]] | None:
     """``(fragment, candidates)`` when the cursor is in a string argument of a verb
     call (``get("DEMO:S``), else None."""
     arg = find_string_argument(text_until_cursor)
@@ -87,6 +88,7 @@ def string_candidates(text_until_cursor: str, namespace: Mapping[str, Any], name
 
 
 def _pv_line(line: str, names: NameIndex) -> tuple[str, list[str]] | None:
+    """``(word under the cursor, candidates)`` on a ``%pv`` line, else None."""
     stripped = line.lstrip()
     if not (stripped.startswith("%pv ") or stripped == "%pv"):
         return None
