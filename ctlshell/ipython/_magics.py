@@ -150,7 +150,8 @@ class PVMagics(Magics):
             except OSError as exc:
                 raise ValidationError(f"cannot read PV list {args.load!r}: {exc.strerror or exc}") from None
         if args.refresh:
-            self.names.refresh(timeout=10.0)
+            for failure in self.names.refresh(timeout=10.0):
+                print(f"%pv list: {failure}", file=sys.stderr)
         names = self.names.names()
         pattern = args.pattern if "://" in args.pattern or args.pattern == "*" else f"*://{args.pattern}"
         return [n for n in names if fnmatch.fnmatchcase(n, pattern)]

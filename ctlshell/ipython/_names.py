@@ -146,14 +146,17 @@ class NameIndex:
                 except Exception:
                     log.debug("name source %r failed", source, exc_info=True)
 
-    def refresh(self, timeout: float | None = None) -> None:
-        """Have the sources that fetch in the background fetch again (waits up to ``timeout``)."""
+    def refresh(self, timeout: float | None = None) -> list[str]:
+        """Have the sources that fetch in the background fetch again (waits up to
+        ``timeout``); returns what failed, one line each."""
         with self._lock:
             sources = list(self._sources)
+        failures: list[str] = []
         for source in sources:
             refresh = getattr(source, "refresh", None)
             if refresh is not None:
-                refresh(timeout)
+                failures.extend(refresh(timeout) or ())
+        return failures
 
     def names(self) -> list[str]:
         """Every known address, sorted."""

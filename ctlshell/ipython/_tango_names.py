@@ -46,6 +46,19 @@ def _default_fetch(key: Key) -> list[str]:
     return list_members(key[1], str(key[2]))
 
 
+def _describe(key: Key) -> str:
+    where = key[1] or "TANGO_HOST"
+    return f"the database {where}" if key[0] == "db" else f"device {key[2]} (database {where})"
+
+
+def _one_line(exc: BaseException) -> str:
+    """pytango's DevFailed carries a stack of errors; its first description is the cause."""
+    args = getattr(exc, "args", ())
+    desc = getattr(args[0], "desc", None) if args else None
+    text = str(desc if desc else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class TangoNames:
     """The cache; call it for the names it holds (a :class:`~._names.NameIndex` source).
 
@@ -62,6 +75,7 @@ class TangoNames:
         self._devices: dict[str | None, frozenset[str]] = {}
         self._running: dict[Key, threading.Thread] = {}
         self._failed: dict[Key, float] = {}  # key -> when
+        self._errors: dict[Key, str] = {}  # key -> why (one line)
         self._closed = False
 
     def __call__(self) -> list[str]:
@@ -86,15 +100,21 @@ class TangoNames:
             if known:
                 self._start(("dev", host, device))
 
-    def refresh(self, timeout: float | None = None) -> None:
-        """Fetch every database and device asked for so far again; wait up to ``timeout``."""
+    def refresh(self, timeout: float | None = None) -> list[str]:
+        """Fetch every database and device asked for so far again (the ``TANGO_HOST``
+        database when none was); wait up to ``timeout``. Returns one line per failure."""
         with self._lock:
-            keys = list(self._names) or [("db", None)]
+            keys = list(dict.fromkeys([*self._names, *self._running]))  # a running fetch counts too
+            if not keys and _has_tango_host():
+                keys = [("db", None)]
             for key in keys:
                 self._names.pop(key, None)
+                self._errors.pop(key, None)
         for key in keys:
             self._start(key)
         self.wait(timeout)
+        with self._lock:
+            return [f"Tango names of {_describe(k)}: {self._errors[k]}" for k in keys if k in self._errors]
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the running fetches; True when none is left."""
@@ -129,10 +149,13 @@ class TangoNames:
         except Exception as exc:  # an unreachable database or device: nothing to offer for now
             log.debug("fetching Tango names %r failed: %s", key, exc)
             names, failed = (), time.monotonic()
+            with self._lock:
+                self._errors[key] = _one_line(exc)
         with self._lock:
             self._names[key] = names
             if failed is None:
                 self._failed.pop(key, None)
+                self._errors.pop(key, None)
             else:
                 self._failed[key] = failed
             if key[0] == "db":
