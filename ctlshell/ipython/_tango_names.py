@@ -86,7 +86,7 @@ class TangoNames:
     def wanted(self, prefix: str) -> None:
         """Start the fetches that ``prefix`` (the text being completed) needs; never waits."""
         m = _HOST.match(prefix)
-        if m is None:
+        if m is None or "#dbase=no" in prefix:  # no database behind a #dbase=no address
             return
         host = m.group("host")
         if host is None and not _has_tango_host():

@@ -128,6 +128,7 @@ def test_without_tango_host_the_default_database_is_never_asked(monkeypatch):
     names = TangoNames(fetch=lambda key: asked.append(key) or [])
     names.wanted("tango://sys/tg_test/1/")
     names.wanted("ca://NOT:TANGO")
+    names.wanted("tango://127.0.0.1:5/a/b/c/x#dbase=no")  # a device server, not a database
     assert names.wait(10) and asked == []
 
 
