@@ -8,7 +8,7 @@ one coroutine of the channel cache on the runtime loop with a timeout. The sessi
 from typing import Any
 
 from ._client import Command, command, get, info, monitor, put, status
-from ._describe import ChannelInfo, describe, known_names
+from ._describe import ChannelInfo, describe, known_choices, known_names
 from ._gateway import gateway, gateways, stop_gateways
 from ._hosting import host, hosted, journal, restrict_writes, unhost
 from ._sessions import Session, configure, session, shutdown
@@ -16,7 +16,7 @@ from ._stop import Stopper, find_stop, set_stop, stop
 
 __all__ = [
     "ChannelInfo", "Command", "Session", "Stopper", "command", "configure", "describe", "gateway", "gateways", "get", "host",
-    "find_stop", "hosted", "info", "journal", "known_names", "monitor", "put", "restrict_writes", "session",
+    "find_stop", "hosted", "info", "journal", "known_choices", "known_names", "monitor", "put", "restrict_writes", "session",
     "set_stop", "shutdown", "status", "stop", "stop_gateways", "unhost",
 ]
 

@@ -1,11 +1,13 @@
 """For the interactive layer: one channel's whole story (``describe``) and the
-names known here without asking any server (``known_names``)."""
+names and enum choices known here without asking any server (``known_names``,
+``known_choices``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..core import (
+    AddressError,
     ChannelStatus,
     Metadata,
     parse_address,
@@ -66,3 +68,36 @@ def known_names() -> list[str]:
     except RuntimeError:  # the loop changed the cache under us: skip it this time
         pass
     return sorted(names)
+
+
+def known_choices(address: str) -> tuple[str, ...] | None:
+    """The enum choices of ``address`` known here without asking any server.
+
+    From the spec of a PV hosted in this process, else from metadata the channel cache
+    already holds. Never creates a session, opens a socket or runs device code.
+
+    Parameters
+    ----------
+    address : str
+        Any address spelling (a bare name uses the session's default scheme).
+
+    Returns
+    -------
+    tuple of str or None
+        The choices in order; None when it is not an enum, nothing is known about it,
+        or the address does not parse.
+    """
+    s = _sessions._session
+    if s is None or s.runtime.closed:
+        return None
+    try:
+        addr = parse_address(address, s.config.default_scheme)
+    except AddressError:
+        return None
+    if addr.scheme in ("ca", "local") and addr.name in s.store:
+        return s.store.get(addr.name).metadata.choices
+    try:
+        meta = s.cache.metadata_of(addr)
+    except RuntimeError:  # the loop changed the cache under us
+        return None
+    return None if meta is None else meta.choices

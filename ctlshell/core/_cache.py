@@ -125,6 +125,11 @@ class ChannelCache:
     def addresses(self) -> list[Address]:
         return list(self._entries)
 
+    def metadata_of(self, address: Address) -> Metadata | None:
+        """The metadata cached for ``address`` (None if never fetched); creates no entry."""
+        entry = self._entries.get(address)
+        return None if entry is None else entry.metadata
+
     def sweep(self) -> list[Address]:
         """Drop idle entries with no users; clear every activity flag. Returns the dropped."""
         dropped = [a for a, e in self._entries.items() if not e.active and e.users == 0 and e.upstream is None]

@@ -2,7 +2,9 @@
 
 - the ``%pv`` magic (:mod:`._magics`, verbs parsed by :mod:`._verbs`),
 - the ``%nxwrite`` magic (:mod:`._nxwrite`): NeXus recording through a writer device,
-- Tab completion of ``%pv`` lines from local caches (:mod:`._complete`, :mod:`._names`),
+- Tab completion of ``%pv`` lines and verb string arguments from local caches
+  (:mod:`._complete`, :mod:`._names`; Tango database names fetched in the background
+  by :mod:`._tango_names`),
 - text and HTML display of readings, channels and monitors (:mod:`._views`),
 - one-line ctlshell errors (:mod:`._errors`),
 - ``%ctlshell_profile NAME``, which runs a profile from ``ctlshell/profiles``.
@@ -42,7 +44,9 @@ def add_name_source(source: Any) -> None:
     source : callable
         ``source()`` returns address strings from a local cache (a backend's name
         index, the Tango database cache); it is called on every Tab press, so it must
-        answer from memory, never from the network.
+        answer from memory, never from the network. It may also have ``wanted(prefix)``
+        (start a background fetch for what is being completed, never wait) and
+        ``refresh(timeout)`` (for ``%pv list --refresh``), as ``_tango_names.TangoNames``.
     """
     _SOURCES.append(source)
     for state in _STATE.values():
@@ -75,8 +79,12 @@ def load_ipython_extension(shell: Any) -> None:
     from ._complete import make_matcher
     from ._magics import PVMagics
 
+    from ._tango_names import TangoNames
+
     names = NameIndex()
     names.add_source(api.known_names)
+    tango_names = TangoNames()
+    names.add_source(tango_names)
     for source in _SOURCES:
         names.add_source(source)
     pv_list = os.environ.get("CTLSHELL_PV_LIST")
@@ -100,12 +108,13 @@ def load_ipython_extension(shell: Any) -> None:
         shell.safe_execfile(profile_path(line.strip() or "default"), shell.user_ns, raise_exceptions=True)
 
     shell.register_magic_function(ctlshell_profile, magic_kind="line", magic_name="ctlshell_profile")
-    matcher = make_matcher(names)
+    matcher = make_matcher(names, lambda: shell.user_ns)
     shell.Completer.custom_matchers.append(matcher)
     shell.input_transformers_cleanup.append(_verb_help_transform)
     _views.register(shell)
     _errors.install(shell)
-    _STATE[id(shell)] = {"magics": magics, "matcher": matcher, "names": names, "nxwrite": nxwrite}
+    _STATE[id(shell)] = {"magics": magics, "matcher": matcher, "names": names, "nxwrite": nxwrite,
+                        "tango_names": tango_names}
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -128,6 +137,7 @@ def _remove(shell: Any) -> bool:
         mon.close()
     magics.monitors.clear()
     state["nxwrite"].shutdown()
+    state["tango_names"].close()
     line_magics = shell.magics_manager.magics["line"]
     for name in ("pv", "nxwrite", "ctlshell_profile"):
         line_magics.pop(name, None)

@@ -155,6 +155,9 @@ class PVMagics(Magics):
                 self.names.add_file(args.load)
             except OSError as exc:
                 raise ValidationError(f"cannot read PV list {args.load!r}: {exc.strerror or exc}") from None
+        if args.refresh:
+            for failure in self.names.refresh(timeout=10.0):
+                print(f"%pv list: {failure}", file=sys.stderr)
         names = self.names.names()
         pattern = args.pattern if "://" in args.pattern or args.pattern == "*" else f"*://{args.pattern}"
         return [n for n in names if fnmatch.fnmatchcase(n, pattern)]

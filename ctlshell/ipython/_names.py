@@ -4,7 +4,9 @@ Sources, all in this process: names seen by ``%pv`` in this session, PV list fil
 (one address per line, ``#`` comments), and registered source callables (the hosted
 PVs and the channel cache of the live session; a backend may register its own local
 cache, e.g. the Tango database cache). Nothing here opens a socket or calls device
-code; a source that raises is skipped.
+code; a source that raises is skipped. A source may also have ``wanted(prefix)``
+(told what is being completed, it may start a background fetch but never waits) and
+``refresh(timeout)`` (fetch again, for ``%pv list --refresh``).
 """
 
 from __future__ import annotations
@@ -49,9 +51,12 @@ class NameIndex:
         """Remember addresses seen in this session."""
         new = {self._full(n.strip()) for n in names if n and n.strip()}
         with self._lock:
-            if not new <= self._seen:
-                self._seen.update(new)
+            fresh = new - self._seen
+            if fresh:
+                self._seen.update(fresh)
                 self._built = None
+        for name in fresh:  # a Tango address used: its database's names are fetched for the next Tab
+            self._tell(name)
 
     def add_file(self, path: str | os.PathLike[str]) -> int:
         """Use a PV list file (one address per line); returns how many names it holds.
@@ -129,6 +134,30 @@ class NameIndex:
                 log.debug("name source %r failed", source, exc_info=True)
         return found
 
+    def _tell(self, prefix: str) -> None:
+        """Tell the sources that can fetch in the background what is being completed."""
+        with self._lock:
+            sources = list(self._sources)
+        for source in sources:
+            wanted = getattr(source, "wanted", None)
+            if wanted is not None:
+                try:
+                    wanted(prefix)
+                except Exception:
+                    log.debug("name source %r failed", source, exc_info=True)
+
+    def refresh(self, timeout: float | None = None) -> list[str]:
+        """Have the sources that fetch in the background fetch again (waits up to
+        ``timeout``); returns what failed, one line each."""
+        with self._lock:
+            sources = list(self._sources)
+        failures: list[str] = []
+        for source in sources:
+            refresh = getattr(source, "refresh", None)
+            if refresh is not None:
+                failures.extend(refresh(timeout) or ())
+        return failures
+
     def names(self) -> list[str]:
         """Every known address, sorted."""
         full, _ = self._static()
@@ -140,6 +169,7 @@ class NameIndex:
         A prefix without ``scheme://`` matches bare names of the default scheme and
         the scheme names themselves; the results are then bare too, as typed.
         """
+        self._tell(prefix)
         full, typed = self._static()
         dynamic = self._dynamic()
         if "://" in prefix:

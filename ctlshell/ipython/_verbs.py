@@ -91,6 +91,7 @@ def status(line: str) -> None:
 @_verb("list")
 @argument("pattern", nargs="?", default="*", metavar="PATTERN", help="glob, e.g. 'DEMO:*' (default: all)")
 @argument("--load", metavar="FILE", help="add a PV list file (one address per line) to the known names")
+@argument("--refresh", action="store_true", help="fetch the Tango database names again (waits up to 10 s)")
 def list_(line: str) -> None:
     """Hosted and known names (from local caches only); returns a list of str."""
 

@@ -86,3 +86,23 @@ def test_kernel_plot_redraws_one_figure_while_collecting(kernel, tmp_path):
     assert {m["content"]["transient"]["display_id"] for m in figures} == {
         figures[0]["content"]["transient"]["display_id"]}  # one output, redrawn
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def complete(kc, code):
+    """What a notebook's Tab gets: the kernel's complete_reply applied to ``code``."""
+    msg_id = kc.complete(code, len(code))
+    while True:
+        reply = kc.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    content = reply["content"]
+    start, end = content["cursor_start"], content["cursor_end"]
+    return [code[:start] + m + code[end:] for m in content["matches"] if code[:start] + m + code[end:] != code]
+
+
+def test_kernel_completes_verb_strings_and_enum_choices_and_nothing_else(kernel):
+    assert complete(kernel, 'x = get("DEMO:SHU') == ['x = get("DEMO:SHUTTER']
+    assert complete(kernel, 'put("DEMO:SHUTTER", "') == ['put("DEMO:SHUTTER", "Open', 'put("DEMO:SHUTTER", "Closed']
+    assert complete(kernel, "%pv put DEMO:SHUTTER C") == ["%pv put DEMO:SHUTTER Closed"]
+    assert complete(kernel, "%pv get DEMO:NOPE:de") == []  # never delattr
+    assert complete(kernel, 'get("tango://sys/nowhere/1/de') == []

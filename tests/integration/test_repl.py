@@ -110,3 +110,31 @@ def test_ctrl_c_during_put_wait_stops_the_motor(repl):
     repl.sendcontrol("c")
     text = expect_clean(repl, r"%pv get: interrupted\s*\n[\s\S]*In \[\d+\]:", timeout=3)
     assert "Traceback" not in text
+
+
+def test_tab_in_verb_strings_enum_choices_and_nothing_for_an_unknown_name(repl):
+    repl.send('x = get("DEMO:SHU\t')  # inside the string argument of a verb
+    expect_clean(repl, r'x = get\("DEMO:SHUTTER')
+    repl.send('")\r')
+    expect_clean(repl, r"In \[2\]:")
+    repl.send("%pv put DEMO:SHUTTER \t")  # the enum choices, from the hosted PV's spec
+    text = expect_clean(repl, r"Open[\s\S]*Closed")
+    assert "Traceback" not in text
+    repl.send("Op\t")  # one choice left: completed in the line (the redraw shows only "en")
+    time.sleep(1.0)
+    repl.send("\r")
+    text = expect_clean(repl, r"In \[3\]:")
+    assert "Error" not in text, text  # "Op" alone is no choice of DEMO:SHUTTER
+    repl.sendline("%pv get DEMO:SHUTTER")
+    expect_clean(repl, r"ca://DEMO:SHUTTER +Open[\s\S]*In \[4\]:")
+    # an unknown name: Tab changes nothing (it offered Python's delattr here once)
+    repl.send("%pv get --timeout 0.3 DEMO:NOPE:de\t")
+    time.sleep(1.0)
+    repl.send("\r")
+    text = expect_clean(repl, r"ca://DEMO:NOPE:de\b[^\n]*no answer[\s\S]*In \[5\]:")
+    assert "delattr" not in text
+    repl.send('get("DEMO:NOPE:de\t')
+    time.sleep(1.0)
+    repl.send('", timeout=0.3)\r')
+    text = expect_clean(repl, r"ca://DEMO:NOPE:de\b[^\n]*no answer[\s\S]*In \[6\]:")
+    assert "delattr" not in text

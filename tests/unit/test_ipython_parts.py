@@ -56,9 +56,9 @@ def test_candidates_follow_the_verb_grammar(names):
     assert candidates(["%pv", "put", "BL:M1.VAL"], "1", index) == []
     assert candidates(["%pv", "monitor", "X"], "--b", index) == ["--background", "--buffer"]
     assert candidates(["%pv", "snapshot"], "", index) == ["save", "diff", "restore"]
-    assert candidates(["%pv", "snapshot", "save"], "B", index) == []
+    assert candidates(["%pv", "snapshot", "save"], "B", index) is None  # a file: the file matcher's
     assert candidates(["%pv", "snapshot", "save", "f.json"], "BL:M1.R", index) == ["BL:M1.RBV"]
-    assert candidates(["%pv", "nosuchverb"], "B", index) == []
+    assert candidates(["%pv", "nosuchverb"], "B", index) is None
 
 
 def test_verb_parsing_and_its_one_line_errors():
