@@ -10,7 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core import (
+    DISPLAY_METADATA,
     ChannelStatus,
+    CtlshellError,
     CommandInfo,
     Metadata,
     Reading,
@@ -57,12 +59,31 @@ def get(address: str, *, timeout: float | None = None) -> Reading:
     scheme = s.config.default_scheme
     addr = _address(address, scheme)
     budget = timeout or s.config.timeout
+    reading = _read(s, addr, budget, timeout)
+    if reading.address not in DISPLAY_METADATA:
+        _learn_display(s, addr, budget)
+    return reading
+
+
+def _read(s: Any, addr: Any, budget: float, timeout: float | None) -> Reading:
+    """The one read of ``get`` (on the caller's thread when the backend can)."""
     if not s.runtime.in_loop_thread() and budget > 0:
         reading = s.registry.get(addr.scheme).get_now(addr.name, budget)
         if reading is not None:  # read on this thread; the cache hears of it on the loop
             s.note(addr, reading)
-            return reading
-    return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")
+            return reading  # type: ignore[no-any-return]
+    return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")  # type: ignore[no-any-return]
+
+
+def _learn_display(s: Any, addr: Any, budget: float) -> None:
+    """Fetch a channel's metadata once, so that every display of its readings shows
+    units, precision and enum labels (ADR 0012); a failure leaves the reading as read."""
+    if s.runtime.in_loop_thread():
+        return
+    try:
+        s.run(s.cache.info(addr, budget), budget, f"info {addr}")
+    except CtlshellError:
+        pass  # units are a nicety: the reading itself arrived
 
 
 def put(address: str, value: Any, *, wait: bool = False, timeout: float | None = None) -> None:
@@ -129,7 +150,17 @@ def monitor(address: str, callback: Callable[[Reading], object], *, policy: obje
         if not s.runtime.closed:
             s.runtime.submit(s.cache.unsubscribe(sub))
 
-    return s.run(s.cache.subscribe(addr, callback, chosen, on_close), timeout, f"monitor {addr}")
+    sub = s.run(s.cache.subscribe(addr, callback, chosen, on_close), timeout, f"monitor {addr}")
+    if str(addr) not in DISPLAY_METADATA:  # in the background: a monitor may wait for its server
+        s.runtime.submit(_quiet_info(s, addr))
+    return sub
+
+
+async def _quiet_info(s: Any, addr: Any) -> None:
+    try:
+        await s.cache.info(addr, s.config.timeout)
+    except Exception:  # noqa: BLE001 (display metadata only; the subscription reports its own state)
+        pass
 
 
 def status() -> list[ChannelStatus]:

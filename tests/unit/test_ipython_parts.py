@@ -3,6 +3,8 @@ index, completion candidates, verb parsing, value parsing and formatting."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
@@ -117,6 +119,9 @@ def test_a_lost_connection_is_shown_not_hidden(monkeypatch):
                                        Severity.DISCONNECTED)])
     from IPython.lib.pretty import pretty
 
-    row = pretty(table).splitlines()[1].split()
-    assert row[:5] == ["ca://X", "disconnected", "1", "7", "2"]  # state, users, updates, dropped
+    head, line = pretty(table).splitlines()[:2]
+    cells = dict(zip(_views._STATUS_HEAD, _views._status_row(table[0], time.time())))
+    assert all(cells[k] in line for k in cells)
+    assert (cells["state"], cells["users"], cells["updates"], cells["dropped"]) == ("disconnected", "1", "7", "2")
+    assert cells["live"] == "no (disconnected)" and cells["taken"].startswith(time.strftime("%Y-%m-%d ", time.localtime(0)))
     assert "font-style:italic" in table._repr_html_()

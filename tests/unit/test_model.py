@@ -45,15 +45,17 @@ def test_reading_age() -> None:
 def test_reading_str_without_alarm() -> None:
     ts = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1)) + 0.25
     r = Reading("ca://BL:X", 1.5, timestamp=ts)
-    assert str(r) == "ca://BL:X = 1.5 @ 07:08:09.250"
+    assert str(r) == "ca://BL:X = 1.5 @ 2024-05-06 07:08:09.250"  # not today: the date too
+    today = time.mktime(time.localtime()[:3] + (0, 0, 1, 0, 0, -1)) + 0.25
+    assert str(Reading("ca://BL:X", 1.5, timestamp=today)) == "ca://BL:X = 1.5 @ 00:00:01.250"
 
 
 def test_reading_str_with_alarm_and_status() -> None:
     ts = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1))
     r = Reading("ca://BL:X", 99.0, timestamp=ts, severity=Severity.MAJOR, status="HIHI")
-    assert str(r) == "ca://BL:X = 99.0 @ 07:08:09.000 [MAJOR HIHI]"
+    assert str(r) == "ca://BL:X = 99.0 @ 2024-05-06 07:08:09.000 [MAJOR HIHI]"
     r2 = Reading("ca://BL:X", "a", timestamp=ts, severity=Severity.INVALID)
-    assert str(r2) == "ca://BL:X = 'a' @ 07:08:09.000 [INVALID]"
+    assert str(r2) == "ca://BL:X = a @ 2024-05-06 07:08:09.000 [INVALID]"
 
 
 def test_metadata_defaults() -> None:

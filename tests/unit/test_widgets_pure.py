@@ -43,7 +43,7 @@ def test_ring_keeps_the_newest_points_oldest_first():
 def test_value_text():
     assert value_text(1.23456, Metadata(units="mm", precision=2)) == "1.23 mm"
     assert value_text(1, Metadata(dtype="enum", choices=("Open", "Closed"))) == "Closed"
-    assert value_text(np.zeros(5), Metadata(count=5)) == "[5 values]"
+    assert value_text(np.zeros(5), Metadata(count=5, units="V", precision=1)) == "[0.0, 0.0, 0.0, 0.0, 0.0] V"
     assert value_text(None, None) == "—"
 
 
