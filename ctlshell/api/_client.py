@@ -150,10 +150,26 @@ def monitor(address: str, callback: Callable[[Reading], object], *, policy: obje
         if not s.runtime.closed:
             s.runtime.submit(s.cache.unsubscribe(sub))
 
-    sub = s.run(s.cache.subscribe(addr, callback, chosen, on_close), timeout, f"monitor {addr}")
-    if str(addr) not in DISPLAY_METADATA:  # in the background: a monitor may wait for its server
-        s.runtime.submit(_quiet_info(s, addr))
-    return sub
+    if str(addr) not in DISPLAY_METADATA:
+        callback = _after_metadata(s, addr, callback)
+    return s.run(s.cache.subscribe(addr, callback, chosen, on_close), timeout, f"monitor {addr}")  # type: ignore[no-any-return]
+
+
+def _after_metadata(s: Any, addr: Any, callback: Callable[[Reading], object]) -> Callable[[Reading], object]:
+    """``callback``, whose first connected reading waits (on the subscription's own
+    thread) for the channel's display metadata, fetched in the background: ``print``
+    as a callback shows units and enum labels from the first line (ADR 0012). The
+    subscription itself never waits for it: a monitor may wait for its server."""
+    fetched = s.runtime.submit(_quiet_info(s, addr))
+
+    def deliver(reading: Reading) -> object:
+        if reading.connected and not fetched.done():
+            try:
+                fetched.result(s.config.timeout)
+            except Exception:  # noqa: BLE001 (a timeout or a closed session: show the reading as it is)
+                pass
+        return callback(reading)
+    return deliver
 
 
 async def _quiet_info(s: Any, addr: Any) -> None:
