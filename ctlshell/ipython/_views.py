@@ -105,16 +105,30 @@ class StatusTable(list):  # type: ignore[type-arg]
         return html_table(_STATUS_HEAD, rows, sev)
 
 
-def _info_pairs(info: ChannelInfo) -> list[list[str]]:
-    m, st = info.metadata, info.status
-    pairs = [["address", info.address], ["type", f"{m.dtype}[{m.count}]" if m.is_array else m.dtype],
-             ["access", m.access or "none"], ["server", info.server or "(not reported)"]]
+def _meta_pairs(m: Metadata) -> list[list[str]]:
+    pairs = [["type", f"{m.dtype}[{m.count}]" if m.is_array else m.dtype], ["access", m.access or "none"]]
     for label, value in (("units", m.units), ("precision", m.precision), ("description", m.description),
                          ("choices", ", ".join(m.choices) if m.choices else None),
                          ("control limits", m.control_limits), ("display limits", m.display_limits),
-                         ("alarm limits", m.alarm_limits), ("warning limits", m.warning_limits)):
+                         ("alarm limits", m.alarm_limits), ("warning limits", m.warning_limits),
+                         ("update mode", m.updates)):
         if value not in (None, ""):
             pairs.append([label, str(value)])
+    return pairs
+
+
+def meta_text(m: Metadata) -> str:
+    return "\n".join(f"{k:>15}: {v}" for k, v in _meta_pairs(m))
+
+
+def meta_html(m: Metadata) -> str:
+    return html_table(["", ""], _meta_pairs(m))
+
+
+def _info_pairs(info: ChannelInfo) -> list[list[str]]:
+    m, st = info.metadata, info.status
+    pairs = [["address", info.address], *_meta_pairs(m)[:2], ["server", info.server or "(not reported)"],
+             *_meta_pairs(m)[2:]]
     if st is not None:
         pairs += [["state", str(st.state)], ["subscribers", str(st.users)], ["updates", str(st.updates)],
                   ["dropped", str(st.dropped)], ["last update", stamp(st.last_update)]]
@@ -158,6 +172,7 @@ def _pretty(fn: Callable[[Any], str]) -> Callable[[Any, Any, bool], None]:
 _FORMATTERS: list[tuple[type, Callable[..., Any], Callable[..., Any]]] = [
     (Reading, _pretty(reading_text), reading_html),
     (ChannelInfo, _pretty(info_text), info_html),
+    (Metadata, _pretty(meta_text), meta_html),  # what info() returns, in a notebook too
     (Subscription, _pretty(subscription_text), subscription_html),
 ]
 

@@ -173,3 +173,12 @@ def test_status_says_when_each_value_was_taken_and_whether_it_is_live(ip, pvs, p
         assert "(not live)" in plain[read_once] and "(live)" in plain[watched]
     finally:
         sub.close()
+
+
+def test_info_shows_a_table_not_the_dataclass(ip, pvs):
+    text, rich = shown(ip, ctlshell.info(pvs["double"]))
+    assert "Metadata(" not in text and "Metadata(" not in rich
+    assert re.search(r"units: mm", text) and re.search(r"precision: 3", text)
+    assert "<table" in rich and "mm" in rich
+    text, _ = shown(ip, ctlshell.info(pvs["enum"]))
+    assert "choices: Open, Closed" in text
