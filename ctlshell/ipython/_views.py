@@ -73,7 +73,7 @@ def liveness(s: ChannelStatus) -> str:
     otherwise why the value shown may be old (read once, disconnected, ...)."""
     if s.live:
         return "live"
-    return f"no ({s.state})" if str(s.state) != "connected" else "no (read once, not monitored)"
+    return f"no ({s.state})" if str(s.state) != "connected" else "no (not monitored)"
 
 
 def _status_row(s: ChannelStatus, now: float) -> list[str]:

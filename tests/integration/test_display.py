@@ -165,7 +165,7 @@ def test_status_says_when_each_value_was_taken_and_whether_it_is_live(ip, pvs, p
         table, _ = run(ip, "status")
         text, rich = shown(ip, table)
         rows = {ln.split()[0]: ln for ln in text.splitlines()[1:]}
-        assert "2.539 mm" in rows[read_once] and "no (read once, not monitored)" in rows[read_once]
+        assert "2.539 mm" in rows[read_once] and "no (not monitored)" in rows[read_once]
         assert CLOCK.search(rows[read_once]) and re.search(r"\d+(\.\d)? s", rows[read_once])
         assert "42 counts" in rows[watched] and re.search(r"\blive\b", rows[watched])
         assert not EPOCH.search(text)
