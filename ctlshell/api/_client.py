@@ -161,13 +161,15 @@ def _after_metadata(s: Any, addr: Any, callback: Callable[[Reading], object]) ->
     as a callback shows units and enum labels from the first line (ADR 0012). The
     subscription itself never waits for it: a monitor may wait for its server."""
     fetched = s.runtime.submit(_quiet_info(s, addr))
+    waited = [False]  # after the first connected reading, one list index per update and no lock
 
     def deliver(reading: Reading) -> object:
-        if reading.connected and not fetched.done():
+        if not waited[0] and reading.connected:
             try:
                 fetched.result(s.config.timeout)
             except Exception:  # noqa: BLE001 (a timeout or a closed session: show the reading as it is)
                 pass
+            waited[0] = True
         return callback(reading)
     return deliver
 

@@ -182,3 +182,17 @@ def test_info_shows_a_table_not_the_dataclass(ip, pvs):
     assert "<table" in rich and "mm" in rich
     text, _ = shown(ip, ctlshell.info(pvs["enum"]))
     assert "choices: Open, Closed" in text
+
+
+def test_an_alarm_is_shown_when_not_ok_and_only_then(ip, prefix):
+    hot = ctlshell.host(f"{prefix}HOT", 450.0, units="K", precision=1, alarm_limits=(10, 400))
+    try:
+        reading = ctlshell.get(hot.address)
+        assert str(reading).endswith("= 450.0 K @ " + str(reading).split(" @ ")[1]) and "[MAJOR HIHI]" in str(reading)
+        text, rich = shown(ip, run(ip, f"get {hot.address}")[0])
+        assert "450.0 K" in text and "MAJOR HIHI" in text and "color:#dc322f" in rich
+        hot.value = 300.0
+        wait_for(lambda: ctlshell.get(hot.address).value == 300.0, 10)
+        assert "[" not in str(ctlshell.get(hot.address))  # no alarm, no bracket
+    finally:
+        hot.remove()
