@@ -23,7 +23,7 @@ import pytest
 from ctlshell.testing import free_port, loopback_env
 
 SCRIPT = str(Path(sys.executable).with_name("ctlshell"))
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (make install-tmux)")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (make tmux, or apt-get install -y tmux)")
 
 
 class Pane:
