@@ -156,29 +156,23 @@ def monitor(address: str, callback: Callable[[Reading], object], *, policy: obje
 
 
 def _after_metadata(s: Any, addr: Any, callback: Callable[[Reading], object]) -> Callable[[Reading], object]:
-    """``callback``, whose first connected reading waits (on the subscription's own
-    thread) for the channel's display metadata, fetched in the background: ``print``
-    as a callback shows units and enum labels from the first line (ADR 0012). The
-    subscription itself never waits for it: a monitor may wait for its server."""
-    fetched = s.runtime.submit(_quiet_info(s, addr))
-    waited = [False]  # after the first connected reading, one list index per update and no lock
+    """``callback``, before whose first connected reading the channel's display metadata
+    is fetched (on the subscription's own delivery thread, so nobody else waits; the
+    channel is connected by then): ``print`` as a callback shows units and enum labels
+    from its first line (ADR 0012). Nothing is fetched for a channel that never
+    connects: a monitor may wait for its server."""
+    fetched = [False]  # after the first connected reading: one list index per update, no lock
 
     def deliver(reading: Reading) -> object:
-        if not waited[0] and reading.connected:
-            try:
-                fetched.result(s.config.timeout)
-            except Exception:  # noqa: BLE001 (a timeout or a closed session: show the reading as it is)
-                pass
-            waited[0] = True
+        if not fetched[0] and reading.connected:
+            fetched[0] = True
+            if str(addr) not in DISPLAY_METADATA and not s.runtime.closed:
+                try:
+                    s.run(s.cache.info(addr, s.config.timeout), None, f"info {addr}")
+                except Exception:  # noqa: BLE001 (a timeout or a closed session: show the reading as it is)
+                    pass
         return callback(reading)
     return deliver
-
-
-async def _quiet_info(s: Any, addr: Any) -> None:
-    try:
-        await s.cache.info(addr, s.config.timeout)
-    except Exception:  # noqa: BLE001 (display metadata only; the subscription reports its own state)
-        pass
 
 
 def status() -> list[ChannelStatus]:
