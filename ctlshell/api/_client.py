@@ -60,7 +60,7 @@ def get(address: str, *, timeout: float | None = None) -> Reading:
     addr = _address(address, scheme)
     budget = timeout or s.config.timeout
     reading = _read(s, addr, budget, timeout)
-    if reading.address not in DISPLAY_METADATA:
+    if reading.address not in DISPLAY_METADATA and reading.address not in _NO_METADATA:
         _learn_display(s, addr, budget)
     return reading
 
@@ -75,6 +75,10 @@ def _read(s: Any, addr: Any, budget: float, timeout: float | None) -> Reading:
     return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")  # type: ignore[no-any-return]
 
 
+#: channels whose metadata could not be read: not asked again at every get (``info()`` still asks)
+_NO_METADATA: set[str] = set()
+
+
 def _learn_display(s: Any, addr: Any, budget: float) -> None:
     """Fetch a channel's metadata once, so that every display of its readings shows
     units, precision and enum labels (ADR 0012); a failure leaves the reading as read."""
@@ -83,7 +87,8 @@ def _learn_display(s: Any, addr: Any, budget: float) -> None:
     try:
         s.run(s.cache.info(addr, budget), budget, f"info {addr}")
     except CtlshellError:
-        pass  # units are a nicety: the reading itself arrived
+        if len(_NO_METADATA) < 100_000:
+            _NO_METADATA.add(str(addr))  # units are a nicety: the reading itself arrived
 
 
 def put(address: str, value: Any, *, wait: bool = False, timeout: float | None = None) -> None:
@@ -166,7 +171,7 @@ def _after_metadata(s: Any, addr: Any, callback: Callable[[Reading], object]) ->
     def deliver(reading: Reading) -> object:
         if not fetched[0] and reading.connected:
             fetched[0] = True
-            if str(addr) not in DISPLAY_METADATA and not s.runtime.closed:
+            if str(addr) not in DISPLAY_METADATA and str(addr) not in _NO_METADATA and not s.runtime.closed:
                 try:
                     s.run(s.cache.info(addr, s.config.timeout), None, f"info {addr}")
                 except Exception:  # noqa: BLE001 (a timeout or a closed session: show the reading as it is)

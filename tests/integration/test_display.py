@@ -196,3 +196,27 @@ def test_an_alarm_is_shown_when_not_ok_and_only_then(ip, prefix):
         assert "[" not in str(ctlshell.get(hot.address))  # no alarm, no bracket
     finally:
         hot.remove()
+
+
+@pytest.mark.parametrize("scheme", ["ca", "pva", "local"])
+def test_the_metadata_is_fetched_once_per_channel(prefix, scheme, monkeypatch):
+    from ctlshell.api import session
+
+    pv = ctlshell.host(f"{prefix}ONCE", 1.25, units="mm", precision=2)
+    cache = session().cache
+    calls = []
+    original = cache.info
+
+    async def counted(address, timeout):
+        calls.append(str(address))
+        return await original(address, timeout)
+
+    monkeypatch.setattr(cache, "info", counted)
+    try:
+        address = f"{scheme}://{prefix}ONCE"
+        readings = [ctlshell.get(address) for _ in range(3)]
+        assert all(r.address == address for r in readings)  # the key the display looks up
+        assert calls == [address]  # the first get asks once; later gets do not
+        assert "1.25 mm" in str(readings[0])
+    finally:
+        pv.remove()
