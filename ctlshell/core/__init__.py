@@ -17,6 +17,7 @@ from ._display import (
     display_metadata,
     format_value,
     iso_time,
+    metadata_pairs,
     plain_value,
     reading_line,
     remember_metadata,
@@ -51,6 +52,6 @@ __all__ = [
     "Severity", "SoftPV", "Subscription", "SyncUpstream", "Upstream", "ValidationError", "coerce", "infer_dtype",
     "parse_address", "parse_policy", "severity_for",
     # display (one way to show a value)
-    "DISPLAY_METADATA", "SEVERITY_CSS", "alarm_text", "display_metadata", "format_value", "iso_time", "plain_value", "reading_line",
+    "DISPLAY_METADATA", "SEVERITY_CSS", "alarm_text", "display_metadata", "format_value", "iso_time", "metadata_pairs", "plain_value", "reading_line",
     "remember_metadata", "stamp",
 ]

@@ -22,7 +22,7 @@ from typing import Any
 from ._model import Metadata, Reading, Severity
 
 __all__ = ["CSS", "DISPLAY_METADATA", "alarm_text", "display_metadata", "format_value", "iso_time",
-           "plain_value", "reading_html", "reading_line", "remember_metadata", "stamp"]
+           "metadata_pairs", "pairs_html", "plain_value", "reading_html", "reading_line", "remember_metadata", "stamp"]
 
 #: address (``scheme://name``) -> the channel's Metadata, as the client verbs last saw it
 DISPLAY_METADATA: dict[str, Metadata] = {}
@@ -151,6 +151,28 @@ def reading_line(reading: Reading, meta: Metadata | None = None) -> str:
     """``ca://X = 2.540 mm @ 19:30:01.123``, then ``[MAJOR HIHI]`` when in alarm."""
     alarm = "" if reading.severity is Severity.NO_ALARM else f" [{alarm_text(reading)}]"
     return f"{reading.address} = {format_value(reading.value, _meta(reading, meta))} @ {stamp(reading.timestamp)}{alarm}"
+
+
+def metadata_pairs(meta: Metadata) -> list[list[str]]:
+    """``[label, text]`` for what a channel says about itself: type and access, then
+    each of units, precision, description, choices and limits the server states."""
+    pairs = [["type", f"{meta.dtype}[{meta.count}]" if meta.is_array else meta.dtype],
+             ["access", meta.access or "none"]]
+    for label, value in (("units", meta.units), ("precision", meta.precision), ("description", meta.description),
+                         ("choices", ", ".join(meta.choices) if meta.choices else None),
+                         ("control limits", meta.control_limits), ("display limits", meta.display_limits),
+                         ("alarm limits", meta.alarm_limits), ("warning limits", meta.warning_limits),
+                         ("update mode", meta.updates)):
+        if value not in (None, ""):
+            pairs.append([label, str(value)])
+    return pairs
+
+
+def pairs_html(pairs: list[list[str]]) -> str:
+    """A two-column HTML table of ``[label, text]`` pairs."""
+    rows = "".join(f"<tr><th style='text-align:right'>{html.escape(k)}</th>"
+                   f"<td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in pairs)
+    return f"<table class='ctlshell'><tbody>{rows}</tbody></table>"
 
 
 def reading_html(reading: Reading, meta: Metadata | None = None) -> str:

@@ -128,6 +128,12 @@ class Metadata:
     def writable(self) -> bool:
         return "w" in self.access
 
+    def _repr_html_(self) -> str:
+        """A table of what the channel states (a notebook shows this, not the dataclass)."""
+        from ._display import metadata_pairs, pairs_html
+
+        return pairs_html(metadata_pairs(self))
+
     @property
     def is_array(self) -> bool:
         return self.count != 1

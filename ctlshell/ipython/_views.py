@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..api import ChannelInfo
-from ..core import DISPLAY_METADATA, ChannelStatus, Metadata, Reading, Severity, Subscription
+from ..core import DISPLAY_METADATA, ChannelStatus, Metadata, Reading, Severity, Subscription, metadata_pairs
 from ._format import alarm_text, format_value, html_table, stamp, text_table
 
 __all__ = ["META", "Readings", "StatusTable", "register", "unregister"]
@@ -106,15 +106,7 @@ class StatusTable(list):  # type: ignore[type-arg]
 
 
 def _meta_pairs(m: Metadata) -> list[list[str]]:
-    pairs = [["type", f"{m.dtype}[{m.count}]" if m.is_array else m.dtype], ["access", m.access or "none"]]
-    for label, value in (("units", m.units), ("precision", m.precision), ("description", m.description),
-                         ("choices", ", ".join(m.choices) if m.choices else None),
-                         ("control limits", m.control_limits), ("display limits", m.display_limits),
-                         ("alarm limits", m.alarm_limits), ("warning limits", m.warning_limits),
-                         ("update mode", m.updates)):
-        if value not in (None, ""):
-            pairs.append([label, str(value)])
-    return pairs
+    return metadata_pairs(m)
 
 
 def meta_text(m: Metadata) -> str:

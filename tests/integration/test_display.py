@@ -159,8 +159,10 @@ def test_an_old_snapshot_with_enum_indexes_still_compares_by_label(ip, pvs, tmp_
 def test_status_says_when_each_value_was_taken_and_whether_it_is_live(ip, pvs, prefix):
     read_once, watched = pvs["double"], pvs["long"]
     ctlshell.get(read_once)
-    sub = ctlshell.monitor(watched, lambda r: None)
+    first = threading.Event()
+    sub = ctlshell.monitor(watched, lambda r: first.set())
     try:
+        assert first.wait(10)  # the first update delivered: its channel's metadata is known
         wait_for(lambda: any(s.address == watched and s.users == 1 and s.last_update for s in ctlshell.status()), 10)
         table, _ = run(ip, "status")
         text, rich = shown(ip, table)

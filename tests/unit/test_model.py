@@ -116,3 +116,10 @@ def test_severity_for_without_limits_is_no_alarm() -> None:
 ])
 def test_severity_for_non_numeric_scalar_raises_no_alarm(value: object, meta: Metadata) -> None:
     assert severity_for(value, meta) == (Severity.NO_ALARM, "")
+
+
+def test_metadata_shows_as_a_table_in_a_notebook() -> None:
+    html = Metadata(units="mm", precision=3, choices=None, control_limits=(-10.0, 10.0))._repr_html_()
+    assert "<table" in html and "Metadata(" not in html
+    assert "<th style='text-align:right'>units</th><td style='text-align:left'>mm</td>" in html
+    assert "(-10.0, 10.0)" in html and "choices" not in html  # only what the server states
