@@ -19,7 +19,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.255.255.255 \
             EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets bench-scans install chromium postgres tango-test clean
+.PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets bench-scans install chromium postgres tango-test tmux clean
 
 # The browser test drives Debian's headless Chromium with Playwright (no browser
 # download); installed with apt when missing (as root, or through sudo).
@@ -57,13 +57,23 @@ tango-test:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq tango-test >/dev/null; } || \
 	    echo "make: TangoTest not installed (apt-get install -y tango-test); its tests will be skipped"; }
 
+# the terminal test of monitor output above the prompt reads the screen tmux renders;
+# installed here when missing (as root with apt-get), else that test says why it skips
+tmux:
+	@command -v tmux >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get -o DPkg::Lock::Timeout=900 update -qq && \
+	      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq tmux >/dev/null; } || \
+	    echo "make: tmux not installed (apt-get install -y tmux); its terminal test will be skipped"; }
+
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium
 
 chromium: $(CHROMIUM)
 
-test: $(STAMP) $(CHROMIUM) postgres tango-test
+test: $(STAMP) $(CHROMIUM) postgres tango-test tmux
 	$(NORT) $(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core import (
+    DISPLAY_METADATA,
     ChannelStatus,
     MotionInterrupted,
+    CtlshellError,
     CommandInfo,
     Metadata,
     Reading,
@@ -58,12 +60,36 @@ def get(address: str, *, timeout: float | None = None) -> Reading:
     scheme = s.config.default_scheme
     addr = _address(address, scheme)
     budget = timeout or s.config.timeout
+    reading = _read(s, addr, budget, timeout)
+    if reading.address not in DISPLAY_METADATA and reading.address not in _NO_METADATA:
+        _learn_display(s, addr, budget)
+    return reading
+
+
+def _read(s: Any, addr: Any, budget: float, timeout: float | None) -> Reading:
+    """The one read of ``get`` (on the caller's thread when the backend can)."""
     if not s.runtime.in_loop_thread() and budget > 0:
         reading = s.registry.get(addr.scheme).get_now(addr.name, budget)
         if reading is not None:  # read on this thread; the cache hears of it on the loop
             s.note(addr, reading)
-            return reading
-    return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")
+            return reading  # type: ignore[no-any-return]
+    return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")  # type: ignore[no-any-return]
+
+
+#: channels whose metadata could not be read: not asked again at every get (``info()`` still asks)
+_NO_METADATA: set[str] = set()
+
+
+def _learn_display(s: Any, addr: Any, budget: float) -> None:
+    """Fetch a channel's metadata once, so that every display of its readings shows
+    units, precision and enum labels (ADR 0012); a failure leaves the reading as read."""
+    if s.runtime.in_loop_thread():
+        return
+    try:
+        s.run(s.cache.info(addr, budget), budget, f"info {addr}")
+    except CtlshellError:
+        if len(_NO_METADATA) < 100_000:
+            _NO_METADATA.add(str(addr))  # units are a nicety: the reading itself arrived
 
 
 def put(address: str, value: Any, *, wait: bool = False, timeout: float | None = None) -> None:
@@ -141,7 +167,29 @@ def monitor(address: str, callback: Callable[[Reading], object], *, policy: obje
         if not s.runtime.closed:
             s.runtime.submit(s.cache.unsubscribe(sub))
 
-    return s.run(s.cache.subscribe(addr, callback, chosen, on_close), timeout, f"monitor {addr}")
+    if str(addr) not in DISPLAY_METADATA:
+        callback = _after_metadata(s, addr, callback)
+    return s.run(s.cache.subscribe(addr, callback, chosen, on_close), timeout, f"monitor {addr}")  # type: ignore[no-any-return]
+
+
+def _after_metadata(s: Any, addr: Any, callback: Callable[[Reading], object]) -> Callable[[Reading], object]:
+    """``callback``, before whose first connected reading the channel's display metadata
+    is fetched (on the subscription's own delivery thread, so nobody else waits; the
+    channel is connected by then): ``print`` as a callback shows units and enum labels
+    from its first line (ADR 0012). Nothing is fetched for a channel that never
+    connects: a monitor may wait for its server."""
+    fetched = [False]  # after the first connected reading: one list index per update, no lock
+
+    def deliver(reading: Reading) -> object:
+        if not fetched[0] and reading.connected:
+            fetched[0] = True
+            if str(addr) not in DISPLAY_METADATA and str(addr) not in _NO_METADATA and not s.runtime.closed:
+                try:
+                    s.run(s.cache.info(addr, s.config.timeout), None, f"info {addr}")
+                except Exception:  # noqa: BLE001 (a timeout or a closed session: show the reading as it is)
+                    pass
+        return callback(reading)
+    return deliver
 
 
 def status() -> list[ChannelStatus]:

@@ -11,6 +11,19 @@ from ._cache import ChannelCache, ChannelState, ChannelStatus
 from ._config import Config
 from ._search import apply_local_search, local_pva_search, local_search
 from ._convert import coerce, infer_dtype
+from ._display import CSS as SEVERITY_CSS
+from ._display import (
+    DISPLAY_METADATA,
+    alarm_text,
+    display_metadata,
+    format_value,
+    iso_time,
+    metadata_pairs,
+    plain_value,
+    reading_line,
+    remember_metadata,
+    stamp,
+)
 from ._errors import (
     AddressError,
     BackendUnavailableError,
@@ -41,4 +54,7 @@ __all__ = [
     "Policy", "PutRefusedError", "Reading", "Runtime", "RuntimeClosedError", "RuntimeDeadlockError",
     "Severity", "SoftPV", "Subscription", "SyncUpstream", "Upstream", "ValidationError", "coerce", "infer_dtype",
     "parse_address", "parse_policy", "severity_for",
+    # display (one way to show a value)
+    "DISPLAY_METADATA", "SEVERITY_CSS", "alarm_text", "display_metadata", "format_value", "iso_time", "metadata_pairs", "plain_value", "reading_line",
+    "remember_metadata", "stamp",
 ]

@@ -18,13 +18,13 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ._address import Address
 from ._backend import Backend, Upstream
+from ._display import display_metadata, format_value, remember_metadata, stamp
 from ._errors import ChannelTimeoutError, DisconnectedError
 from ._fanout import Policy, Subscription
 from ._model import Metadata, Reading, Severity
@@ -92,9 +92,17 @@ class ChannelStatus:
     value: Any = None
     severity: Severity | None = None
 
+    @property
+    def live(self) -> bool:
+        """True while a subscription keeps the value current on a connected channel; a
+        value read once (or of a lost channel) may be older than the channel's state."""
+        return self.state is ChannelState.CONNECTED and self.users > 0
+
     def __str__(self) -> str:
-        when = "-" if self.last_update is None else time.strftime("%H:%M:%S", time.localtime(self.last_update))
-        return f"{self.address:40} {self.state!s:16} users={self.users:<3} updates={self.updates:<6} last={when}"
+        value = "-" if self.last_update is None else format_value(self.value, display_metadata(self.address))
+        live = "live" if self.live else "not live"
+        return (f"{self.address:40} {self.state!s:16} users={self.users:<3} updates={self.updates:<6} "
+                f"{value} taken {stamp(self.last_update)} ({live})")
 
 
 class ChannelCache:
@@ -182,6 +190,7 @@ class ChannelCache:
         if dropped:
             meta = replace(meta, dropped=meta.dropped + dropped)
         entry.metadata = meta
+        remember_metadata(str(address), meta)  # what every display of this channel shows
         if entry.state is ChannelState.NEVER_CONNECTED:
             entry.state = ChannelState.CONNECTED
         return meta

@@ -33,7 +33,7 @@ class Severity(enum.IntEnum):
         return self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Reading:
     """One value of a channel as the server stamped it.
 
@@ -68,12 +68,18 @@ class Reading:
         return time.time() - self.timestamp
 
     def __str__(self) -> str:
-        stamp = time.strftime("%H:%M:%S", time.localtime(self.timestamp))
-        stamp += f".{int((self.timestamp % 1) * 1000):03d}"
-        alarm = ""
-        if self.severity is not Severity.NO_ALARM:
-            alarm = f" [{self.severity.name}{' ' + self.status if self.status else ''}]"
-        return f"{self.address} = {self.value!r} @ {stamp}{alarm}"
+        """One line: value with units and precision, enum label, local time, alarm if any."""
+        from ._display import reading_line  # the display knows this class; not the reverse at import
+
+        return reading_line(self)
+
+    def __repr__(self) -> str:
+        return f"<Reading {self}>"
+
+    def _repr_html_(self) -> str:
+        from ._display import reading_html
+
+        return reading_html(self)
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,12 @@ class Metadata:
     @property
     def writable(self) -> bool:
         return "w" in self.access
+
+    def _repr_html_(self) -> str:
+        """A table of what the channel states (a notebook shows this, not the dataclass)."""
+        from ._display import metadata_pairs, pairs_html
+
+        return pairs_html(metadata_pairs(self))
 
     @property
     def is_array(self) -> bool:

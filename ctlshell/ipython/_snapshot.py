@@ -1,8 +1,12 @@
 """``%pv snapshot``: save channel values to a JSON file, compare them with now, write them back.
 
-The file is a JSON object ``{"saved": time, "values": {address: value}}``. Reading
-and writing go through ``ctlshell.get`` / ``ctlshell.put``; a restore writes only the
-values that differ, and checks every one (type, limits) before the first write.
+The file is a JSON object ``{"saved": ISO time, "values": {address: value}, "channels":
+{address: {"text", "units", "time", "alarm"}}}``: an enum is kept as its label (and
+written back by label), times are full local ISO 8601, ``channels`` is what a person
+reads (the value as every display shows it). Files of older versions (a POSIX
+``saved``, enum indexes) still load. Reading and writing go through ``ctlshell.get``
+/ ``ctlshell.put``; a restore writes only the values that differ, and checks every
+one (type, limits) before the first write.
 """
 
 from __future__ import annotations
@@ -14,15 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from .. import api
-from ..core import ValidationError
+from ..core import Metadata, Reading, ValidationError, alarm_text, display_metadata, format_value, iso_time, plain_value
+from ._format import html_table
 
 __all__ = ["Diff", "diff", "restore", "save", "writable_path"]
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
+def _read_all(addresses: Sequence[str]) -> dict[str, Reading]:
+    """One reading of each address (every read before anything is written)."""
+    return {a: api.get(a) for a in addresses}
+
+
+def _stored(address: str, value: Any) -> Any:
+    """``value`` as the file keeps it: an enum as its label, an array as a list."""
+    return plain_value(value, display_metadata(address))
 
 
 def writable_path(path: str) -> Path:
@@ -40,8 +49,15 @@ def save(path: str, addresses: Sequence[str]) -> dict[str, Any]:
     if not addresses:
         raise ValidationError("snapshot save needs at least one address")
     writable_path(path)  # before reading anything
-    values = {a: _plain(api.get(a).value) for a in addresses}  # every read first: a failure writes no file
-    Path(path).write_text(json.dumps({"saved": time.time(), "values": values}, indent=1), encoding="utf-8")
+    readings = _read_all(addresses)  # every read first: a failure writes no file
+    values = {a: _stored(a, r.value) for a, r in readings.items()}
+    channels = {}
+    for a, r in readings.items():
+        meta = display_metadata(a)
+        channels[a] = {"text": format_value(r.value, meta), "units": meta.units if meta else "",
+                       "time": iso_time(r.timestamp), "alarm": alarm_text(r)}
+    doc = {"saved": iso_time(time.time()), "values": values, "channels": channels}
+    Path(path).write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return values
 
 
@@ -65,21 +81,37 @@ def _load(path: str, addresses: Sequence[str]) -> dict[str, Any]:
 
 
 class Diff(list):  # type: ignore[type-arg]
-    """``(address, saved, now)`` for each channel that differs."""
+    """``(address, saved, now)`` for each channel that differs (enums as labels),
+    shown with each channel's precision and units."""
+
+    _HEAD = ["address", "saved", "now"]
+
+    def _rows(self) -> list[list[str]]:
+        return [[a, _shown(a, saved), _shown(a, now)] for a, saved, now in self]
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         if not self:
             p.text("no differences")
-        for address, saved, now in self:
-            p.text(f"{address}: saved {saved!r}, now {now!r}\n")
+        for address, saved, now in self._rows():
+            p.text(f"{address}: saved {saved}, now {now}\n")
+
+    def _repr_html_(self) -> str:
+        return html_table(self._HEAD, self._rows()) if self else "<p>no differences</p>"
+
+
+def _shown(address: str, value: Any) -> str:
+    meta: Metadata | None = display_metadata(address)
+    return format_value(value, meta)
 
 
 def diff(path: str, addresses: Sequence[str] = ()) -> Diff:
     """Channels whose value now differs from the snapshot."""
     saved = _load(path, addresses)
+    readings = _read_all(list(saved))
     out = Diff()
     for address, old in saved.items():
-        now = _plain(api.get(address).value)
+        old = _stored(address, old)  # an enum index of an older file reads as its label
+        now = _stored(address, readings[address].value)
         if now != old:
             out.append((address, old, now))
     return out

@@ -9,17 +9,19 @@ verbs; a formatter never asks a server.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from ..api import ChannelInfo
-from ..core import ChannelStatus, Metadata, Reading, Subscription
+from ..core import DISPLAY_METADATA, ChannelStatus, Metadata, Reading, Severity, Subscription, metadata_pairs
 from ._format import alarm_text, format_value, html_table, stamp, text_table
 
 __all__ = ["META", "Readings", "StatusTable", "register", "unregister"]
 
-#: address -> Metadata seen by the verbs (for units, precision and choices)
-META: dict[str, Metadata] = {}
+#: address -> Metadata seen by the verbs (for units, precision and choices): the one book
+#: every display reads, ``str(reading)`` too (ctlshell.core's display metadata)
+META: dict[str, Metadata] = DISPLAY_METADATA
 #: whether text output may carry ANSI colours (set from the shell's colour scheme)
 COLOR = {"on": False}
 
@@ -49,19 +51,47 @@ class Readings(list):  # type: ignore[type-arg]
         return html_table(_HEAD, [_reading_row(r) for r in self], [r.severity for r in self])
 
 
-_STATUS_HEAD = ["address", "state", "users", "updates", "dropped", "last update", "value"]
+_STATUS_HEAD = ["address", "value", "alarm", "taken", "age", "live", "state", "users", "updates", "dropped"]
 
 
-def _status_row(s: ChannelStatus) -> list[str]:
+def age_text(seconds: float) -> str:
+    """``0.4 s``, ``12 s``, ``3 min``, ``2.1 h``, ``5 d``: how long ago a value was taken."""
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} d"
+
+
+def liveness(s: ChannelStatus) -> str:
+    """``live`` while a subscription keeps the value current on a connected channel;
+    otherwise why the value shown may be old (read once, disconnected, ...)."""
+    if s.live:
+        return "live"
+    return f"no ({s.state})" if str(s.state) != "connected" else "no (not monitored)"
+
+
+def _status_row(s: ChannelStatus, now: float) -> list[str]:
     value = "-" if s.last_update is None else format_value(s.value, META.get(s.address))
-    return [s.address, str(s.state), str(s.users), str(s.updates), str(s.dropped), stamp(s.last_update), value]
+    alarm = "-" if s.severity is None else ("ok" if s.severity.name == "NO_ALARM" else s.severity.name)
+    age = "-" if s.last_update is None else age_text(now - s.last_update)
+    return [s.address, value, alarm, stamp(s.last_update), age, liveness(s), str(s.state), str(s.users),
+            str(s.updates), str(s.dropped)]
 
 
 class StatusTable(list):  # type: ignore[type-arg]
     """Every channel of the session (``%pv status``)."""
 
     def _rows(self) -> tuple[list[list[str]], list[Any]]:
-        return [_status_row(s) for s in self], [s.severity for s in self]
+        now = time.time()
+        # a value that is not live is shown greyed, whatever its alarm: it may be old
+        return ([_status_row(s, now) for s in self],
+                [s.severity if liveness(s) == "live" else Severity.DISCONNECTED for s in self])
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         if not self:
@@ -75,16 +105,22 @@ class StatusTable(list):  # type: ignore[type-arg]
         return html_table(_STATUS_HEAD, rows, sev)
 
 
+def _meta_pairs(m: Metadata) -> list[list[str]]:
+    return metadata_pairs(m)
+
+
+def meta_text(m: Metadata) -> str:
+    return "\n".join(f"{k:>15}: {v}" for k, v in _meta_pairs(m))
+
+
+def meta_html(m: Metadata) -> str:
+    return html_table(["", ""], _meta_pairs(m))
+
+
 def _info_pairs(info: ChannelInfo) -> list[list[str]]:
     m, st = info.metadata, info.status
-    pairs = [["address", info.address], ["type", f"{m.dtype}[{m.count}]" if m.is_array else m.dtype],
-             ["access", m.access or "none"], ["server", info.server or "(not reported)"]]
-    for label, value in (("units", m.units), ("precision", m.precision), ("description", m.description),
-                         ("choices", ", ".join(m.choices) if m.choices else None),
-                         ("control limits", m.control_limits), ("display limits", m.display_limits),
-                         ("alarm limits", m.alarm_limits), ("warning limits", m.warning_limits)):
-        if value not in (None, ""):
-            pairs.append([label, str(value)])
+    pairs = [["address", info.address], *_meta_pairs(m)[:2], ["server", info.server or "(not reported)"],
+             *_meta_pairs(m)[2:]]
     if st is not None:
         pairs += [["state", str(st.state)], ["subscribers", str(st.users)], ["updates", str(st.updates)],
                   ["dropped", str(st.dropped)], ["last update", stamp(st.last_update)]]
@@ -128,6 +164,7 @@ def _pretty(fn: Callable[[Any], str]) -> Callable[[Any, Any, bool], None]:
 _FORMATTERS: list[tuple[type, Callable[..., Any], Callable[..., Any]]] = [
     (Reading, _pretty(reading_text), reading_html),
     (ChannelInfo, _pretty(info_text), info_html),
+    (Metadata, _pretty(meta_text), meta_html),  # what info() returns, in a notebook too
     (Subscription, _pretty(subscription_text), subscription_html),
 ]
 

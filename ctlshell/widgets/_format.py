@@ -1,16 +1,14 @@
-"""How a reading looks in a widget: value text, severity colour, timestamp and
-connection state as small HTML. Pure functions of values; imports no widget library.
+"""How a reading looks in a widget: value text (the one display of
+:mod:`ctlshell.core`), severity colour, timestamp and connection state as small HTML.
+Pure functions of values; imports no widget library.
 """
 
 from __future__ import annotations
 
 import html
-import time
 from typing import Any
 
-import numpy as np
-
-from ..core import Metadata, Reading, Severity
+from ..core import Metadata, Reading, Severity, format_value, stamp
 
 __all__ = ["SEVERITY_COLOURS", "reading_html", "state_of", "value_text"]
 
@@ -22,19 +20,9 @@ SEVERITY_COLOURS = {
 
 
 def value_text(value: Any, meta: Metadata | None) -> str:
-    """The value as a person reads it: precision, enum choice, array summary, units."""
-    units = f" {meta.units}" if meta is not None and meta.units else ""
-    if value is None:
-        return "—"
-    if meta is not None and meta.choices and isinstance(value, (int, np.integer)) \
-            and 0 <= int(value) < len(meta.choices):
-        return meta.choices[int(value)]
-    if np.ndim(value) >= 1:
-        arr = np.asarray(value)
-        return f"[{arr.size} values]{units}"
-    if isinstance(value, (float, np.floating)) and meta is not None and meta.precision is not None:
-        return f"{value:.{meta.precision}f}{units}"
-    return f"{value}{units}"
+    """The value as every display of ctlshell shows it (:func:`ctlshell.core.format_value`);
+    ``—`` for none yet."""
+    return "—" if value is None else format_value(value, meta)
 
 
 def state_of(reading: Reading | None) -> str:
@@ -53,8 +41,8 @@ def reading_html(address: str, reading: Reading | None, meta: Metadata | None) -
     alarm = ""
     if reading is not None and severity not in (Severity.NO_ALARM, Severity.DISCONNECTED):
         alarm = f" <b>{severity.name}</b> {html.escape(reading.status)}"
-    stamp = time.strftime("%H:%M:%S", time.localtime(reading.timestamp)) if reading is not None else ""
+    when = stamp(reading.timestamp) if reading is not None else ""
     return (f'<span class="ctlshell-readout" data-state="{state}" data-severity="{severity.name}">'
             f'<code>{html.escape(address)}</code> '
             f'<b style="color:{colour}">{html.escape(text)}</b>{alarm} '
-            f'<small style="color:#6e7781">{stamp} {state}</small></span>')
+            f'<small style="color:#6e7781">{when} {state}</small></span>')

@@ -33,6 +33,7 @@ class LivePlot(Live):
         self.figure = new_figure()
         self.interactive = in_kernel() if interactive is None else interactive
         self.ax = self.figure.add_subplot()
+        self.axes = [self.ax]  # every y axis (a strip chart has one per unit)
         self.ax.set_title(title, fontsize="small")
         self.ax.grid(True, alpha=0.3)
         self.drawn = 0
@@ -85,8 +86,9 @@ class LivePlot(Live):
     def _frame(self) -> None:
         self._update_artists()
         if self.autoscale:
-            self.ax.relim()
-            self.ax.autoscale_view()
+            for ax in self.axes:
+                ax.relim()
+                ax.autoscale_view()
         if self.interactive:  # pushed to the browser on iopub from this thread, even while a cell runs
             self.image.value = render_png(self.figure)
         else:

@@ -3,6 +3,8 @@ index, completion candidates, verb parsing, value parsing and formatting."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
@@ -117,6 +119,25 @@ def test_a_lost_connection_is_shown_not_hidden(monkeypatch):
                                        Severity.DISCONNECTED)])
     from IPython.lib.pretty import pretty
 
-    row = pretty(table).splitlines()[1].split()
-    assert row[:5] == ["ca://X", "disconnected", "1", "7", "2"]  # state, users, updates, dropped
+    head, line = pretty(table).splitlines()[:2]
+    cells = dict(zip(_views._STATUS_HEAD, _views._status_row(table[0], time.time())))
+    assert all(cells[k] in line for k in cells)
+    assert (cells["state"], cells["users"], cells["updates"], cells["dropped"]) == ("disconnected", "1", "7", "2")
+    assert cells["live"] == "no (disconnected)" and cells["taken"].startswith(time.strftime("%Y-%m-%d ", time.localtime(0)))
     assert "font-style:italic" in table._repr_html_()
+
+
+def test_pv_plot_draws_counts_and_millimetres_on_their_own_axes_held_to_the_end():
+    from collections import deque
+
+    from ctlshell.ipython._plot import figure
+
+    t = 1000.0
+    series = {"ca://C": deque([Reading("ca://C", 10.0, t), Reading("ca://C", 900.0, t + 1)]),
+              "ca://M": deque([Reading("ca://M", 2.5, t)])}
+    fig = figure(series, {"ca://C": "counts", "ca://M": "mm"}, now=t + 5)
+    labels = sorted(a.get_ylabel() for a in fig.axes)
+    assert labels == ["counts", "mm"]
+    mm_axis = next(a for a in fig.axes if a.get_ylabel() == "mm")
+    (line,) = mm_axis.get_lines()
+    assert list(line.get_xdata()) == [0.0, 5.0] and list(line.get_ydata()) == [2.5, 2.5]  # held to the end

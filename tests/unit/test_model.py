@@ -45,15 +45,17 @@ def test_reading_age() -> None:
 def test_reading_str_without_alarm() -> None:
     ts = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1)) + 0.25
     r = Reading("ca://BL:X", 1.5, timestamp=ts)
-    assert str(r) == "ca://BL:X = 1.5 @ 07:08:09.250"
+    assert str(r) == "ca://BL:X = 1.5 @ 2024-05-06 07:08:09.250"  # not today: the date too
+    today = time.mktime(time.localtime()[:3] + (0, 0, 1, 0, 0, -1)) + 0.25
+    assert str(Reading("ca://BL:X", 1.5, timestamp=today)) == "ca://BL:X = 1.5 @ 00:00:01.250"
 
 
 def test_reading_str_with_alarm_and_status() -> None:
     ts = time.mktime((2024, 5, 6, 7, 8, 9, 0, 0, -1))
     r = Reading("ca://BL:X", 99.0, timestamp=ts, severity=Severity.MAJOR, status="HIHI")
-    assert str(r) == "ca://BL:X = 99.0 @ 07:08:09.000 [MAJOR HIHI]"
+    assert str(r) == "ca://BL:X = 99.0 @ 2024-05-06 07:08:09.000 [MAJOR HIHI]"
     r2 = Reading("ca://BL:X", "a", timestamp=ts, severity=Severity.INVALID)
-    assert str(r2) == "ca://BL:X = 'a' @ 07:08:09.000 [INVALID]"
+    assert str(r2) == "ca://BL:X = a @ 2024-05-06 07:08:09.000 [INVALID]"
 
 
 def test_metadata_defaults() -> None:
@@ -114,3 +116,10 @@ def test_severity_for_without_limits_is_no_alarm() -> None:
 ])
 def test_severity_for_non_numeric_scalar_raises_no_alarm(value: object, meta: Metadata) -> None:
     assert severity_for(value, meta) == (Severity.NO_ALARM, "")
+
+
+def test_metadata_shows_as_a_table_in_a_notebook() -> None:
+    html = Metadata(units="mm", precision=3, choices=None, control_limits=(-10.0, 10.0))._repr_html_()
+    assert "<table" in html and "Metadata(" not in html
+    assert "<th style='text-align:right'>units</th><td style='text-align:left'>mm</td>" in html
+    assert "(-10.0, 10.0)" in html and "choices" not in html  # only what the server states

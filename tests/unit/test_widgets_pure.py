@@ -43,7 +43,7 @@ def test_ring_keeps_the_newest_points_oldest_first():
 def test_value_text():
     assert value_text(1.23456, Metadata(units="mm", precision=2)) == "1.23 mm"
     assert value_text(1, Metadata(dtype="enum", choices=("Open", "Closed"))) == "Closed"
-    assert value_text(np.zeros(5), Metadata(count=5)) == "[5 values]"
+    assert value_text(np.zeros(5), Metadata(count=5, units="V", precision=1)) == "[0.0, 0.0, 0.0, 0.0, 0.0] V"
     assert value_text(None, None) == "—"
 
 
@@ -69,3 +69,36 @@ def test_decimate_keeps_extremes_and_order():
     xs, ys = decimate(x, y, 2000)
     assert len(xs) <= 2000 and np.all(np.diff(xs) >= 0) and ys.max() == 7.0 and ys.min() == pytest.approx(-1, abs=1e-3)
     assert decimate(x[:10], y[:10], 2000)[0] is not None and len(decimate(x[:10], y[:10], 2000)[0]) == 10
+
+
+def test_held_to_now_extends_the_last_value_and_the_one_before_the_window():
+    from ctlshell.widgets._plots import held_to_now
+
+    now = 1000.0
+    t, y = np.array([900.0, 995.0]), np.array([1.0, 2.0])  # 2.0 arrived 5 s ago, 1.0 before the window
+    x, v = held_to_now(t, y, now, window=10)
+    assert list(x) == [-10.0, -5.0, 0.0] and list(v) == [1.0, 2.0, 2.0]
+    x, v = held_to_now(np.array([995.0, 996.0]), np.array([2.0, np.nan]), now, window=10)
+    assert list(x) == [-5.0, -4.0]  # a lost channel (NaN) is not held to now
+    x, v = held_to_now(np.array([]), np.array([]), now, window=10)
+    assert len(x) == 0
+
+
+def test_pair_by_time_uses_the_motor_position_at_the_detector_timestamp():
+    from ctlshell.widgets._plots import pair_by_time
+
+    # motor at 1 mm/s; readings delivered out of order (as arrival pairing would see them)
+    t_motor, x_motor = np.array([2.0, 0.0, 1.0, 3.0]), np.array([2.0, 0.0, 1.0, 3.0])
+    x = pair_by_time(np.array([0.5, 2.25, 5.0, -1.0]), t_motor, x_motor)
+    assert list(x) == [0.5, 2.25, 3.0, 0.0]  # interpolated; held after the last and before the first
+    assert np.isnan(pair_by_time(np.array([1.0]), np.array([np.nan]), np.array([np.nan]))).all()
+
+
+def test_axis_keys_one_per_unit_and_one_per_pv_without_units():
+    from ctlshell.widgets._plots import axis_keys
+
+    meta = {"ca://A": Metadata(units="mm"), "ca://B": Metadata(units="counts"), "ca://C": Metadata(units="mm"),
+            "ca://D": Metadata(), "ca://E": Metadata()}
+    keys = axis_keys(list(meta), meta)
+    assert keys["ca://A"] == keys["ca://C"] != keys["ca://B"]
+    assert keys["ca://D"] != keys["ca://E"] and len(set(keys.values())) == 4

@@ -76,11 +76,69 @@ def test_waveform_and_scan_views_on_the_demo(demo, prefix):
         assert np.nanmax(spectrum.line.get_ydata()) > 20  # the peak of the open shutter
         ctlshell.put(f"ca://{prefix}MOTOR", 5.0, wait=True)
         wait_for(lambda: len(scan.ring) > 20, 10)
-        x, y = scan.ring.arrays()
+        x, y = scan.points()
         assert x.min() < 1.0 and x.max() > 4.0  # points along the move
         assert y[np.argmin(abs(x - 2.5))] > 10 * np.median(y[x > 4.5])  # the peak at 2.5 mm
     finally:
         spectrum.close()
+        scan.close()
+
+
+def test_counts_and_millimetres_get_separate_y_axes(demo, prefix):
+    counts, rbv = f"ca://{prefix}DET:COUNTS", f"ca://{prefix}MOTOR.RBV"
+    ctlshell.put(f"ca://{prefix}SHUTTER", "Open", wait=True)
+    ctlshell.put(f"ca://{prefix}MOTOR.VELO", 10.0, wait=True)
+    chart = widgets.StripChart([counts, rbv], window=30, fps=10, interactive=False)
+    try:
+        assert chart.axis_of[counts] is not chart.axis_of[rbv]
+        assert (chart.axis_of[counts].get_ylabel(), chart.axis_of[rbv].get_ylabel()) == ("counts", "mm")
+        ctlshell.put(f"ca://{prefix}MOTOR", 5.0, wait=True)
+        drawn = chart.drawn
+        wait_for(lambda: chart.drawn > drawn + 1, 10)
+        lo, hi = chart.axis_of[rbv].get_ylim()
+        _, y = chart.lines[rbv].get_data()
+        assert y.max() - y.min() > 0.5 * (hi - lo)  # the move fills its own axis: no flat line
+        assert hi < 20  # a millimetre scale, not the 0-1000 of the counts
+        assert chart.axis_of[counts].get_ylim()[1] > 300  # the peak of ~1000 counts on the other
+    finally:
+        chart.close()
+
+
+def test_a_silent_pv_is_drawn_up_to_now(prefix):
+    pv = ctlshell.host(f"{prefix}QUIET", 1.5, units="V")
+    chart = widgets.StripChart(pv.address, window=10, fps=10, interactive=False)
+    try:
+        wait_for(lambda: chart.rings[pv.address].count >= 1, 10)
+        time.sleep(5.0)  # nothing changes for 5 s
+        drawn = chart.drawn
+        wait_for(lambda: chart.drawn > drawn, 5)  # redrawn although nothing arrived
+        x, y = chart.lines[pv.address].get_data()
+        (t_update,) = chart.rings[pv.address].arrays()[0]  # the one update, 5 s ago
+        assert time.time() - t_update >= 5.0
+        assert x[-1] == 0.0 and y[-1] == 1.5  # held up to now
+        # from that update on, as one flat step (a frame takes a while on a loaded machine)
+        assert len(x) == 2 and x[0] <= -4.0 and np.all(y == 1.5)
+    finally:
+        chart.close()
+        pv.remove()
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_scan_view_puts_the_peak_at_its_position(demo, prefix, run):
+    ctlshell.put(f"ca://{prefix}SHUTTER", "Open", wait=True)
+    ctlshell.put(f"ca://{prefix}MOTOR", 0.0, wait=True)
+    scan = widgets.ScanView(f"ca://{prefix}DET:COUNTS", f"ca://{prefix}MOTOR.RBV", interactive=False)
+    try:
+        ctlshell.put(f"ca://{prefix}MOTOR", 5.0, wait=True)  # the demo scan: 0 to 5 mm at 2 mm/s
+        time.sleep(0.3)
+        x, y = scan.points()
+        assert x.min() < 0.5 and x.max() > 4.5 and len(x) > 50
+        centre, top = scan.peak()
+        assert abs(centre - 2.5) < 0.1, centre
+        assert top > 500
+        # no high count away from the peak (mean 1000 at 2.5 mm, below 510 beyond 0.6 mm)
+        assert not np.any((y > 800) & (abs(x - 2.5) > 0.6)), list(zip(x[y > 800], y[y > 800]))
+    finally:
         scan.close()
 
 
