@@ -10,13 +10,14 @@ from typing import Any
 from ._client import Command, command, get, info, monitor, put, status
 from ._describe import ChannelInfo, describe, known_names
 from ._gateway import gateway, gateways, stop_gateways
+from ._many import Results, close_all, get_many, info_many, monitor_many, put_many
 from ._hosting import host, hosted, journal, restrict_writes, unhost
 from ._sessions import Session, configure, session, shutdown
 
 __all__ = [
-    "ChannelInfo", "Command", "Session", "command", "configure", "describe", "gateway", "gateways", "get", "host",
-    "hosted", "info", "journal", "known_names", "monitor", "put", "restrict_writes", "session", "shutdown", "status",
-    "stop_gateways", "unhost",
+    "ChannelInfo", "Command", "Results", "Session", "close_all", "command", "configure", "describe", "gateway",
+    "gateways", "get", "get_many", "host", "hosted", "info", "info_many", "journal", "known_names", "monitor",
+    "monitor_many", "put", "put_many", "restrict_writes", "session", "shutdown", "status", "stop_gateways", "unhost",
 ]
 
 

@@ -1,7 +1,8 @@
 """``%pv snapshot``: save channel values to a JSON file, compare them with now, write them back.
 
 The file is a JSON object ``{"saved": time, "values": {address: value}}``. Reading
-and writing go through ``ctlshell.get`` / ``ctlshell.put``; a restore writes only the
+and writing go through ``ctlshell.get_many`` / ``ctlshell.put_many`` (every channel at
+once, one timeout); a restore writes only the
 values that differ, and checks every one (type, limits) before the first write.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import api
-from ..core import ValidationError
+from ..core import CtlshellError, ValidationError
 
 __all__ = ["Diff", "diff", "restore", "save", "writable_path"]
 
@@ -40,9 +41,24 @@ def save(path: str, addresses: Sequence[str]) -> dict[str, Any]:
     if not addresses:
         raise ValidationError("snapshot save needs at least one address")
     writable_path(path)  # before reading anything
-    values = {a: _plain(api.get(a).value) for a in addresses}  # every read first: a failure writes no file
+    values = {a: _plain(r.value) for a, r in _read_all(addresses).items()}  # a failure writes no file
     Path(path).write_text(json.dumps({"saved": time.time(), "values": values}, indent=1), encoding="utf-8")
     return values
+
+
+def _failed(verb: str, errors: dict[str, Any], of: int) -> CtlshellError:
+    first = next(iter(errors.values()))
+    more = f" (and {len(errors) - 1} more: {', '.join(list(errors)[1:6])}{', ...' if len(errors) > 6 else ''})" \
+        if len(errors) > 1 else ""
+    return type(first)(f"snapshot {verb}: {len(errors)} of {of} channels failed: {first}{more}")
+
+
+def _read_all(addresses: Sequence[str]) -> dict[str, Any]:
+    """Every address read at once under one timeout; the failures raise together."""
+    results = api.get_many(addresses)
+    if results.errors:
+        raise _failed("read", results.errors, len(results.addresses))
+    return {given: results[a] for given, a in zip(addresses, results.addresses)}  # keyed as given
 
 
 def _load(path: str, addresses: Sequence[str]) -> dict[str, Any]:
@@ -78,8 +94,9 @@ def diff(path: str, addresses: Sequence[str] = ()) -> Diff:
     """Channels whose value now differs from the snapshot."""
     saved = _load(path, addresses)
     out = Diff()
+    current = _read_all(list(saved)) if saved else {}
     for address, old in saved.items():
-        now = _plain(api.get(address).value)
+        now = _plain(current[address].value)
         if now != old:
             out.append((address, old, now))
     return out
@@ -91,12 +108,15 @@ def restore(path: str, addresses: Sequence[str] = (), dry_run: bool = False) -> 
     # check every value against its channel before the first write: all or nothing for bad values
     from ..core import coerce
 
-    for address, old, _ in changes:
-        coerce(old, api.info(address), address)
+    if not changes:
+        return []
+    metas = api.info_many([a for a, _, _ in changes])
+    metas.raise_first()
+    for (address, old, _), canonical in zip(changes, metas.addresses):
+        coerce(old, metas[canonical], address)
     if dry_run:
         return [a for a, _, _ in changes]
-    written = []
-    for address, old, _ in changes:
-        api.put(address, old, wait=True)
-        written.append(address)
-    return written
+    results = api.put_many([(a, old) for a, old, _ in changes], wait=True)  # all at once, one timeout
+    if results.errors:
+        raise _failed("restore", results.errors, len(changes))
+    return [a for a, _, _ in changes]

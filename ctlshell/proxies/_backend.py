@@ -115,11 +115,19 @@ class ChannelBackend(ProxyBackend):
 
     async def subscribe(self, on_update: OnUpdate) -> None:
         s = session()
-        for key in self.keys:
-            def deliver(reading: Reading, key: str = key) -> None:
-                on_update(key, reading)
 
-            self._subs.append(await s.cache.subscribe(self.channel(key), deliver, KeepLatest()))
+        def deliver_to(key: str) -> Any:
+            def deliver(reading: Reading) -> None:
+                on_update(key, reading)
+            return deliver
+
+        # every attribute at once (delivered by the shared pool: no thread per attribute)
+        made = await asyncio.gather(*(s.cache.subscribe(self.channel(k), deliver_to(k), KeepLatest())
+                                      for k in self.keys), return_exceptions=True)
+        self._subs.extend(m for m in made if isinstance(m, Subscription))
+        failed = next((m for m in made if isinstance(m, BaseException)), None)
+        if failed is not None:
+            raise failed
 
     async def read(self, key: str, timeout: float) -> Reading:
         return await session().cache.get(self.channel(key), timeout)
