@@ -1,4 +1,4 @@
-"""N scalar PVs <P>:0 .. <P>:N-1 hosted by one process (bench child of bench_scale.py):
+"""N scalar PVs <P>:0 .. <P>:N-1 (and <P>:warm, for the clients' warm-up) hosted by one process (bench child of bench_scale.py):
 ctlshell (``ctlshell.host``, served on CA and PVA at once) or pythonSoftIOC (aOut
 records, CA).
 
@@ -24,6 +24,7 @@ def main():
     if args.server == 'ctlshell':
         import ctlshell
         handles = [ctlshell.host(f'{args.prefix}:{i}', 0.0, writable=True) for i in range(args.n)]
+        ctlshell.host(f'{args.prefix}:warm', 0.0)
 
         def write(value):
             for h in handles:
@@ -33,6 +34,7 @@ def main():
         dispatcher = asyncio_dispatcher.AsyncioDispatcher()
         builder.SetDeviceName(args.prefix)
         recs = [builder.aOut(str(i), initial_value=0.0) for i in range(args.n)]
+        builder.aOut('warm', initial_value=0.0)
         builder.LoadDatabase()
         softioc.iocInit(dispatcher)
 

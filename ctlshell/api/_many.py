@@ -101,18 +101,23 @@ def _run_all(s: Session, addrs: list[Address], one: Callable[[Address], Awaitabl
              budget: float, what: str) -> Results[Any]:
     """``one(address)`` for every address at once on the loop; every error kept per address."""
 
-    async def bounded(addr: Address) -> Any:
-        # the backend's own timeout usually answers first (better worded); this bounds
-        # the rare verb that would not honour it
-        try:
-            return await asyncio.wait_for(one(addr), budget + 0.5)
-        except asyncio.TimeoutError:
-            raise ChannelTimeoutError(f"{addr}: no answer to {what} within {budget} s") from None
-
     async def everything() -> list[Any]:
         unique = list(dict.fromkeys(addrs))  # one request per channel, however often it is named
-        outcomes = await asyncio.gather(*(bounded(a) for a in unique), return_exceptions=True)
-        return [dict(zip(unique, outcomes))[a] for a in addrs]
+        tasks = [asyncio.ensure_future(one(a)) for a in unique]
+        # one deadline for all: the backends' own timeouts usually answer first (better
+        # worded); this bounds a verb that would not honour its timeout
+        _, late = await asyncio.wait(tasks, timeout=budget + 0.5)
+        for task in late:
+            task.cancel()
+        by_address: dict[Address, Any] = {}
+        for addr, task in zip(unique, tasks):
+            if task in late:
+                by_address[addr] = ChannelTimeoutError(f"{addr}: no answer to {what} within {budget} s")
+            elif task.cancelled():
+                by_address[addr] = asyncio.CancelledError()
+            else:
+                by_address[addr] = task.exception() or task.result()
+        return [by_address[a] for a in addrs]
 
     outcomes = s.run(everything(), budget + 1.0, f"{what} of {len(addrs)} addresses")
     values: dict[str, Any] = {}

@@ -166,3 +166,36 @@ def test_connect_device_on_a_tango_device_with_100_attributes_adds_no_thread_per
           f"{len(named)} ctlshell threads in all")
     assert during - before <= 3, f"{during - before} threads more for a device of {WIDE_ATTRIBUTES} attributes"
     assert len(named) <= 16, named
+
+
+def test_many_address_verbs_refuse_bad_input_with_one_line_and_send_nothing(prefix):
+    from ctlshell.core import AddressError, ValidationError
+
+    pv = ctlshell.host(f"{prefix}B", 1.0, writable=True)
+    try:
+        for call, message in [
+            (lambda: ctlshell.get_many(pv.address), "give a list of addresses"),
+            (lambda: ctlshell.get_many([]), "no addresses given"),
+            (lambda: ctlshell.get_many([pv.address], timeout=0), "timeout must be a positive number"),
+            (lambda: ctlshell.put_many({pv.address: 5.0, f"{prefix}B": 6.0}), "given twice"),
+            (lambda: ctlshell.put_many([pv.address, 5.0]), "a mapping {address: value}"),
+            (lambda: ctlshell.monitor_many([pv.address], 42), "callback must be callable"),
+        ]:
+            with pytest.raises(ValidationError, match=message) as info:
+                call()
+            assert "\n" not in str(info.value)
+        with pytest.raises(AddressError):
+            ctlshell.put_many({pv.address: 7.0, "zz://nope": 1.0})  # the good one is not written either
+        assert ctlshell.get(pv.address).value == 1.0
+        # a refused value is that address's error; the other channel is written
+        other = ctlshell.host(f"{prefix}C", 1.0, writable=True, limits=(0, 10))
+        try:
+            r = ctlshell.put_many({pv.address: 2.0, other.address: 50.0}, wait=True)
+            assert list(r.errors) == [other.address] and "outside the control limits" in str(r.errors[other.address])
+            with pytest.raises(ValidationError):
+                r[other.address]
+            assert ctlshell.get(pv.address).value == 2.0 and ctlshell.get(other.address).value == 1.0
+        finally:
+            other.remove()
+    finally:
+        pv.remove()
