@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from collections import deque
-from typing import Any, Protocol
+from typing import Any
 
 __all__ = ["BATCH", "GIVE_BACK_AFTER", "MAX_DEDICATED", "SLOW_AFTER", "WORKERS", "Pool", "pool"]
 
@@ -45,16 +45,12 @@ MAX_DEDICATED = 32
 WATCH_PERIOD = 0.025
 
 
-class Served(Protocol):
-    """What the pool needs of a subscription (``Subscription`` implements it)."""
-
-    def _serve(self, worker: Worker, budget: int) -> bool:
-        """Deliver up to ``budget`` readings on ``worker``; True if more are waiting."""
-        ...
-
-
 class Worker:
-    """One delivery thread: shared (takes from the ready queue) or dedicated to one subscription."""
+    """One delivery thread: shared (takes from the ready queue) or dedicated to one subscription.
+
+    A subscription served here provides ``_serve(worker, budget) -> more_waiting``,
+    ``_sleep_dedicated(worker)``, ``_move_off(worker)`` and ``_closed``
+    (:class:`~ctlshell.core.Subscription`)."""
 
     def __init__(self, pool: Pool, name: str) -> None:
         self.pool = pool
@@ -135,10 +131,6 @@ class Pool:
             worker = self._idle.pop() if self._idle else None
         if worker is not None:
             worker.wake.release()
-
-    def in_worker(self) -> bool:
-        """True on one of this pool's threads (shared or dedicated)."""
-        return threading.current_thread().name.startswith("ctlshell-deliver")
 
     # -- figures ---------------------------------------------------------------------------
     def threads(self) -> int:
