@@ -21,6 +21,8 @@ from ..core import (
     Reading,
     Runtime,
     ValidationError,
+    delivery_pool,
+    stop_pool,
 )
 from ..gateway import Gateway
 from ..host import Daemon, Device, HostedPV, StateFile
@@ -56,12 +58,14 @@ class Session:
         self._starting: dict[str, concurrent.futures.Future[Any]] = {}
         self.gateways: list[Gateway] = []
         self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper_claimed = False
         # held only for a few dict operations, never across a wait on the loop: the loop
         # itself takes it (flush_notes from the sweeper and status()), so a thread holding
         # it while waiting for the loop would stall both (issue 18)
         self._lock = threading.Lock()
         self._notes: dict[Any, Reading] = {}
         self.runtime.on_shutdown(self._close)
+        delivery_pool().start()  # its threads live as long as the session, like the runtime's
 
     # -- plumbing --------------------------------------------------------------------
     def run(self, coro: Any, timeout: float | None, what: str) -> Any:
@@ -93,9 +97,8 @@ class Session:
         if self._sweeper is not None:
             return
         with self._lock:
-            first = self._sweeper is None and "sweeper" not in self._starting
-            if first:
-                self._starting["sweeper"] = concurrent.futures.Future()
+            first = self._sweeper is None and not self._sweeper_claimed
+            self._sweeper_claimed = True
         if first:  # submitted outside the lock (starting the loop waits for its thread)
             self._sweeper = self.runtime.submit(self._sweep_forever())  # type: ignore[assignment]
 
@@ -186,6 +189,7 @@ class Session:
 
     def close(self) -> None:
         self.runtime.shutdown()
+        stop_pool()  # the delivery threads end with the session (the next one starts them again)
 
 
 _session: Session | None = None

@@ -27,7 +27,7 @@ import time
 from collections import deque
 from typing import Any
 
-__all__ = ["BATCH", "GIVE_BACK_AFTER", "MAX_DEDICATED", "SLOW_AFTER", "WORKERS", "Pool", "pool"]
+__all__ = ["BATCH", "GIVE_BACK_AFTER", "MAX_DEDICATED", "SLOW_AFTER", "WORKERS", "Pool", "pool", "stop_pool"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ class Worker:
                 if self.captured is not None:
                     break
                 sub = pool._ready.popleft() if pool._ready else None
+                if sub is None and pool._stopped:
+                    pool._shared.remove(self)
+                    return  # stopped, and nothing left to deliver
                 if sub is None:
                     pool._idle.append(self)
             if sub is None:
@@ -119,24 +122,51 @@ class Pool:
         self._started = False
         self._made = 0
         self._warned = False
+        self._stopped = False
         self._watchdog: threading.Thread | None = None
 
     # -- called by subscriptions ---------------------------------------------------------
     def schedule(self, sub: Any) -> None:
         """``sub`` has readings waiting: queue it for the next free worker."""
         with self._lock:
-            if not self._started:
-                self._start()
-            self._ready.append(sub)
-            worker = self._idle.pop() if self._idle else None
-        if worker is not None:
+            stopped = self._stopped
+            if not stopped:
+                if not self._started:
+                    self._start()
+                self._ready.append(sub)
+                worker = self._idle.pop() if self._idle else None
+        if stopped:
+            pool().schedule(sub)  # this pool is ending: the process's next one takes it
+        elif worker is not None:
             worker.wake.release()
+
+    def start(self) -> None:
+        """Start the threads now (else at the first reading)."""
+        with self._lock:
+            if not self._started and not self._stopped:
+                self._start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Let the shared workers finish what is queued, then end them and the watchdog
+        (dedicated threads end with their subscriptions)."""
+        with self._lock:
+            self._stopped = True
+            idle, self._idle = self._idle, []
+            threads = [w.thread for w in self._shared]
+            watchdog = self._watchdog
+        for worker in idle:
+            worker.wake.release()
+        deadline = time.monotonic() + timeout
+        for thread in threads + ([watchdog] if watchdog is not None else []):
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     # -- figures ---------------------------------------------------------------------------
     def threads(self) -> int:
         """Threads of the pool now: shared, dedicated and the watchdog."""
         with self._lock:
-            return len(self._shared) + len(self._dedicated) + (self._watchdog is not None)
+            watching = self._watchdog is not None and self._watchdog.is_alive()
+            return len(self._shared) + len(self._dedicated) + watching
 
     def dedicated(self) -> int:
         with self._lock:
@@ -155,7 +185,7 @@ class Pool:
         return Worker(self, f"ctlshell-deliver-{self._made}").start()
 
     def _watch(self) -> None:
-        while True:
+        while not self._stopped:
             time.sleep(WATCH_PERIOD)
             now = time.monotonic()
             with self._lock:
@@ -196,6 +226,15 @@ def pool() -> Pool:
         if _pool is None:
             _pool = Pool()
         return _pool
+
+
+def stop_pool(timeout: float = 1.0) -> None:
+    """End the process's delivery threads (at shutdown); the next reading starts a new pool."""
+    global _pool
+    with _pool_lock:
+        current, _pool = _pool, None
+    if current is not None:
+        current.stop(timeout)
 
 
 def _forget_in_child() -> None:

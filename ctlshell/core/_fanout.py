@@ -97,7 +97,7 @@ class Subscription:
 
     __slots__ = ("address", "policy", "received", "delivered", "dropped", "errors", "last", "calls",
                  "callback_seconds", "slowest", "moves", "_callback", "_on_close", "_queue", "_lock",
-                 "_closed", "_scheduled", "_running", "_dedicated", "_finished", "_pool")
+                 "_closed", "_scheduled", "_running", "_dedicated", "_finished")
 
     def __init__(self, address: str, callback: Callable[[Reading], object], policy: Policy,
                  on_close: Callable[[Subscription], None] | None = None) -> None:
@@ -126,7 +126,6 @@ class Subscription:
         self._dedicated: Worker | None = None
         #: set when the running callback returns (made by a close that waits for it)
         self._finished: threading.Event | None = None
-        self._pool = pool()
 
     @property
     def closed(self) -> bool:
@@ -158,7 +157,7 @@ class Subscription:
         if dedicated is not None:
             dedicated.wake.release()
         else:
-            self._pool.schedule(self)
+            pool().schedule(self)  # the process's pool (a new one after a shutdown)
 
     # -- called by the delivery pool ------------------------------------------------------
     def _serve(self, worker: Worker, budget: int) -> bool:

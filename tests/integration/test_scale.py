@@ -199,3 +199,21 @@ def test_many_address_verbs_refuse_bad_input_with_one_line_and_send_nothing(pref
             other.remove()
     finally:
         pv.remove()
+
+
+def test_pv_info_reports_a_callback_that_blocked(prefix):
+    from IPython.testing.globalipapp import get_ipython
+
+    ip = get_ipython()
+    ip.run_line_magic("load_ext", "ctlshell")
+    pv = ctlshell.host(f"{prefix}I", 0.0)
+    sub = ctlshell.monitor(pv.address, lambda r: time.sleep(0.3))
+    try:
+        wait_for(lambda: sub.moved, 5, "the slow callback to be moved off")
+        wait_for(lambda: sub.calls >= 1, 5, "its first call to return")
+        described = ip.run_line_magic("pv", f"info {pv.address}")
+        text = ip.display_formatter.format(described)[0]["text/plain"]
+    finally:
+        sub.close()
+        pv.remove()
+    assert "slow callbacks" in text and "1 on a thread of their own" in text, text
