@@ -83,7 +83,7 @@ def main():
         import epics
 
         def read():
-            values = epics.caget_many(names, timeout=args.timeout)
+            values = epics.caget_many(names, timeout=args.timeout, connection_timeout=args.timeout)
             return sum(v is not None for v in values)
 
         def monitor():
@@ -91,7 +91,7 @@ def main():
                              auto_monitor=True) for n in names]
 
         def save(path):
-            values = epics.caget_many(names, timeout=args.timeout)
+            values = epics.caget_many(names, timeout=args.timeout, connection_timeout=args.timeout)
             with open(path, 'w') as f:
                 json.dump({'values': dict(zip(names, values))}, f)
             return sum(v is not None for v in values)
@@ -99,8 +99,8 @@ def main():
         def restore(path):
             with open(path) as f:
                 saved = json.load(f)['values']
-            now = epics.caget_many(names, timeout=args.timeout)
-            differ = [(n, saved[n]) for n, v in zip(names, now) if v != saved[n]]
+            now = epics.caget_many(names, timeout=args.timeout, connection_timeout=args.timeout)
+            differ = [(n, saved[n]) for n, v in zip(names, now) if v != saved[n] and saved[n] is not None]
             epics.caput_many([n for n, _ in differ], [v for _, v in differ], wait='all',
                              connection_timeout=args.timeout, put_timeout=args.timeout)
             return len(differ)

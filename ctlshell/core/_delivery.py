@@ -136,7 +136,9 @@ class Pool:
                 self._ready.append(sub)
                 worker = self._idle.pop() if self._idle else None
         if stopped:
-            pool().schedule(sub)  # this pool is ending: the process's next one takes it
+            successor = pool()
+            if successor is not self:
+                successor.schedule(sub)  # this pool is ending: the process's next one takes it
         elif worker is not None:
             worker.wake.release()
 
