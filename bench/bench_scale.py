@@ -68,7 +68,8 @@ def measure(server, lib, prefix, n, env, args, log):
         server.send('tick', args.seconds + 1)
         cli.send('measure', args.seconds)
         out['measured'] = cli.expect('measured', args.seconds + wait)
-        server.expect('ticked', args.seconds + 60)
+        ticked = server.expect('ticked', args.seconds + 60 + n / 20)  # a slow server's lag is a figure too
+        out['server_behind'] = ticked.get('behind')
     finally:
         cli.stop()
     if lib in ('ctlshell', 'pyepics'):
@@ -89,7 +90,7 @@ def measure(server, lib, prefix, n, env, args, log):
     m['cpu_per_update_us'] = 1e6 * m['cpu'] / m['updates'] if m['updates'] else None
     print(f"  {lib:13} read {out['read']['seconds']:7.2f} s ({out['read']['ok']}/{n})  "
           f"first {out['first']['seconds']:6.2f} s  updates {m['updates']:6} "
-          f"({m['cpu_per_update_us'] or 0:6.1f} us CPU each)  threads {m['threads']:4}  RSS {m['rss']:6.0f} MiB"
+          f"({m['cpu_per_update_us'] or 0:6.1f} us CPU each, server {out.get('server_behind') or 0:.1f} s late)  threads {m['threads']:4}  RSS {m['rss']:6.0f} MiB"
           + (f"  save {out['save']['seconds']:6.2f} s restore {out['restore']['seconds']:6.2f} s"
              if 'save' in out else ''), flush=True)
     return out

@@ -52,7 +52,7 @@ def main():
                 value += 1
                 write(value)
                 time.sleep(max(0.0, start + k + 1 - time.monotonic()))
-            emit(event='ticked', last=value)
+            emit(event='ticked', last=value, behind=time.monotonic() - start - int(float(words[1])))
         elif words[0] == 'bump':
             value += 1
             write(value)
