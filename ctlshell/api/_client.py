@@ -138,7 +138,7 @@ def info(address: str, *, timeout: float | None = None) -> Metadata:
 
 def monitor(address: str, callback: Callable[[Reading], object], *, policy: object = "latest",
             timeout: float | None = None) -> Subscription:
-    """Call ``callback(reading)`` on every update, from a thread of the subscription's own.
+    """Call ``callback(reading)`` on every update, in order, from ctlshell's delivery threads.
 
     Parameters
     ----------

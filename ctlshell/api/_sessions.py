@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..backends import DEFAULT_BACKENDS
@@ -19,6 +21,8 @@ from ..core import (
     Reading,
     Runtime,
     ValidationError,
+    delivery_pool,
+    stop_pool,
 )
 from ..gateway import Gateway
 from ..host import Daemon, Device, HostedPV, StateFile
@@ -50,11 +54,18 @@ class Session:
         self.store.add_write_hook(self.state.record)
         self._ca_server: Any = None
         self._pva_server: Any = None
+        #: servers being started: the first caller starts, the others wait on the future
+        self._starting: dict[str, concurrent.futures.Future[Any]] = {}
         self.gateways: list[Gateway] = []
         self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper_claimed = False
+        # held only for a few dict operations, never across a wait on the loop: the loop
+        # itself takes it (flush_notes from the sweeper and status()), so a thread holding
+        # it while waiting for the loop would stall both (issue 18)
         self._lock = threading.Lock()
         self._notes: dict[Any, Reading] = {}
         self.runtime.on_shutdown(self._close)
+        delivery_pool().start()  # its threads live as long as the session, like the runtime's
 
     # -- plumbing --------------------------------------------------------------------
     def run(self, coro: Any, timeout: float | None, what: str) -> Any:
@@ -83,10 +94,13 @@ class Session:
             self.cache.note(address, reading)
 
     def _ensure_sweeper(self) -> None:
-        if self._sweeper is None:
-            with self._lock:
-                if self._sweeper is None:
-                    self._sweeper = self.runtime.submit(self._sweep_forever())  # type: ignore[assignment]
+        if self._sweeper is not None:
+            return
+        with self._lock:
+            first = self._sweeper is None and not self._sweeper_claimed
+            self._sweeper_claimed = True
+        if first:  # submitted outside the lock (starting the loop waits for its thread)
+            self._sweeper = self.runtime.submit(self._sweep_forever())  # type: ignore[assignment]
 
     async def _sweep_forever(self) -> None:
         # wakes at least once a second so a changed sweep_period takes effect soon
@@ -134,30 +148,48 @@ class Session:
 
     def ca_server(self) -> Any:
         """The hosted CA server, started on first use."""
-        with self._lock:
-            if self._ca_server is None:
-                from ..host import CaServer
+        if self._ca_server is None:
+            from ..host import CaServer
 
-                server = CaServer(self.store, self.config)
-                self.runtime.call(server.start(), self.config.timeout + 5, "starting the CA server")
-                self._ca_server = server
-            return self._ca_server
+            self._ca_server = self._start_once("CA", lambda: CaServer(self.store, self.config))
+        return self._ca_server
 
     def pva_server(self) -> Any:
         """The hosted PVA server, started on first use (None with ``serve_pva=False``)."""
         if not self.config.serve_pva:
             return None
-        with self._lock:
-            if self._pva_server is None:
-                from ..host import PvaServer
+        if self._pva_server is None:
+            from ..host import PvaServer
 
-                server = PvaServer(self.store, self.config)
-                self.runtime.call(server.start(), self.config.timeout + 5, "starting the PVA server")
-                self._pva_server = server
-            return self._pva_server
+            self._pva_server = self._start_once("PVA", lambda: PvaServer(self.store, self.config))
+        return self._pva_server
+
+    def _start_once(self, kind: str, make: Callable[[], Any]) -> Any:
+        """Start a server once, whichever threads ask at the same time, holding no lock
+        while the loop starts it: the first caller starts it, the others wait on its future.
+        A start that fails is forgotten, so the next call tries again."""
+        with self._lock:
+            pending = self._starting.get(kind)
+            first = pending is None
+            if first:
+                pending = self._starting[kind] = concurrent.futures.Future()
+        assert pending is not None
+        if not first:
+            return pending.result(self.config.timeout + 10)
+        try:
+            server = make()
+            self.runtime.call(server.start(), self.config.timeout + 5, f"starting the {kind} server")
+        except BaseException as exc:
+            with self._lock:
+                del self._starting[kind]
+            pending.set_exception(exc)
+            raise
+        pending.set_result(server)
+        return server
 
     def close(self) -> None:
         self.runtime.shutdown()
+        stop_pool()  # the delivery threads end with the session (the next one starts them again)
 
 
 _session: Session | None = None

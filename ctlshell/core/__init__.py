@@ -38,6 +38,8 @@ from ._errors import (
     RuntimeDeadlockError,
     ValidationError,
 )
+from ._delivery import pool as delivery_pool
+from ._delivery import stop_pool
 from ._fanout import KeepLast, KeepLatest, Policy, Subscription, parse_policy
 from ._model import CommandInfo, Metadata, Reading, Severity, severity_for
 from ._registry import BackendRegistry
@@ -53,7 +55,7 @@ __all__ = [
     "OnReading", "PVStore",
     "Policy", "PutRefusedError", "Reading", "Runtime", "RuntimeClosedError", "RuntimeDeadlockError",
     "Severity", "SoftPV", "Subscription", "SyncUpstream", "Upstream", "ValidationError", "coerce", "infer_dtype",
-    "parse_address", "parse_policy", "severity_for",
+    "delivery_pool", "parse_address", "parse_policy", "severity_for", "stop_pool",
     # display (one way to show a value)
     "DISPLAY_METADATA", "SEVERITY_CSS", "alarm_text", "display_metadata", "format_value", "iso_time", "metadata_pairs", "plain_value", "reading_line",
     "remember_metadata", "stamp",

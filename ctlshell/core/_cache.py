@@ -63,6 +63,8 @@ class Entry:
     updates: int = 0
     upstream_opens: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    #: the cache, which records each use for its next sweep (on the loop only)
+    owner: Any = field(default=None, repr=False, compare=False)
 
     @property
     def users(self) -> int:
@@ -70,9 +72,16 @@ class Entry:
 
     def touch(self) -> None:
         self.active = True
+        if self.owner is not None:
+            self.owner._touched.add(self.address)
 
     def seen(self, reading: Reading) -> None:
-        self.active = True
+        self.touch()
+        self.update(reading)
+
+    def update(self, reading: Reading) -> None:
+        """Last reading and state (any thread, under ``lock`` on a backend's; no activity:
+        an entry that fans out has users and is never swept)."""
         self.last = reading
         self.state = ChannelState.CONNECTED if reading.connected else (
             ChannelState.NEVER_CONNECTED if self.state is ChannelState.NEVER_CONNECTED
@@ -91,6 +100,10 @@ class ChannelStatus:
     last_update: float | None
     value: Any = None
     severity: Severity | None = None
+    #: local subscribers whose callback blocked too long and got a thread of its own
+    moved: int = 0
+    #: the longest any local subscriber's callback took, seconds
+    slowest: float = 0.0
 
     @property
     def live(self) -> bool:
@@ -116,14 +129,20 @@ class ChannelCache:
     def __init__(self, registry: BackendRegistry) -> None:
         self._registry = registry
         self._entries: dict[Address, Entry] = {}
+        self._by_name: dict[str, Address] = {}  # str(address) -> address, to find a subscription's entry
+        # the sweep looks only at these (O(changed), not O(all) per tick): entries used
+        # since the last sweep, and those used in the period before (the candidates)
+        self._touched: set[Address] = set()
+        self._candidates: set[Address] = set()
 
     # -- entries -----------------------------------------------------------------
     def entry(self, address: Address) -> Entry:
         """The entry for ``address``, created (and its backend loaded) when new."""
         entry = self._entries.get(address)
         if entry is None:
-            entry = Entry(address, self._registry.get(address.scheme))
+            entry = Entry(address, self._registry.get(address.scheme), owner=self)
             self._entries[address] = entry
+            self._by_name[str(address)] = address
         entry.touch()
         return entry
 
@@ -139,26 +158,40 @@ class ChannelCache:
         return None if entry is None else entry.metadata
 
     def sweep(self) -> list[Address]:
-        """Drop idle entries with no users; clear every activity flag. Returns the dropped."""
-        dropped = [a for a, e in self._entries.items() if not e.active and e.users == 0 and e.upstream is None]
+        """Drop entries not used since the previous sweep that have no users; clear the
+        activity flags. Returns the dropped. Costs O(entries used in the last two
+        periods): an entry unused for a period was used in the one before, or was
+        already dropped, or has users (its last user's leaving counts as a use)."""
+        dropped = []
+        for address in self._candidates:
+            e = self._entries.get(address)
+            if e is not None and not e.active and e.users == 0 and e.upstream is None:
+                dropped.append(address)
         for address in dropped:
             entry = self._entries.pop(address)
+            self._by_name.pop(str(address), None)
             try:
                 entry.backend.release(address.name)
             except Exception:
                 log.exception("release of %s failed", address)
-        for entry in self._entries.values():
-            entry.active = False
+        used, self._touched = self._touched, set()
+        for address in used:
+            e = self._entries.get(address)
+            if e is not None:
+                e.active = False
+        self._candidates = used
         return dropped
 
     def status(self) -> list[ChannelStatus]:
         out = []
         for address, e in sorted(self._entries.items()):
             last = e.last
+            subs = e.subscribers
             out.append(ChannelStatus(
-                str(address), e.state, e.users, e.updates, sum(s.dropped for s in e.subscribers),
+                str(address), e.state, e.users, e.updates, sum(s.dropped for s in subs),
                 None if last is None else last.timestamp,
-                None if last is None else last.value, None if last is None else last.severity))
+                None if last is None else last.value, None if last is None else last.severity,
+                sum(s.moved for s in subs), max((s.slowest for s in subs), default=0.0)))
         return out
 
     # -- one-shot verbs --------------------------------------------------------
@@ -218,7 +251,7 @@ class ChannelCache:
     def _fan_out(self, entry: Entry, reading: Reading) -> None:
         """One upstream update to every subscriber: on the loop or on the backend's thread."""
         with entry.lock:
-            entry.seen(reading)
+            entry.update(reading)
             entry.updates += 1
             for sub in entry.subscribers:
                 sub.offer(reading)
@@ -230,14 +263,15 @@ class ChannelCache:
 
     async def unsubscribe(self, sub: Subscription) -> None:
         """Remove a subscriber; closes the upstream subscription after the last one."""
-        for address, entry in self._entries.items():
+        address = self._by_name.get(sub.address)
+        entry = None if address is None else self._entries.get(address)
+        if entry is not None:
             if sub in entry.subscribers:
                 self._remove(entry, sub)
                 entry.touch()
                 if not entry.subscribers and entry.upstream is not None:
                     upstream, entry.upstream = entry.upstream, None
                     await upstream.close()
-                return
 
     async def close(self) -> None:
         """Close every subscriber and upstream subscription."""
@@ -252,3 +286,6 @@ class ChannelCache:
                 except Exception:
                     log.exception("closing upstream of %s failed", entry.address)
         self._entries.clear()
+        self._by_name.clear()
+        self._touched.clear()
+        self._candidates.clear()

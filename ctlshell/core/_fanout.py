@@ -1,21 +1,25 @@
-"""Local subscribers: a bounded queue and a delivery thread each.
+"""Local subscribers: a bounded queue each, delivered by the shared pool.
 
 The channel cache offers every upstream update to each :class:`Subscription`
-(on the runtime loop, never blocking). Each subscription keeps what its
-:class:`Policy` allows, counts what it had to drop, and calls the user's callback
-from its own thread, so a callback that sleeps delays nobody else and never the
-loop. Nothing here knows any protocol.
+(on the runtime loop or a backend's thread, never blocking). Each subscription
+keeps what its :class:`Policy` allows, counts what it had to drop, and has its
+callback called in order by the delivery pool (:mod:`._delivery`): a few threads
+for all subscriptions, never one each. A callback that blocks is moved to a thread
+of its own, so it delays nobody else and never the loop (ADR 0011, ADR
+"delivery-pool"). Nothing here knows any protocol.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Union
 
+from ._delivery import Worker, pool
 from ._errors import ValidationError
 from ._model import Reading
 
@@ -80,8 +84,20 @@ class Subscription:
     delivered : int
         Readings its callback has been called with.
     dropped : int
-        Readings it never saw because its queue was full.
+        Readings it never saw because its queue was full (``received == delivered +
+        dropped + pending`` at any time).
+    errors : int
+        Callback calls that raised.
+    calls, callback_seconds, slowest : int, float, float
+        Calls that returned, the seconds they took in all, the longest one.
+    moves : int
+        Times its callback blocked longer than the pool allows and it was moved to a
+        thread of its own (``moved`` tells whether it still has one).
     """
+
+    __slots__ = ("address", "policy", "received", "delivered", "dropped", "errors", "last", "calls",
+                 "callback_seconds", "slowest", "moves", "_callback", "_on_close", "_queue", "_lock",
+                 "_closed", "_scheduled", "_running", "_dedicated", "_finished")
 
     def __init__(self, address: str, callback: Callable[[Reading], object], policy: Policy,
                  on_close: Callable[[Subscription], None] | None = None) -> None:
@@ -92,20 +108,24 @@ class Subscription:
         self.dropped = 0
         self.errors = 0
         self.last: Reading | None = None
+        self.calls = 0
+        self.callback_seconds = 0.0
+        self.slowest = 0.0
+        self.moves = 0
         self._callback = callback
         self._on_close = on_close
         self._queue: deque[Reading] = deque(maxlen=policy.size)
-        # a plain lock guards queue and counters. An idle delivery thread sleeps on
-        # ``_wake`` (held while it is not idle) and the first offer releases it: a burst
-        # costs one wake-up, and the cheapest one (an Event is a Condition and a new
-        # lock per wait, several times the cost of a reading's whole hand-over)
+        # one plain lock guards the queue, the counters and the hand-over flags below
         self._lock = threading.Lock()
-        self._wake = threading.Lock()
-        self._wake.acquire()
-        self._idle = False
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name=f"ctlshell-sub:{address}", daemon=True)
-        self._thread.start()
+        #: queued in the pool, being served, or (dedicated) its thread has been woken
+        self._scheduled = False
+        #: the worker calling the callback now
+        self._running: Worker | None = None
+        #: the thread of its own, once moved off the shared workers
+        self._dedicated: Worker | None = None
+        #: set when the running callback returns (made by a close that waits for it)
+        self._finished: threading.Event | None = None
 
     @property
     def closed(self) -> bool:
@@ -114,6 +134,11 @@ class Subscription:
     @property
     def pending(self) -> int:
         return len(self._queue)
+
+    @property
+    def moved(self) -> bool:
+        """True while its callback has a thread of its own (it blocked too long)."""
+        return self._dedicated is not None
 
     def offer(self, reading: Reading) -> None:
         """Queue a reading; never blocks. Called by the channel cache."""
@@ -125,45 +150,107 @@ class Subscription:
                 self.dropped += 1
             self._queue.append(reading)
             self.last = reading
-            wake, self._idle = self._idle, False
-        if wake:
-            self._wake.release()
+            if self._scheduled:
+                return  # a worker will come (or is here): one hand-over per burst
+            self._scheduled = True
+            dedicated = self._dedicated
+        if dedicated is not None:
+            dedicated.wake.release()
+        else:
+            pool().schedule(self)  # the process's pool (a new one after a shutdown)
 
-    def _run(self) -> None:
-        callback, queue = self._callback, self._queue
+    # -- called by the delivery pool ------------------------------------------------------
+    def _serve(self, worker: Worker, budget: int) -> bool:
+        """Call back with up to ``budget`` readings, in order; True if more are waiting."""
+        callback, queue, lock = self._callback, self._queue, self._lock
+        with lock:
+            if self._closed or not queue:
+                self._scheduled = False
+                return False
+            reading = queue.popleft()
+            self.delivered += 1  # handed over; received == delivered + dropped + pending
+            self._running = worker
+        done = 0
         while True:
-            with self._lock:
-                if self._closed:
-                    return
-                if queue:
-                    reading: Reading | None = queue.popleft()
-                    self.delivered += 1  # handed over; received == delivered + dropped + pending
-                else:
-                    reading, self._idle = None, True  # the next offer (or close) releases _wake
-            if reading is None:
-                self._wake.acquire()
-                continue
+            started = time.monotonic()
+            worker.since = started
+            worker.current = self
             try:
                 callback(reading)
             except Exception:
                 self.errors += 1
                 log.exception("monitor callback for %s raised", self.address)
+            took = time.monotonic() - started
+            worker.current = None
+            done += 1
+            with lock:
+                self._running = None
+                self.calls += 1
+                self.callback_seconds += took
+                if took > self.slowest:
+                    self.slowest = took
+                if self._finished is not None:
+                    self._finished.set()
+                if self._closed or not queue:
+                    self._scheduled = False
+                    return False
+                if done >= budget and worker.captured is not self:
+                    return True  # still scheduled: the pool puts it back at the tail
+                reading = queue.popleft()
+                self.delivered += 1
+                self._running = worker
 
+    def _move_off(self, worker: Worker) -> bool:
+        """The watchdog's: ``worker`` (blocked in this callback) becomes this one's own thread."""
+        with self._lock:
+            if self._closed or self._running is not worker or self._dedicated is not None:
+                return False
+            self._dedicated = worker
+            worker.captured = self
+            self.moves += 1
+        log.info("monitor callback for %s blocked for more than the delivery pool allows; "
+                 "it has a thread of its own now", self.address)
+        return True
+
+    def _sleep_dedicated(self, worker: Worker) -> bool:
+        """Wait on the own thread for work; False when it hands this one back to the pool."""
+        from ._delivery import GIVE_BACK_AFTER
+
+        if worker.wake.acquire(timeout=GIVE_BACK_AFTER):
+            return True
+        with self._lock:
+            if not self._scheduled:
+                self._dedicated = None  # from now on offers go to the shared workers
+                return False
+        worker.wake.acquire()  # an offer came at the last moment: its release is on its way
+        return True
+
+    # -- closing -------------------------------------------------------------------------
     def close(self, timeout: float = 5.0) -> None:
-        """Stop delivery and release the upstream subscription. Idempotent."""
+        """Stop delivery and release the upstream subscription. Idempotent.
+
+        Waits up to ``timeout`` seconds for a callback that is running now (unless
+        called from inside that callback)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self.dropped += len(self._queue)  # never delivered: counted, not lost silently
             self._queue.clear()
-            wake, self._idle = self._idle, False
-        if wake:
-            self._wake.release()
+            running = self._running
+            finished = None
+            if running is not None and running.thread is not threading.current_thread():
+                finished = self._finished = threading.Event()
+            dedicated = self._dedicated
+            wake = dedicated is not None and not self._scheduled
+            if wake:
+                self._scheduled = True
+        if wake and dedicated is not None:
+            dedicated.wake.release()  # its thread sees the close and ends
         if self._on_close is not None:
             self._on_close(self)
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+        if finished is not None:
+            finished.wait(timeout)
 
     def __enter__(self) -> Subscription:
         return self

@@ -83,14 +83,31 @@ class PVMagics(Magics):
             except CtlshellError:
                 pass  # units are a nicety: the reading itself already arrived
 
+    def _metadata_many(self, addresses: list[str], timeout: float | None = None) -> None:
+        missing = [a for a in addresses if a not in META]
+        if missing:
+            try:
+                META.update(api.info_many(missing, timeout=timeout).values)
+            except CtlshellError:
+                pass  # units are a nicety
+
     # -- verbs -----------------------------------------------------------------
     def _get(self, args: Any) -> Any:
         addresses = self._addresses(args.addresses)
-        readings = [api.get(a, timeout=args.timeout) for a in addresses]
+        if len(addresses) == 1:
+            reading = api.get(addresses[0], timeout=args.timeout)
+            self._remember(addresses)
+            self._metadata(addresses[0], args.timeout)
+            return reading
+        # all at once under one timeout: a dead channel costs one timeout and hides nobody
+        results = api.get_many(addresses, timeout=args.timeout)
         self._remember(addresses)
-        for a in addresses:
-            self._metadata(a, args.timeout)
-        return readings[0] if len(readings) == 1 else Readings(readings)
+        self._metadata_many(list(results), args.timeout)
+        for address, error in results.errors.items():
+            print(error, file=sys.stderr)
+        readings = Readings(results.values[a] for a in results.addresses if a in results.values)  # repeats kept
+        readings.errors = results.errors  # type: ignore[attr-defined]
+        return readings
 
     def _put(self, args: Any) -> None:
         (address,) = self._addresses([args.address])
@@ -118,8 +135,7 @@ class PVMagics(Magics):
             raise UsageError(f"%pv monitor: --buffer must be between 1 and 1000000, not {args.buffer}")
         mon = Monitor(addresses, policy="latest" if args.buffer is None else args.buffer)
         self._remember(addresses)
-        for a in addresses:
-            self._metadata(a)
+        self._metadata_many(addresses)
         if args.background:
             self.monitors.append(mon)
             return mon

@@ -45,8 +45,10 @@ class Monitor:
         self._changed = threading.Event()
         self._lock = threading.Lock()
         try:
-            for address in self.addresses:
-                self.subscriptions.append(api.monitor(address, self._receiver(address), policy=policy))
+            receivers = {a: self._receiver(a) for a in self.addresses}
+            made = api.monitor_many(self.addresses, receivers, policy=policy)  # one trip for all
+            self.subscriptions.extend(made.values.values())
+            made.raise_first()
         except BaseException:
             self.close()  # all or nothing: no half-made monitor stays behind
             raise

@@ -18,15 +18,30 @@ from pathlib import Path
 from typing import Any
 
 from .. import api
-from ..core import Metadata, Reading, ValidationError, alarm_text, display_metadata, format_value, iso_time, plain_value
+from ..core import CtlshellError, Metadata, Reading, ValidationError, alarm_text, display_metadata, format_value, iso_time, plain_value
 from ._format import html_table
 
 __all__ = ["Diff", "diff", "restore", "save", "writable_path"]
 
 
+def _failed(verb: str, errors: dict[str, Any], of: int) -> CtlshellError:
+    first = next(iter(errors.values()))
+    more = f" (and {len(errors) - 1} more: {', '.join(list(errors)[1:6])}{', ...' if len(errors) > 6 else ''})" \
+        if len(errors) > 1 else ""
+    return type(first)(f"snapshot {verb}: {len(errors)} of {of} channels failed: {first}{more}")
+
+
 def _read_all(addresses: Sequence[str]) -> dict[str, Reading]:
-    """One reading of each address (every read before anything is written)."""
-    return {a: api.get(a) for a in addresses}
+    """Every address read at once under one timeout (every read before anything is
+    written); the failures raise together. Units and enum labels for the file come from
+    the metadata, read at once too where it is not known yet."""
+    results = api.get_many(addresses)
+    if results.errors:
+        raise _failed("read", results.errors, len(results.addresses))
+    unknown = [a for a in results.addresses if display_metadata(a) is None]
+    if unknown:
+        api.info_many(unknown)  # the display's metadata book hears of them
+    return {given: results[a] for given, a in zip(addresses, results.addresses)}  # keyed as given
 
 
 def _stored(address: str, value: Any) -> Any:

@@ -124,6 +124,8 @@ def _info_pairs(info: ChannelInfo) -> list[list[str]]:
     if st is not None:
         pairs += [["state", str(st.state)], ["subscribers", str(st.users)], ["updates", str(st.updates)],
                   ["dropped", str(st.dropped)], ["last update", stamp(st.last_update)]]
+        if st.moved or st.slowest >= 0.1:  # a callback that blocked: measured by the delivery pool
+            pairs.append(["slow callbacks", f"{st.moved} on a thread of their own, slowest {st.slowest:.2f} s"])
     return pairs
 
 

@@ -127,12 +127,23 @@ class ChannelBackend(ProxyBackend):
 
     async def subscribe(self, on_update: OnUpdate) -> None:
         s = session()
-        # a train id first, so the first values of the others are stamped with it
-        for key in sorted(self.keys, key=lambda k: k != TRAIN_KEY):
-            def deliver(reading: Reading, key: str = key) -> None:
-                on_update(key, reading)
 
-            self._subs.append(await s.cache.subscribe(self.channel(key), deliver, KeepLast(_BACKLOG)))
+        def deliver_to(key: str) -> Any:
+            def deliver(reading: Reading) -> None:
+                on_update(key, reading)
+            return deliver
+
+        # a train id first, so the first values of the others are stamped with it; then
+        # every other attribute at once (delivered by the shared pool: no thread per attribute)
+        first = [k for k in self.keys if k == TRAIN_KEY]
+        for key in first:
+            self._subs.append(await s.cache.subscribe(self.channel(key), deliver_to(key), KeepLast(_BACKLOG)))
+        made = await asyncio.gather(*(s.cache.subscribe(self.channel(k), deliver_to(k), KeepLast(_BACKLOG))
+                                      for k in self.keys if k != TRAIN_KEY), return_exceptions=True)
+        self._subs.extend(m for m in made if isinstance(m, Subscription))
+        failed = next((m for m in made if isinstance(m, BaseException)), None)
+        if failed is not None:
+            raise failed
 
     async def read(self, key: str, timeout: float) -> Reading:
         return await session().cache.get(self.channel(key), timeout)

@@ -5,7 +5,7 @@ every device registered for ``CtlShellTest/INSTANCE`` (in a Tango database, or i
 ``-file=`` database for ``#dbase=no`` access). :class:`~ctlshell.testing.TangoServer`
 starts it; nothing else in ctlshell imports this module.
 
-Three classes:
+Four classes:
 
 - :class:`CtlTestDevice`, a TangoTest-like device with one attribute of every type
   ctlshell supports, each writable one pushing a change event on write; an attribute
@@ -14,6 +14,7 @@ Three classes:
 - :class:`CtlMotor`, a motor with a State machine (ON, MOVING) moving its position
   at its velocity and pushing change events of position and State as it goes.
 - :class:`CtlStage`, a small stage for the device-proxy tests.
+- :class:`CtlWide`, a device with a hundred attributes (the cost of a wide proxy).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ QUALITIES = {"VALID": AttrQuality.ATTR_VALID, "WARNING": AttrQuality.ATTR_WARNIN
              "ALARM": AttrQuality.ATTR_ALARM, "INVALID": AttrQuality.ATTR_INVALID,
              "CHANGING": AttrQuality.ATTR_CHANGING}
 
-__all__ = ["SERVER", "CtlMotor", "CtlStage", "CtlTestDevice", "main"]
+__all__ = ["SERVER", "CtlMotor", "CtlStage", "CtlTestDevice", "CtlWide", "main"]
 
 
 class Mode(enum.IntEnum):
@@ -342,6 +343,36 @@ class CtlStage(Device):
         return "homed"
 
 
+class CtlWide(Device):
+    """A device with :data:`WIDE_ATTRIBUTES` double attributes ``a000``... (dynamic, each
+    pushing change events on write), for the cost of a proxy of a wide device (issue 18)."""
+
+    def init_device(self) -> None:
+        super().init_device()
+        self._values = dict.fromkeys((f"a{i:03d}" for i in range(WIDE_ATTRIBUTES)), 0.0)
+        self.set_state(DevState.ON)
+
+    def initialize_dynamic_attributes(self) -> None:
+        for name in sorted(self._values if hasattr(self, "_values") else
+                           (f"a{i:03d}" for i in range(WIDE_ATTRIBUTES))):
+            attr = tango.server.attribute(name=name, dtype=float, access=AttrWriteType.READ_WRITE,
+                                          fget=self._read_wide, fset=self._write_wide)
+            self.add_attribute(attr)
+            self.set_change_event(name, True, False)
+
+    def _read_wide(self, attr: tango.Attribute) -> float:
+        return self._values[attr.get_name()]
+
+    def _write_wide(self, attr: tango.WAttribute) -> None:
+        name = attr.get_name()
+        self._values[name] = float(attr.get_write_value())
+        self.push_change_event(name, self._values[name])
+
+
+#: attributes of a :class:`CtlWide`
+WIDE_ATTRIBUTES = 100
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CtlShellTest server; ``argv`` is ``[INSTANCE, tango options...]``.
 
@@ -352,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
-    known = {cls.__name__: cls for cls in (CtlTestDevice, CtlMotor, CtlStage)}
+    known = {cls.__name__: cls for cls in (CtlTestDevice, CtlMotor, CtlStage, CtlWide)}
     wanted = os.environ.get("CTLSHELL_TANGO_CLASSES", ",".join(known)).split(",")
     run(tuple(known[name] for name in wanted), args=[SERVER, *args])
 

@@ -48,6 +48,6 @@ def test_import_and_load_ext_import_no_protocol_library_and_unload_stops_everyth
     assert proc.returncode == 0 and lines, proc.stdout + proc.stderr
     r = json.loads(lines[-1][2:])
     assert r["after_import"] == [] and r["after_ext"] == r["before_ext"] == []
-    assert any(name.startswith("ctlshell-sub") for name in r["running"]), r["running"]
+    assert any(name.startswith("ctlshell-deliver-") for name in r["running"]), r["running"]  # the shared pool
     assert THREAD_NAME in r["running"]
     assert r["left"] == [] and r["monitor_closed"] and r["session"] and not r["pv"]

@@ -296,3 +296,42 @@ def test_close_closes_every_subscriber_and_upstream(env: Env) -> None:
     assert all(s.closed for s in subs)
     assert env.on_loop(env.cache.addresses) == []
     assert env.store.get("X")._listeners == [] and env.store.get("Y")._listeners == []
+
+
+class _CountingDict(dict):  # type: ignore[type-arg]
+    """Counts the entries a sweep looks at (``get``; iteration counts every entry)."""
+
+    looked = 0
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        type(self).looked += 1
+        return super().get(key, default)
+
+    def items(self) -> Any:
+        type(self).looked += len(self)
+        return super().items()
+
+    def values(self) -> Any:
+        type(self).looked += len(self)
+        return super().values()
+
+
+def test_a_sweep_costs_what_changed_not_every_entry(env: Env) -> None:
+    """5 000 channels with users and no traffic: the sweeps after the first look at none."""
+    for i in range(5000):
+        env.store.add(SoftPV(f"Q{i}", 0.0, Metadata()))
+    subs = [env.subscribe(Address("local", f"Q{i}"), []) for i in range(5000)]
+    try:
+        env.on_loop(lambda: setattr(env.cache, "_entries", _CountingDict(env.cache._entries)))
+        env.on_loop(env.cache.sweep)
+        env.on_loop(env.cache.sweep)  # the first sweeps clear the flags of the 5 000 just used
+        _CountingDict.looked = 0
+        assert env.on_loop(env.cache.sweep) == []
+        assert _CountingDict.looked == 0
+        env.run(env.cache.get(X, 1.0))  # one use: the next two sweeps look at that one only
+        assert env.on_loop(env.cache.sweep) == [] and env.on_loop(env.cache.sweep) == [X]
+        assert _CountingDict.looked <= 4
+        assert len(env.on_loop(env.cache.status)) == 5000  # every channel still reported
+    finally:
+        for s in subs:
+            s.close()
