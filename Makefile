@@ -17,7 +17,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
             EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test bench bench-tango bench-pva bench-devices bench-widgets install chromium postgres clean
+.PHONY: demo test compat bench bench-tango bench-pva bench-devices bench-widgets install chromium postgres clean
 
 # The browser test drives Debian's headless Chromium with Playwright (no browser
 # download); installed with apt when missing (as root, or through sudo).
@@ -56,6 +56,12 @@ chromium: $(CHROMIUM)
 
 test: $(STAMP) $(CHROMIUM) postgres
 	$(NORT) $(BIN)/python -m pytest
+
+# nxswriter 3.25.0's own server-driving tests against ctlshell's writer and the real
+# NXSDataWriter (issue 15); sdist cached in ~/.cache/ctlshell-compat; runs in a network
+# namespace holding only loopback (the suite's XML names localhost:10000)
+compat: $(STAMP)
+	$(NORT) $(BIN)/python tests/compat/run_suite.py
 
 bench: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_ca.py

@@ -10,6 +10,8 @@ nothing in a configuration runs code in the writer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field as dc_field
 from typing import Any
 
@@ -22,6 +24,9 @@ __all__ = ["Attr", "Config", "Field", "Group", "Link", "Source", "parse_config"]
 
 MODES = ("INIT", "STEP", "FINAL")
 KINDS = ("CLIENT", "TANGO", "DB", "CHANNEL", "PYEVAL")
+#: datasource types registered by a record's "datasources" key (name -> built-in kind);
+#: None while only the syntax is checked (XMLSettings written before JSONRecord)
+_ALIASES: ContextVar[Mapping[str, str] | None] = ContextVar("_ALIASES", default={})
 
 
 @dataclass(frozen=True)
@@ -102,8 +107,15 @@ def _pos(el: Element) -> str:
 def _source(el: Element) -> Source:
     kind = el.attrib.get("type", "").upper()
     where = f"datasource {el.attrib.get('name', '')!r} ({_pos(el)})"
+    aliases = _ALIASES.get()
     if kind not in KINDS:
-        raise el.error(f"unknown datasource type {kind!r}; ctlshell knows {', '.join(KINDS)}")
+        if aliases is None:  # checked again at OpenEntry, with the registered datasources
+            rec = el.find("record")
+            return Source(kind, rec.attrib.get("name", "") if rec is not None else "", {}, where)
+        if kind not in aliases:
+            raise el.error(f"unknown datasource type {kind!r}; ctlshell knows {', '.join(KINDS)} and those a "
+                           "JSON record registers under \"datasources\"")
+        kind = aliases[kind]
     rec = el.find("record")
     params: dict[str, str] = {}
     if kind == "PYEVAL":
@@ -259,14 +271,30 @@ def _resolve(target: str, out: dict[str, list[Any]]) -> str:
     return path
 
 
-def parse_config(xml: str) -> Config:
+def parse_config(xml: str, datasources: Mapping[str, str] | None = None) -> Config:
     """Parse an NXSDataWriter XML configuration.
+
+    Parameters
+    ----------
+    xml : str
+        The configuration.
+    datasources : mapping of str to str, optional
+        Datasource types registered by the JSON records (type -> built-in kind);
+        ``None`` accepts any type for now (the syntax check of ``XMLSettings``).
 
     Raises
     ------
     XMLConfigError
         Malformed XML or an element ctlshell cannot write, with line and column.
     """
+    token = _ALIASES.set(None if datasources is None else {k.upper(): v for k, v in datasources.items()})
+    try:
+        return _parse(xml)
+    finally:
+        _ALIASES.reset(token)
+
+
+def _parse(xml: str) -> Config:
     root = parse_xml(xml)
     if root.tag != "definition":
         raise root.error("the root element must be <definition>")

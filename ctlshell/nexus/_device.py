@@ -26,6 +26,8 @@ from ._writer import FileWriter, WriterStateError
 __all__ = ["NexusWriter"]
 
 _STATES = {"ON": DevState.ON, "OPEN": DevState.OPEN, "EXTRACT": DevState.EXTRACT, "FAULT": DevState.FAULT}
+#: NXSDataWriter's Status texts, compared verbatim by its clients (ctlshell's detail: Summary)
+_STATUS = {"ON": "Ready", "OPEN": "File Open", "EXTRACT": "Entry Open", "FAULT": "Error"}
 
 
 class NexusWriter(Device):
@@ -54,8 +56,8 @@ class NexusWriter(Device):
     def dev_state(self) -> DevState:
         return _STATES[self.writer.state]
 
-    def dev_status(self) -> str:  # computed when asked, not on every Record
-        return self.writer.status()
+    def dev_status(self) -> str:
+        return _STATUS[self.writer.state]
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -98,6 +100,10 @@ class NexusWriter(Device):
     @JSONRecord.write
     def JSONRecord(self, value: str) -> None:
         self._call("JSONRecord", setattr, self.writer, "json_record", value)
+
+    @attribute(dtype=str, doc="state, file, records written and the last error, in one line")
+    def Summary(self) -> str:  # computed when asked, not on every Record
+        return self.writer.status()
 
     @attribute(dtype=int, doc="records written in the open entry")
     def Records(self) -> int:

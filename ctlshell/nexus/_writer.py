@@ -83,8 +83,9 @@ class FileWriter:
         self.records = 0
         self._file_name = ""
         self._xml = ""
-        self._json = ""
+        self._json = "{}"  # what NXSDataWriter reads back before any record is set
         self._global: dict[str, Any] = {}
+        self._datasources: dict[str, str] = {}  # "datasources" of the global record
         self._config: Config | None = None
         self._file: h5py.File | None = None
         self._steps: StepSet | None = None
@@ -107,7 +108,7 @@ class FileWriter:
 
     @xml.setter
     def xml(self, text: str) -> None:
-        parse_config(text)  # refuse a bad configuration now, with its line and column
+        parse_config(text, None)  # refuse a bad configuration now, with its line and column
         self._xml = text
 
     @property
@@ -116,7 +117,8 @@ class FileWriter:
 
     @json_record.setter
     def json_record(self, text: str) -> None:
-        self._global = parse_record(text, "global JSONRecord")["data"]
+        rec = parse_record(text, "global JSONRecord")
+        self._global, self._datasources = rec["data"], rec["datasources"]
         self._json = text
 
     # -- commands ------------------------------------------------------------------
@@ -224,7 +226,7 @@ class FileWriter:
         after = self._check("open_entry")
         if not self._xml:
             raise ValidationError("set XMLSettings before OpenEntry")
-        config = parse_config(self._xml)
+        config = parse_config(self._xml, self._datasources)
         assert self._file is not None
         tops = {g.path.split("/")[1] for g in config.groups}
         clash = sorted(t for t in tops if t in self._file)
