@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass, field as dc_field, replace
 from typing import Any
 
 from ..core import ValidationError
@@ -22,7 +22,7 @@ from ._xml import Element, XMLConfigError, parse_xml
 
 __all__ = ["Attr", "Config", "Field", "Group", "Link", "Source", "parse_config"]
 
-MODES = ("INIT", "STEP", "FINAL")
+MODES = ("INIT", "STEP", "FINAL", "POSTRUN")
 KINDS = ("CLIENT", "TANGO", "DB", "CHANNEL", "PYEVAL")
 #: datasource types registered by a record's "datasources" key (name -> built-in kind);
 #: None while only the syntax is checked (XMLSettings written before JSONRecord)
@@ -45,7 +45,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Attr:
-    """An attribute of a group or field: constant ``text`` or a ``source`` (INIT/FINAL)."""
+    """An attribute of a group or field: constant ``text`` or a ``source`` (INIT/STEP/FINAL;
+    a STEP attribute is rewritten at every record)."""
 
     name: str
     nx_type: str
@@ -53,11 +54,15 @@ class Attr:
     source: Source | None
     strategy: str
     where: str
+    shape: tuple[int, ...] = ()
+    canfail: bool = False
 
 
 @dataclass(frozen=True)
 class Field:
-    """A field: ``strategy`` None (constant ``text``), INIT, STEP or FINAL."""
+    """A field: ``strategy`` None (constant ``text``), INIT, STEP, FINAL or POSTRUN (an empty
+    dataset whose ``postrun`` attribute keeps the strategy's text, for later collection).
+    A 0 in ``shape`` is a dimension given by the data (``<dimensions rank="N"/>``)."""
 
     path: str
     nx_type: str
@@ -71,6 +76,12 @@ class Field:
     shuffle: bool
     attrs: tuple[Attr, ...]
     where: str
+    postrun: str = ""
+    canfail: bool = False  # <strategy canfail="true"/>: a failed source gives a marked fill value
+
+    @property
+    def shape_from_data(self) -> bool:
+        return 0 in self.shape
 
 
 @dataclass(frozen=True)
@@ -82,9 +93,12 @@ class Group:
 
 @dataclass(frozen=True)
 class Link:
+    """A link; ``file`` names another file (``other.h5://entry/x``), else it is in this file."""
+
     path: str
     target: str
     where: str
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,14 +196,18 @@ def _attr(el: Element) -> Attr:
     name = el.attrib.get("name")
     if not name:
         raise el.error("an attribute needs a name")
-    mode, _ = _strategy(el)
+    mode, st = _strategy(el)
     ds = el.find("datasource")
     source = _source(ds) if ds is not None else None
-    if mode == "STEP":
-        raise el.error("attributes can be INIT or FINAL, not STEP")
+    if mode == "POSTRUN":
+        raise el.error("attributes can be INIT, STEP or FINAL, not POSTRUN")
     if source is not None and mode is None:
         mode = "INIT"
-    return Attr(name, _nx_type(el), el.text, source, mode or "INIT", _pos(el))
+    return Attr(name, _nx_type(el), el.text, source, mode or "INIT", _pos(el), _shape(el), _canfail(st))
+
+
+def _canfail(st: Element | None) -> bool:
+    return st is not None and st.attrib.get("canfail", "false").strip().lower() == "true"
 
 
 def _shape(el: Element) -> tuple[int, ...]:
@@ -201,6 +219,8 @@ def _shape(el: Element) -> tuple[int, ...]:
         values = {int(d.attrib["index"]): int(d.attrib["value"]) for d in dims.children if d.tag == "dim"}
     except (KeyError, ValueError):
         raise dims.error("rank, dim index and dim value must be integers") from None
+    if rank > 0 and not values:  # NXSDataWriter: the shape comes from the data
+        return (0,) * rank
     if sorted(values) != list(range(1, rank + 1)) or any(v < 1 for v in values.values()):
         raise dims.error(f"rank {rank} needs dims 1..{rank} with positive values, got {values}")
     return tuple(values[i] for i in range(1, rank + 1))
@@ -212,9 +232,12 @@ def _field(el: Element, path: str) -> Field:
     source = _source(ds) if ds is not None else None
     if source is not None and mode is None:
         raise el.error("a field with a datasource needs <strategy mode=\"INIT|STEP|FINAL\"/>")
-    if source is None and mode is not None and not el.text:
+    postrun = st.text.strip() if mode == "POSTRUN" and st is not None else ""
+    if source is None and mode not in (None, "POSTRUN") and not el.text:
         raise el.error(f"a {mode} field needs a datasource or text")
-    if source is None:
+    if mode == "POSTRUN":
+        source = None  # filled later by a collector (nxscollect), from the strategy's text
+    elif source is None:
         mode = None  # constant text, written at OpenEntry (like NXSDataWriter)
     compression = None
     if st is not None and st.attrib.get("compression", "false").lower() == "true":
@@ -222,7 +245,8 @@ def _field(el: Element, path: str) -> Field:
     attrs = tuple(_attr(a) for a in el.children if a.tag == "attribute")
     return Field(path, _nx_type(el), el.attrib.get("units"), _shape(el), mode, source, el.text,
                  st.attrib.get("trigger") if st is not None else None, compression,
-                 st is not None and st.attrib.get("shuffle", "false").lower() == "true", attrs, _pos(el))
+                 st is not None and st.attrib.get("shuffle", "false").lower() == "true", attrs, _pos(el), postrun,
+                 _canfail(st))
 
 
 def _walk(el: Element, parent: str, out: dict[str, list[Any]], names: set[str]) -> None:
@@ -250,9 +274,13 @@ def _walk(el: Element, parent: str, out: dict[str, list[Any]], names: set[str]) 
             out["fields"].append(_field(child, path))
         else:
             target = child.attrib.get("target", "")
+            file, sep, inner = target.rpartition("://")
+            if sep and not file:
+                raise child.error(f"a link target FILE://PATH needs a file name, got {target!r}")
+            target = ("/" + inner.lstrip("/")) if sep else target
             if not target.startswith("/"):
-                raise child.error(f"a link needs an absolute target, got {target!r}")
-            out["links"].append(Link(path, target, _pos(child)))
+                raise child.error(f"a link needs an absolute target (or FILE://PATH), got {child.attrib.get('target')!r}")
+            out["links"].append(Link(path, target, _pos(child), file or None))
 
 
 def _resolve(target: str, out: dict[str, list[Any]]) -> str:
@@ -300,9 +328,5 @@ def _parse(xml: str) -> Config:
         raise root.error("the root element must be <definition>")
     out: dict[str, list[Any]] = {"groups": [], "fields": [], "links": []}
     _walk(root, "", out, set())
-    links = [Link(ln.path, _resolve(ln.target, out), ln.where) for ln in out["links"]]
-    out["links"] = links
-    if not out["groups"]:
-        raise XMLConfigError("no group in <definition> (expected <group type=\"NXentry\" ...>)", root.line,
-                             root.column + 1)
+    out["links"] = [replace(ln, target=ln.target if ln.file else _resolve(ln.target, out)) for ln in out["links"]]
     return Config(tuple(out["groups"]), tuple(out["fields"]), tuple(out["links"]), xml)

@@ -110,20 +110,41 @@ class NexusWriter(Device):
         return self.writer.records
 
     # NXSDataWriter clients (e.g. Sardana's recorder) also touch these
-    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="always False: a missing value is an error")
+    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE,
+               doc="True: a failed source gives NXSDataWriter's fill value, marked FAILED/INVALID and logged in "
+                   "/nexus_logs; False (ctlshell's default): the record is refused")
     def CanFail(self) -> bool:
-        return False
+        return self.writer.can_fail
 
     @CanFail.write
     def CanFail(self, value: bool) -> None:
-        if value:
-            Except.throw_exception("NexusWriter_BadInput", "CanFail=True is not supported: ctlshell never stores a "
-                                   "fill value for a missing or bad value; the record is refused instead",
-                                   "NexusWriter.CanFail")
+        self._call("CanFail", setattr, self.writer, "can_fail", bool(value))
 
-    @attribute(dtype=(str,), max_dim_x=100, doc="the last error, if any")
+    @attribute(dtype=int, access=AttrWriteType.READ_WRITE, doc="split into NAME_00001.h5 ... every N records "
+               "(0: one file)")
+    def StepsPerFile(self) -> int:
+        return self.writer.steps_per_file
+
+    @StepsPerFile.write
+    def StepsPerFile(self, value: int) -> None:
+        self._call("StepsPerFile", setattr, self.writer, "steps_per_file", value)
+
+    @attribute(dtype=int, doc="index of the file being written when StepsPerFile splits (0: not split)")
+    def CurrentFileId(self) -> int:
+        return self.writer.current_file_id
+
+    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="skip reading the sources in the next "
+               "OpenEntry, Record or CloseEntry")
+    def SkipAcquisition(self) -> bool:
+        return self.writer.skip_acquisition
+
+    @SkipAcquisition.write
+    def SkipAcquisition(self, value: bool) -> None:
+        self.writer.skip_acquisition = bool(value)
+
+    @attribute(dtype=(str,), max_dim_x=10000, doc="the last error and the CanFail failures since OpenFile")
     def Errors(self) -> list[str]:
-        return [self.writer.last_error] if self.writer.last_error else []
+        return ([self.writer.last_error] if self.writer.last_error else []) + self.writer.failures
 
     # -- commands ------------------------------------------------------------------
     @command

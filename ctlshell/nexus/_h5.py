@@ -9,8 +9,11 @@ points are appended, and the file is flushed after every point.
 
 from __future__ import annotations
 
+import itertools
 import os
+import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 import h5py
@@ -22,7 +25,7 @@ from ._config import Attr, Config, Field
 from ._sources import STAMPED, Sample
 from ._types import STRING, dtype_of
 
-__all__ = ["StepSet", "open_h5", "set_attr", "write_once"]
+__all__ = ["StepSet", "fill_value", "log_text", "mark_failed", "now", "open_h5", "open_logs", "postrun_field", "set_attr", "write_once"]
 
 _STR = h5py.string_dtype("utf-8")
 _CHUNK_BYTES = 16384  # rows per chunk: about 16 kB, so a per-point flush rewrites little
@@ -44,11 +47,34 @@ def open_h5(path: str) -> h5py.File:
         f = h5py.File(path, "w-", libver="latest")
     except OSError as exc:
         raise ValidationError(f"cannot open {path} for writing: {exc}") from None
+    f.attrs["file_time"] = now()
+    f.attrs["HDF5_Version"] = h5py.version.hdf5_version
     f.attrs["NX_class"] = "NXroot"
     f.attrs["file_name"] = path
-    f.attrs["file_time"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    f.attrs["creator"] = "ctlshell nexus writer"
+    f.attrs["file_update_time"] = now()
     return f
+
+
+def now() -> str:
+    """Local time as NXSDataWriter writes it in ``file_time`` / ``file_update_time``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000%z")
+
+
+def open_logs(f: h5py.File) -> str:
+    """NXSDataWriter's ``/nexus_logs/configuration[_N]`` group of one OpenFile; its path."""
+    logs = f.require_group("nexus_logs")
+    names = itertools.chain(["configuration"], (f"configuration_{i}" for i in itertools.count(2)))
+    name = next(c for c in names if c not in logs)
+    group = logs.create_group(name)
+    group.create_dataset("python_version", data=sys.version, dtype=_STR)
+    return group.name
+
+
+def log_text(f: h5py.File, path: str, text: str, strategy: str, source: str) -> None:
+    """One text of the run's log (an entry's XML, the CanFail failures) as NXSDataWriter logs it."""
+    ds = f.create_dataset(path, data=text, dtype=_STR)
+    ds.attrs["nexdatas_strategy"] = strategy
+    ds.attrs["nexdatas_source"] = source
 
 
 def _h5dtype(nx_type: str) -> Any:
@@ -58,14 +84,44 @@ def _h5dtype(nx_type: str) -> Any:
 
 def _attr_value(attr: Attr, value: Any) -> Any:
     kind = dtype_of(attr.nx_type)
+    if attr.shape and isinstance(value, str):  # an array written as text: values split at blanks
+        items = [_attr_value(replace(attr, shape=()), t) for t in value.split()]
+        try:
+            return np.asarray(items, dtype=object if kind == STRING else kind).reshape(
+                [-1 if n == 0 else n for n in attr.shape] if attr.shape.count(0) <= 1 else (-1,))
+        except ValueError:
+            raise ValidationError(f"attribute {attr.name!r} ({attr.where}): {len(items)} values do not fit the "
+                                  f"shape {attr.shape}") from None
     if kind == STRING:
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return np.asarray(value, dtype=_STR)
         return str(value)
     if isinstance(value, str):
+        if kind == "bool" and value.strip().lower() in ("true", "false", "1", "0"):
+            return np.asarray(value.strip().lower() in ("true", "1"))  # NXSDataWriter writes "True"
         try:
             return np.asarray(float(value) if kind[0] == "f" else int(value), dtype=kind)
         except ValueError:
             raise ValidationError(f"attribute {attr.name!r} ({attr.where}): {value!r} is not {attr.nx_type}") from None
     return np.asarray(value, dtype=kind)
+
+
+def fill_value(nx_type: str, shape: tuple[int, ...]) -> Any:
+    """What NXSDataWriter stores for a failed source under CanFail: the type's maximum
+    (False for booleans, "" for text), in the field's shape (a dimension from the data: 1)."""
+    kind = dtype_of(nx_type)
+    one: Any = "" if kind == STRING else False if kind == "bool" else \
+        (np.iinfo(kind).max if kind[0] in "iu" else np.finfo(kind).max)
+    if not shape:
+        return one
+    return np.full([max(1, n) for n in shape], one, dtype=object if kind == STRING else kind)
+
+
+def mark_failed(obj: Any, error: str) -> None:
+    """NXSDataWriter's CanFail mark on a dataset (errors appended one a line)."""
+    old = obj.attrs.get("nexdatas_canfail_error")
+    obj.attrs["nexdatas_canfail_error"] = f"{old}\n{error}" if old else error
+    obj.attrs["nexdatas_canfail"] = "FAILED"
 
 
 def set_attr(obj: Any, attr: Attr, value: Any) -> None:
@@ -89,33 +145,60 @@ def write_once(f: h5py.File, field: Field, value: Any, sample: Sample | None = N
         arr = np.asarray(value, dtype=dtype)
         ds = f.create_dataset(field.path, data=arr.reshape(1) if arr.ndim == 0 else arr)
     ds.attrs["type"] = field.nx_type
-    if field.units:
+    if field.units is not None:
         ds.attrs["units"] = field.units
     if sample is not None:
         _stamp_attrs(ds, sample)
     return ds
 
 
-class StepSet:
-    """The STEP datasets of one entry; :meth:`append` adds one point to each, all or none."""
+def postrun_field(f: h5py.File, field: Field) -> Any:
+    """A POSTRUN field as NXSDataWriter leaves it: empty, its source in ``postrun``."""
+    ds = f.create_dataset(field.path, shape=(0, *[max(1, n) for n in field.shape]),
+                          maxshape=(None, *[max(1, n) for n in field.shape]), dtype=_h5dtype(field.nx_type))
+    ds.attrs["type"] = field.nx_type
+    if field.units is not None:
+        ds.attrs["units"] = field.units
+    ds.attrs["postrun"] = field.postrun
+    return ds
 
-    def __init__(self, f: h5py.File, config: Config) -> None:
+
+class StepSet:
+    """The STEP datasets of one entry; :meth:`append` adds one point to each, all or none.
+
+    A field whose shape comes from the data (a 0 in ``Field.shape``) waits in
+    :attr:`pending` until its first value gives the shape; the writer then builds a new
+    StepSet with ``shapes`` (datasets already in the file are opened, not created).
+    """
+
+    def __init__(self, f: h5py.File, config: Config, shapes: dict[str, tuple[int, ...]] | None = None) -> None:
         self.file = f
         self.fields = config.step_fields()
+        self.shapes = dict(shapes or {})
+        self.pending: set[str] = set()
         self.rows: dict[str, list[Any]] = {}  # path -> [dataset, timestamp ds, severity ds]
         self.count: dict[str, int] = {}
         for fl in self.fields:
+            shape = self.shapes.get(fl.path, fl.shape)
+            if 0 in shape:
+                self.pending.add(fl.path)
+                continue
+            has_time, has_sev = STAMPED.get(fl.source.kind, (False, False)) if fl.source else (False, False)
+            if fl.path in f:  # made by an earlier StepSet of this entry
+                self.rows[fl.path] = [f[fl.path], f.get(fl.path + "_timestamp") if has_time else None,
+                                      f.get(fl.path + "_severity") if has_sev else None]
+                self.count[fl.path] = f[fl.path].shape[0]
+                continue
             dtype = _h5dtype(fl.nx_type)
             itemsize = 16 if dtype is _STR else dtype.itemsize
-            rows = max(1, min(4096, _CHUNK_BYTES // (itemsize * int(np.prod(fl.shape, dtype=np.int64)))))
-            ds = f.create_dataset(fl.path, shape=(0, *fl.shape), maxshape=(None, *fl.shape), dtype=dtype,
-                                  chunks=(rows, *fl.shape), compression="gzip" if fl.compression else None,
+            rows = max(1, min(4096, _CHUNK_BYTES // (itemsize * int(np.prod(shape, dtype=np.int64)))))
+            ds = f.create_dataset(fl.path, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
+                                  chunks=(rows, *shape), compression="gzip" if fl.compression else None,
                                   compression_opts=fl.compression, shuffle=fl.shuffle or None)
             ds.attrs["type"] = fl.nx_type
-            if fl.units:
+            if fl.units is not None:
                 ds.attrs["units"] = fl.units
             entry = [ds, None, None]
-            has_time, has_sev = STAMPED.get(fl.source.kind, (False, False)) if fl.source else (False, False)
             for i, (wanted, suffix, dt) in enumerate(((has_time, "_timestamp", "f8"), (has_sev, "_severity", "i1"))):
                 if wanted:
                     if fl.path + suffix in f:

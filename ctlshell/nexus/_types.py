@@ -56,6 +56,10 @@ def _scalar(value: Any, kind: str, where: str) -> Any:
     return value
 
 
+def _fits(got: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    return len(got) == len(shape) and all(s in (0, g) for g, s in zip(got, shape))
+
+
 def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
     """``value`` as the array (or scalar) a field of dtype ``kind`` and ``shape`` stores.
 
@@ -66,7 +70,7 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
     kind : str
         A dtype string from :func:`dtype_of`.
     shape : tuple of int
-        The shape of one point (``()`` for a scalar).
+        The shape of one point (``()`` for a scalar); a 0 takes that dimension from the value.
     where : str
         Names the field and the source in error messages.
 
@@ -83,7 +87,7 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
         return _scalar(value.item() if isinstance(value, np.ndarray) else value, kind, where)
     if kind == STRING:
         arr = np.asarray(value, dtype=object)
-        if arr.shape != shape:
+        if not _fits(arr.shape, shape):
             raise ValidationError(f"{where}: expected shape {shape}, got {arr.shape}")
         for v in arr.flat:
             _scalar(v, kind, where)
@@ -92,7 +96,7 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
         raw = np.asarray(value)
     except ValueError as exc:
         raise ValidationError(f"{where}: not an array: {exc}") from None
-    if raw.shape != shape:
+    if not _fits(raw.shape, shape):
         raise ValidationError(f"{where}: expected shape {shape}, got {raw.shape}")
     if raw.dtype.kind not in "biuf" or (raw.dtype.kind == "b") != (kind == "bool"):
         raise ValidationError(f"{where}: expected {kind} values, got {raw.dtype} ({raw.dtype.kind!r})")

@@ -21,14 +21,18 @@ from dataclasses import replace
 from typing import Any
 
 import h5py
+import numpy as np
 
 from ..core import CtlshellError, ValidationError
-from ._config import Config, Field, Source, parse_config
-from ._h5 import StepSet, open_h5, set_attr, write_once
+from ._config import Attr, Config, Field, Link, Source, parse_config
+from ._h5 import (StepSet, fill_value, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr,
+                  write_once)
 from ._sources import Sample, SourceReader, client_value, parse_record
 from ._types import convert, dtype_of
 
 __all__ = ["FileWriter", "WriterStateError", "resolve_path"]
+
+INVALID = 3  # the severity of a point filled under CanFail
 
 RULES: dict[str, tuple[frozenset[str], str]] = {
     "open_file": (frozenset({"ON"}), "OPEN"),
@@ -89,6 +93,16 @@ class FileWriter:
         self._config: Config | None = None
         self._file: h5py.File | None = None
         self._steps: StepSet | None = None
+        self._deferred: list[tuple[Any, ...]] = []  # attributes waiting for their dataset
+        #: CanFail (NXSDataWriter's attribute): a failed source gives a marked fill value
+        self.can_fail = False
+        self._steps_per_file = 0
+        self.current_file_id = 0
+        self.skip_acquisition = False
+        self._failed: list[tuple[str, str]] = []  # (object path, error) of the command being run
+        self.failures: list[str] = []  # every CanFail failure since OpenFile, as logged
+        self._logs = ""  # /nexus_logs/configuration[_N] of this OpenFile
+        self._entries = 0
 
     # -- attributes (FileName, XMLSettings, JSONRecord) ---------------------------
     @property
@@ -121,6 +135,16 @@ class FileWriter:
         self._global, self._datasources = rec["data"], rec["datasources"]
         self._json = text
 
+    @property
+    def steps_per_file(self) -> int:
+        return self._steps_per_file
+
+    @steps_per_file.setter
+    def steps_per_file(self, n: int) -> None:
+        if n < 0:
+            raise ValidationError(f"StepsPerFile must be 0 (one file) or a positive number of records, not {n}")
+        self._steps_per_file = int(n)
+
     # -- commands ------------------------------------------------------------------
     def _check(self, command: str) -> str:
         allowed, after = RULES[command]
@@ -139,8 +163,18 @@ class FileWriter:
         if not self._file_name:
             raise ValidationError("set FileName before OpenFile")
         self._file = open_h5(self._file_name)
+        self._logs, self._entries, self.failures = open_logs(self._file), 0, []
         self._readable()
         self.state, self.records, self.last_error = after, 0, ""
+
+    def _mark(self, when: str) -> None:
+        """Mark the objects filled under CanFail (NXSDataWriter's attributes) and keep the log."""
+        assert self._file is not None
+        for path, error in self._failed:
+            self.failures.append(f"entry {self._entries}, {when}: {path}: {error}")
+            if path in self._file:
+                mark_failed(self._file[path], error)
+        self._failed = []
 
     def _readable(self) -> None:
         """Let other processes read (SWMR) until objects must be added again."""
@@ -171,13 +205,36 @@ class FileWriter:
 
     def _value(self, fl: Field, local: Mapping[str, Any]) -> tuple[Any, Sample]:
         assert fl.source is not None
-        sample = self._read(fl.source, local, fl.path)
-        return convert(sample.value, dtype_of(fl.nx_type), fl.shape, f"{fl.path} ({fl.nx_type})"), sample
+        try:
+            sample = self._read(fl.source, local, fl.path)
+            return convert(sample.value, dtype_of(fl.nx_type), fl.shape, f"{fl.path} ({fl.nx_type})"), sample
+        except WriterStateError:
+            raise
+        except CtlshellError as exc:
+            if not (fl.canfail or self.can_fail):
+                raise
+            self._failed.append((fl.path, str(exc)))  # marked in the file once written
+            return fill_value(fl.nx_type, fl.shape), Sample(None, None, INVALID)
+
+    def _attr_read(self, owner: str, a: Attr, local: Mapping[str, Any]) -> Any:
+        if a.source is None:
+            return a.text
+        try:
+            return self._read(a.source, local, f"{owner}@{a.name}").value
+        except WriterStateError:
+            raise
+        except CtlshellError as exc:
+            if not (a.canfail or self.can_fail):
+                raise
+            self._failed.append((owner, str(exc)))
+            return fill_value(a.nx_type, a.shape)
 
     def _once(self, config: Config, mode: str, local: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every value of ``mode`` (INIT/FINAL) read and checked before anything is written."""
         out: list[tuple[Any, ...]] = []
         for fl in config.fields:
+            if fl.strategy == "POSTRUN":
+                continue  # written empty by open_entry
             if fl.strategy == mode or (mode == "INIT" and fl.strategy is None):
                 if fl.source is None:
                     text = fl.text if dtype_of(fl.nx_type) == "str" else _number(fl.text, fl)
@@ -197,7 +254,7 @@ class FileWriter:
         out = []
         for a in attrs:
             if a.strategy == mode or every:
-                value = a.text if a.source is None else self._read(a.source, local, f"{owner}@{a.name}").value
+                value = self._attr_read(owner, a, local)
                 out.append(("attr", owner, a, value))
         return out
 
@@ -210,7 +267,10 @@ class FileWriter:
             self._steps = StepSet(self._file, config)
         for item in items:
             if item[0] == "attr":
-                set_attr(self._file[item[1]], item[2], item[3])
+                if item[1] in self._file:
+                    set_attr(self._file[item[1]], item[2], item[3])
+                else:  # on a field shaped by its data: set once its first record creates it
+                    self._deferred.append(item)
 
     def open_entry(self) -> None:
         """Parse XMLSettings, write the tree and INIT values, then let readers in (SWMR).
@@ -234,31 +294,52 @@ class FileWriter:
             raise ValidationError(f"{', '.join('/' + c for c in clash)} already in {self._file_name}; "
                                   "give the entry another name")
         config = self._with_source_units(config)
+        self._failed = []
         items = self._once(config, "INIT", {})
         self._reopen()
         try:
             f = self._file
             for g in config.groups:
                 f.require_group(g.path).attrs["NX_class"] = g.nx_class
+            for fl in config.fields:
+                if fl.strategy == "POSTRUN":
+                    postrun_field(f, fl)
             self._write_once(items, config)
             for link in config.links:
-                f[link.path] = h5py.SoftLink(link.target)
+                f[link.path] = self._link(link)
+            self._entries += 1
+            log_text(f, f"{self._logs}/nexus__entry__{self._entries}_xml", self._xml, "CONFIG",
+                     '<datasource name="nxsdatawriter_xmlsettings" type="" />')
+            self._mark("INIT")
             self._readable()
         except OSError as exc:
             self._io(exc)
         except Exception as exc:  # nothing of the entry stays behind
             for t in tops:
                 self._file.pop(t, None)
+            self._file.pop(f"{self._logs}/nexus__entry__{self._entries}_xml", None)
+            self._failed = []
             if isinstance(exc, CtlshellError):
                 raise
             raise ValidationError(f"the entry could not be written: {exc}") from exc
         self._config, self.state, self.records = config, after, 0
 
+    def _link(self, link: Link) -> h5py.SoftLink | h5py.ExternalLink:
+        """A soft link in this file, or an external link to a file inside the data directory."""
+        if link.file is None:
+            return h5py.SoftLink(link.target)
+        here = os.path.dirname(self._file_name)
+        other = resolve_path(os.path.join(here, link.file), self.data_dir)
+        if other == os.path.realpath(self._file_name):
+            return h5py.SoftLink(link.target)
+        return h5py.ExternalLink(os.path.relpath(other, here), link.target)
+
     def _with_source_units(self, config: Config) -> Config:
         """Fields without units in the XML take them from their source, if it tells."""
         fields = []
         for fl in config.fields:
-            ask = getattr(self.readers.get(fl.source.kind), "units", None) if fl.source and not fl.units else None
+            ask = getattr(self.readers.get(fl.source.kind), "units", None) if fl.source and fl.units is None \
+                else None
             if ask is not None:
                 try:
                     fl = replace(fl, units=ask(fl.source) or None)
@@ -297,24 +378,59 @@ class FileWriter:
         rec = parse_record(text)
         assert self._config is not None and self._steps is not None
         local, triggers = rec["data"], rec["triggers"]
+        self._failed = []
         points = [(fl, *self._value(fl, local)) for fl in self._config.step_fields()
                   if fl.trigger is None or fl.trigger in triggers]
+        attrs = self._step_attrs(local, triggers)
         try:
+            new = {fl.path: np.shape(value) for fl, value, _ in points if fl.path in self._steps.pending}
+            if new:  # first values of fields shaped by their data: create their datasets now
+                self._reopen()
+                self._steps = StepSet(self._file, self._config, {**self._steps.shapes, **new})
+                for _, owner, attr, value in [d for d in self._deferred if d[1] in self._file]:
+                    set_attr(self._file[owner], attr, value)
+                self._deferred = [d for d in self._deferred if d[1] not in self._file]
+                self._readable()
             self._steps.append(points)  # all points or none
+            for owner, attr, value in attrs:
+                set_attr(self._file[owner], attr, value)
+            self._mark(f"record {self.records + 1}")
         except OSError as exc:
             self._io(exc)
         except (TypeError, ValueError) as exc:  # e.g. text h5py cannot encode
             raise ValidationError(f"record refused: {exc}") from None
         self.records += 1
 
+    def _step_attrs(self, local: Mapping[str, Any], triggers: list[str]) -> list[tuple[str, Any, Any]]:
+        """The STEP attributes of this record (rewritten at every record, as by NXSDataWriter)."""
+        assert self._config is not None
+        out = []
+        owners = [(fl.path, fl.attrs, fl.trigger) for fl in self._config.fields] + \
+                 [(g.path, g.attrs, None) for g in self._config.groups]
+        for path, attrs, trigger in owners:
+            if trigger is not None and trigger not in triggers:
+                continue
+            for a in attrs:
+                if a.strategy == "STEP":
+                    value = self._attr_read(path, a, local)
+                    out.append((path, a, value))
+        return out
+
     def close_entry(self) -> None:
         """Write the FINAL values and close the entry (the file stays open)."""
         after = self._check("close_entry")
         assert self._config is not None
+        self._failed = []
         items = self._once(self._config, "FINAL", {})
         try:
             self._reopen()
             self._write_once(items)
+            self._mark("FINAL")
+            mine = [t for t in self.failures if t.startswith(f"entry {self._entries},")]
+            if mine:  # the CanFail log of the entry, next to its configuration
+                log_text(self._file, f"{self._logs}/nexus__entry__{self._entries}_canfail", "\n".join(mine),
+                         "CANFAIL", '<datasource name="ctlshell_canfail" type="" />')
+            self._file.attrs["file_update_time"] = now()
             self._readable()
         except OSError as exc:
             self._io(exc)
