@@ -78,6 +78,8 @@ class Field:
     where: str
     postrun: str = ""
     canfail: bool = False  # <strategy canfail="true"/>: a failed source gives a marked fill value
+    #: NXSDataWriter's own attributes of the field: nexdatas_strategy, nexdatas_source
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def shape_from_data(self) -> bool:
@@ -246,7 +248,16 @@ def _field(el: Element, path: str) -> Field:
     return Field(path, _nx_type(el), el.attrib.get("units"), _shape(el), mode, source, el.text,
                  st.attrib.get("trigger") if st is not None else None, compression,
                  st is not None and st.attrib.get("shuffle", "false").lower() == "true", attrs, _pos(el), postrun,
-                 _canfail(st))
+                 _canfail(st), _tags(st, ds))
+
+
+def _tags(st: Element | None, ds: Element | None) -> tuple[tuple[str, str], ...]:
+    tags = []
+    if st is not None and (st.attrib.get("trigger") or st.attrib.get("mode")):
+        tags.append(("nexdatas_strategy", st.attrib.get("trigger") or st.attrib["mode"]))
+    if ds is not None:
+        tags.append(("nexdatas_source", ds.to_xml()))
+    return tuple(tags)
 
 
 def _walk(el: Element, parent: str, out: dict[str, list[Any]], names: set[str]) -> None:

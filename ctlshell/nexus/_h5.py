@@ -147,6 +147,7 @@ def write_once(f: h5py.File, field: Field, value: Any, sample: Sample | None = N
     ds.attrs["type"] = field.nx_type
     if field.units is not None:
         ds.attrs["units"] = field.units
+    _tag(ds, field)
     if sample is not None:
         _stamp_attrs(ds, sample)
     return ds
@@ -160,7 +161,13 @@ def postrun_field(f: h5py.File, field: Field) -> Any:
     if field.units is not None:
         ds.attrs["units"] = field.units
     ds.attrs["postrun"] = field.postrun
+    _tag(ds, field)
     return ds
+
+
+def _tag(ds: Any, field: Field) -> None:
+    for name, value in field.tags:
+        ds.attrs[name] = value
 
 
 class StepSet:
@@ -198,6 +205,7 @@ class StepSet:
             ds.attrs["type"] = fl.nx_type
             if fl.units is not None:
                 ds.attrs["units"] = fl.units
+            _tag(ds, fl)
             entry = [ds, None, None]
             for i, (wanted, suffix, dt) in enumerate(((has_time, "_timestamp", "f8"), (has_sev, "_severity", "i1"))):
                 if wanted:
@@ -224,24 +232,27 @@ class StepSet:
             for fl, value, sample in points:
                 n = self.count[fl.path]
                 ds, ts, sv = self.rows[fl.path]
-                for target, v in ((ds, value), (ts, sample.timestamp), (sv, sample.severity)):
-                    if target is None:
-                        continue
-                    v = np.nan if v is None and target is ts else (-1 if v is None else v)
-                    fast = self._fast.get(id(target))
-                    if fast is not None:
-                        fast.put(n, v)
-                    else:
-                        target.resize(n + 1, axis=0)
-                        target[n] = v
-                    done.append((target, n))
+                many = isinstance(value, list) and not fl.shape  # several points of a scalar field
+                for row, one in enumerate(value if many else [value]):
+                    for target, v in ((ds, one), (ts, sample.timestamp), (sv, sample.severity)):
+                        if target is None:
+                            continue
+                        v = np.nan if v is None and target is ts else (-1 if v is None else v)
+                        fast = self._fast.get(id(target))
+                        if fast is not None:
+                            fast.put(n + row, v)
+                        else:
+                            target.resize(n + row + 1, axis=0)
+                            target[n + row] = v
+                        if row == 0:
+                            done.append((target, n))
             self.file.flush()
         except BaseException:
             for target, n in done:
                 target.resize(n, axis=0)
             raise
-        for fl, _, _ in points:
-            self.count[fl.path] += 1
+        for fl, value, _ in points:
+            self.count[fl.path] += len(value) if isinstance(value, list) and not fl.shape else 1
 
 
 class _Appender:

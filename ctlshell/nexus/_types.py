@@ -37,8 +37,10 @@ def _scalar(value: Any, kind: str, where: str) -> Any:
             return value
         raise ValidationError(f"{where}: expected text, got {type(value).__name__} {value!r}")
     if kind == "bool":
-        if isinstance(value, bool) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+        if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
             return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:  # as NXSDataWriter reads them
+            return _BOOL_TEXT[value.strip().lower()]
         raise ValidationError(f"{where}: expected true/false, got {type(value).__name__} {value!r}")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValidationError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
@@ -54,6 +56,9 @@ def _scalar(value: Any, kind: str, where: str) -> Any:
     if math.isfinite(value) and abs(value) > float(np.finfo(kind).max):
         raise ValidationError(f"{where}: {value!r} is out of range for {kind}")
     return value
+
+
+_BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
 
 
 def _fits(got: tuple[int, ...], shape: tuple[int, ...]) -> bool:
@@ -98,6 +103,9 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
         raise ValidationError(f"{where}: not an array: {exc}") from None
     if not _fits(raw.shape, shape):
         raise ValidationError(f"{where}: expected shape {shape}, got {raw.shape}")
+    if kind == "bool" and raw.dtype.kind in "US":  # "True"/"false"/"1"/"0" texts
+        flat = [_scalar(v, kind, where) for v in raw.astype(str).flat]
+        return np.asarray(flat, dtype=bool).reshape(raw.shape)
     if raw.dtype.kind not in "biuf" or (raw.dtype.kind == "b") != (kind == "bool"):
         raise ValidationError(f"{where}: expected {kind} values, got {raw.dtype} ({raw.dtype.kind!r})")
     with np.errstate(invalid="ignore", over="ignore"):  # checked just below instead

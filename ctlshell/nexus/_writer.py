@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import h5py
@@ -186,6 +186,8 @@ class FileWriter:
             pass  # a file of an older HDF5 format: readable once closed
 
     def _read(self, source: Source, local: Mapping[str, Any], where: str) -> Sample:
+        if isinstance(source, _Const):
+            return Sample(source.value)
         if source.kind == "CLIENT":
             return client_value(source, local, self._global, where)
         if source.kind == "PYEVAL":
@@ -216,6 +218,15 @@ class FileWriter:
             self._failed.append((fl.path, str(exc)))  # marked in the file once written
             return fill_value(fl.nx_type, fl.shape), Sample(None, None, INVALID)
 
+    def _step_value(self, fl: Field, local: Mapping[str, Any]) -> tuple[Any, Sample]:
+        """A STEP value; a list for a scalar CLIENT field is several points (NXSDataWriter's growing)."""
+        if not fl.shape and fl.source is not None and fl.source.kind == "CLIENT":
+            raw = local.get(fl.source.record, self._global.get(fl.source.record))
+            if isinstance(raw, list) and raw:
+                rows = [self._value(replace(fl, source=_Const(v)), local)[0] for v in raw]  # type: ignore[arg-type]
+                return _Rows(rows), Sample(raw)
+        return self._value(fl, local)
+
     def _attr_read(self, owner: str, a: Attr, local: Mapping[str, Any]) -> Any:
         if a.source is None:
             return a.text
@@ -237,7 +248,8 @@ class FileWriter:
                 continue  # written empty by open_entry
             if fl.strategy == mode or (mode == "INIT" and fl.strategy is None):
                 if fl.source is None:
-                    text = fl.text if dtype_of(fl.nx_type) == "str" else _number(fl.text, fl)
+                    text = (fl.text.split() if fl.shape else fl.text) if dtype_of(fl.nx_type) == "str" \
+                        else _number(fl.text, fl)
                     out.append(("field", fl, convert(text, dtype_of(fl.nx_type), fl.shape, fl.path), None))
                 else:
                     out.append(("field", fl, *self._value(fl, local)))
@@ -379,22 +391,29 @@ class FileWriter:
         assert self._config is not None and self._steps is not None
         local, triggers = rec["data"], rec["triggers"]
         self._failed = []
-        points = [(fl, *self._value(fl, local)) for fl in self._config.step_fields()
+        points = [(fl, *self._step_value(fl, local)) for fl in self._config.step_fields()
                   if fl.trigger is None or fl.trigger in triggers]
         attrs = self._step_attrs(local, triggers)
         try:
-            new = {fl.path: np.shape(value) for fl, value, _ in points if fl.path in self._steps.pending}
-            if new:  # first values of fields shaped by their data: create their datasets now
+            new = {fl.path: np.shape(value[0] if isinstance(value, _Rows) else value)
+                   for fl, value, _ in points if fl.path in self._steps.pending}
+            assert self._file is not None
+            grow = bool(new or self._failed) or any(a.name not in self._file[o].attrs for o, a, _ in attrs
+                                                    if o in self._file)
+            if grow:  # new datasets or attributes: not in SWMR mode, so reopen (rare: first records, failures)
                 self._reopen()
                 self._steps = StepSet(self._file, self._config, {**self._steps.shapes, **new})
                 for _, owner, attr, value in [d for d in self._deferred if d[1] in self._file]:
                     set_attr(self._file[owner], attr, value)
                 self._deferred = [d for d in self._deferred if d[1] not in self._file]
-                self._readable()
-            self._steps.append(points)  # all points or none
-            for owner, attr, value in attrs:
-                set_attr(self._file[owner], attr, value)
-            self._mark(f"record {self.records + 1}")
+            try:
+                self._steps.append(points)  # all points or none
+                for owner, attr, value in attrs:
+                    set_attr(self._file[owner], attr, value)
+                self._mark(f"record {self.records + 1}")
+            finally:
+                if grow:
+                    self._readable()
         except OSError as exc:
             self._io(exc)
         except (TypeError, ValueError) as exc:  # e.g. text h5py cannot encode
@@ -462,6 +481,18 @@ class FileWriter:
         return f"{self.state}: {text}" + (f"; last error: {self.last_error}" if self.last_error else "")
 
 
+class _Rows(list):  # type: ignore[type-arg]
+    """Several points of one scalar field given in one record."""
+
+
+@dataclass(frozen=True)
+class _Const:
+    """One value of a record's list, read as the field's source."""
+
+    value: Any
+    kind: str = "CONST"
+
+
 def _number(text: str, fl: Field) -> Any:
     kind = dtype_of(fl.nx_type)
     try:
@@ -469,4 +500,13 @@ def _number(text: str, fl: Field) -> Any:
                   for t in text.split()]
     except ValueError:
         raise ValidationError(f"{fl.path} ({fl.where}): text {text!r} is not {fl.nx_type}") from None
-    return values[0] if not fl.shape and len(values) == 1 else values
+    if not fl.shape:
+        return values[0] if len(values) == 1 else values
+    known = [n for n in fl.shape if n]
+    if len(known) == len(fl.shape) and int(np.prod(known)) == len(values):
+        return np.asarray(values).reshape(fl.shape)
+    if len(fl.shape) == 1:
+        return values
+    if len(known) == len(fl.shape) - 1 and values and len(values) % max(1, int(np.prod(known))) == 0:
+        return np.asarray(values).reshape([n or -1 for n in fl.shape])
+    return values
