@@ -80,6 +80,7 @@ class Field:
     canfail: bool = False  # <strategy canfail="true"/>: a failed source gives a marked fill value
     #: NXSDataWriter's own attributes of the field: nexdatas_strategy, nexdatas_source
     tags: tuple[tuple[str, str], ...] = ()
+    grows: int = 1  # <strategy grows="N"/>: the axis (1-based) along which STEP points are added
 
     @property
     def shape_from_data(self) -> bool:
@@ -248,7 +249,15 @@ def _field(el: Element, path: str) -> Field:
     return Field(path, _nx_type(el), el.attrib.get("units"), _shape(el), mode, source, el.text,
                  st.attrib.get("trigger") if st is not None else None, compression,
                  st is not None and st.attrib.get("shuffle", "false").lower() == "true", attrs, _pos(el), postrun,
-                 _canfail(st), _tags(st, ds))
+                 _canfail(st), _tags(st, ds), _grows(st, _shape(el)))
+
+
+def _grows(st: Element | None, shape: tuple[int, ...]) -> int:
+    try:
+        n = int(st.attrib.get("grows", "1")) if st is not None else 1
+    except ValueError:
+        raise st.error(f"grows must be an integer, not {st.attrib['grows']!r}") from None  # type: ignore[union-attr]
+    return min(max(1, n), len(shape) + 1)  # as NXSDataWriter clamps it
 
 
 def _tags(st: Element | None, ds: Element | None) -> tuple[tuple[str, str], ...]:

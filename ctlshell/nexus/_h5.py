@@ -194,13 +194,15 @@ class StepSet:
             if fl.path in f:  # made by an earlier StepSet of this entry
                 self.rows[fl.path] = [f[fl.path], f.get(fl.path + "_timestamp") if has_time else None,
                                       f.get(fl.path + "_severity") if has_sev else None]
-                self.count[fl.path] = f[fl.path].shape[0]
+                self.count[fl.path] = f[fl.path].shape[fl.grows - 1]
                 continue
             dtype = _h5dtype(fl.nx_type)
             itemsize = 16 if dtype is _STR else dtype.itemsize
             rows = max(1, min(4096, _CHUNK_BYTES // (itemsize * int(np.prod(shape, dtype=np.int64)))))
-            ds = f.create_dataset(fl.path, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
-                                  chunks=(rows, *shape), compression="gzip" if fl.compression else None,
+            g = fl.grows - 1  # the axis of the points (NXSDataWriter's grows="N")
+            ds = f.create_dataset(fl.path, shape=(*shape[:g], 0, *shape[g:]), maxshape=(*shape[:g], None, *shape[g:]),
+                                  dtype=dtype, chunks=(*shape[:g], rows, *shape[g:]),
+                                  compression="gzip" if fl.compression else None,
                                   compression_opts=fl.compression, shuffle=fl.shuffle or None)
             ds.attrs["type"] = fl.nx_type
             if fl.units is not None:
@@ -222,8 +224,10 @@ class StepSet:
             self.rows[fl.path] = entry
             self.count[fl.path] = 0
 
-        self._fast = {id(t): _Appender(t) for entry in self.rows.values() for t in entry
-                      if t is not None and t.dtype.kind in "fiu"}
+        self._fast = {id(t): _Appender(t) for fl in self.fields if fl.path in self.rows and fl.grows == 1
+                      for t in self.rows[fl.path] if t is not None and t.dtype.kind in "fiu"}
+        self._fast.update({id(t): _Appender(t) for entry in self.rows.values() for t in entry[1:]
+                           if t is not None})
 
     def append(self, points: list[tuple[Field, Any, Sample]]) -> None:
         """Add one point to each listed field, then flush; on failure undo what was added."""
@@ -232,27 +236,28 @@ class StepSet:
             for fl, value, sample in points:
                 n = self.count[fl.path]
                 ds, ts, sv = self.rows[fl.path]
-                many = isinstance(value, list) and not fl.shape  # several points of a scalar field
+                many = isinstance(value, list)  # several points of the field in one record
                 for row, one in enumerate(value if many else [value]):
                     for target, v in ((ds, one), (ts, sample.timestamp), (sv, sample.severity)):
                         if target is None:
                             continue
                         v = np.nan if v is None and target is ts else (-1 if v is None else v)
+                        axis = fl.grows - 1 if target is ds else 0
                         fast = self._fast.get(id(target))
                         if fast is not None:
                             fast.put(n + row, v)
                         else:
-                            target.resize(n + row + 1, axis=0)
-                            target[n + row] = v
+                            target.resize(n + row + 1, axis=axis)
+                            target[(slice(None),) * axis + (n + row,)] = v
                         if row == 0:
-                            done.append((target, n))
+                            done.append((target, n, axis))
             self.file.flush()
         except BaseException:
-            for target, n in done:
-                target.resize(n, axis=0)
+            for target, n, axis in done:
+                target.resize(n, axis=axis)
             raise
         for fl, value, _ in points:
-            self.count[fl.path] += len(value) if isinstance(value, list) and not fl.shape else 1
+            self.count[fl.path] += len(value) if isinstance(value, list) else 1
 
 
 class _Appender:

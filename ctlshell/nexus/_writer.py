@@ -27,7 +27,7 @@ from ..core import CtlshellError, ValidationError
 from ._config import Attr, Config, Field, Link, Source, parse_config
 from ._h5 import (StepSet, fill_value, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr,
                   write_once)
-from ._sources import Sample, SourceReader, client_value, parse_record
+from ._sources import STAMPED, Sample, SourceReader, client_value, parse_record
 from ._types import convert, dtype_of
 
 __all__ = ["FileWriter", "WriterStateError", "resolve_path"]
@@ -216,13 +216,16 @@ class FileWriter:
             if not (fl.canfail or self.can_fail):
                 raise
             self._failed.append((fl.path, str(exc)))  # marked in the file once written
-            return fill_value(fl.nx_type, fl.shape), Sample(None, None, INVALID)
+            stamped = STAMPED.get(fl.source.kind, (False, False))[1]  # a severity kept per point
+            return fill_value(fl.nx_type, fl.shape), Sample(None, None, INVALID if stamped else None)
 
     def _step_value(self, fl: Field, local: Mapping[str, Any]) -> tuple[Any, Sample]:
-        """A STEP value; a list for a scalar CLIENT field is several points (NXSDataWriter's growing)."""
-        if not fl.shape and fl.source is not None and fl.source.kind == "CLIENT":
+        """A STEP value; a CLIENT list of one more dimension than the field is several points
+        (NXSDataWriter's growing)."""
+        if fl.source is not None and fl.source.kind == "CLIENT":
             raw = local.get(fl.source.record, self._global.get(fl.source.record))
-            if isinstance(raw, list) and raw:
+            if isinstance(raw, list) and raw and _ndim(raw) == len(fl.shape) + 1 and \
+                    dtype_of(fl.nx_type) != "str" or (not fl.shape and isinstance(raw, list) and raw):
                 rows = [self._value(replace(fl, source=_Const(v)), local)[0] for v in raw]  # type: ignore[arg-type]
                 return _Rows(rows), Sample(raw)
         return self._value(fl, local)
@@ -479,6 +482,13 @@ class FileWriter:
                 "EXTRACT": f"recording into {self._file_name}: {self.records} records",
                 "FAULT": "failed"}[self.state]
         return f"{self.state}: {text}" + (f"; last error: {self.last_error}" if self.last_error else "")
+
+
+def _ndim(value: Any) -> int:
+    n = 0
+    while isinstance(value, list) and value:
+        n, value = n + 1, value[0]
+    return n
 
 
 class _Rows(list):  # type: ignore[type-arg]
