@@ -25,7 +25,7 @@ from ._config import Attr, Config, Field
 from ._sources import STAMPED, Sample
 from ._types import STRING, dtype_of
 
-__all__ = ["StepSet", "fill_value", "log_text", "mark_failed", "now", "open_h5", "open_logs", "postrun_field", "set_attr", "write_once"]
+__all__ = ["STAMPS", "StepSet", "stamp_path", "fill_value", "log_text", "mark_failed", "now", "open_h5", "open_logs", "postrun_field", "set_attr", "write_once"]
 
 _STR = h5py.string_dtype("utf-8")
 _CHUNK_BYTES = 16384  # rows per chunk: about 16 kB, so a per-point flush rewrites little
@@ -129,11 +129,28 @@ def set_attr(obj: Any, attr: Attr, value: Any) -> None:
     obj.attrs[attr.name] = _attr_value(attr, value)
 
 
-def _stamp_attrs(ds: Any, sample: Sample) -> None:
-    if sample.timestamp is not None:
-        ds.attrs["timestamp"] = sample.timestamp
-    if sample.severity is not None:
-        ds.attrs["severity"] = np.int8(sample.severity)
+#: where ctlshell keeps each value's server timestamp and severity: a tree mirroring the
+#: entry's inside /nexus_logs, so the entry itself has NXSDataWriter's objects only
+STAMPS = "/nexus_logs/ctlshell"
+
+
+def stamp_path(path: str, suffix: str) -> str:
+    """Where the ``_timestamp`` / ``_severity`` of the field at ``path`` are kept."""
+    return f"{STAMPS}{path}{suffix}"
+
+
+def _stamp_once(f: h5py.File, path: str, sample: Sample) -> None:
+    for value, suffix, dt in ((sample.timestamp, "_timestamp", "f8"), (sample.severity, "_severity", "i1")):
+        if value is not None:
+            _describe(f.create_dataset(stamp_path(path, suffix), data=np.asarray([value], dtype=dt)), path, suffix)
+
+
+def _describe(sd: Any, path: str, suffix: str) -> None:
+    if suffix == "_timestamp":
+        sd.attrs["units"] = "s"
+        sd.attrs["long_name"] = f"server timestamp of {path} (seconds since 1970-01-01 UTC)"
+    else:
+        sd.attrs["long_name"] = f"alarm severity of {path} (0 none, 1 minor, 2 major, 3 invalid)"
 
 
 def write_once(f: h5py.File, field: Field, value: Any, sample: Sample | None = None) -> Any:
@@ -149,7 +166,7 @@ def write_once(f: h5py.File, field: Field, value: Any, sample: Sample | None = N
         ds.attrs["units"] = field.units
     _tag(ds, field)
     if sample is not None:
-        _stamp_attrs(ds, sample)
+        _stamp_once(f, field.path, sample)
     return ds
 
 
@@ -192,8 +209,8 @@ class StepSet:
                 continue
             has_time, has_sev = STAMPED.get(fl.source.kind, (False, False)) if fl.source else (False, False)
             if fl.path in f:  # made by an earlier StepSet of this entry
-                self.rows[fl.path] = [f[fl.path], f.get(fl.path + "_timestamp") if has_time else None,
-                                      f.get(fl.path + "_severity") if has_sev else None]
+                self.rows[fl.path] = [f[fl.path], f.get(stamp_path(fl.path, "_timestamp")) if has_time else None,
+                                      f.get(stamp_path(fl.path, "_severity")) if has_sev else None]
                 self.count[fl.path] = f[fl.path].shape[fl.grows - 1]
                 continue
             dtype = _h5dtype(fl.nx_type)
@@ -211,15 +228,9 @@ class StepSet:
             entry = [ds, None, None]
             for i, (wanted, suffix, dt) in enumerate(((has_time, "_timestamp", "f8"), (has_sev, "_severity", "i1"))):
                 if wanted:
-                    if fl.path + suffix in f:
-                        raise ValidationError(f"{fl.path}{suffix} is needed for the {suffix[1:]}s of {fl.path} "
-                                              "but the configuration already defines it")
-                    sd = f.create_dataset(fl.path + suffix, shape=(0,), maxshape=(None,), dtype=dt, chunks=(4096,))
-                    if suffix == "_timestamp":
-                        sd.attrs["units"] = "s"
-                        sd.attrs["long_name"] = f"server timestamp of {fl.path} (seconds since 1970-01-01 UTC)"
-                    else:
-                        sd.attrs["long_name"] = f"alarm severity of {fl.path} (0 none, 1 minor, 2 major, 3 invalid)"
+                    sd = f.create_dataset(stamp_path(fl.path, suffix), shape=(0,), maxshape=(None,), dtype=dt,
+                                          chunks=(4096,))
+                    _describe(sd, fl.path, suffix)
                     entry[i + 1] = sd
             self.rows[fl.path] = entry
             self.count[fl.path] = 0

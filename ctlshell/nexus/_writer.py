@@ -27,6 +27,7 @@ from ..core import CtlshellError, ValidationError
 from ._config import Attr, Config, Field, Link, Source, parse_config
 from ._h5 import (StepSet, fill_value, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr,
                   write_once)
+from ._decoders import decode, is_encoded
 from ._sources import STAMPED, Sample, SourceReader, client_value, parse_record
 from ._types import convert, dtype_of
 
@@ -90,6 +91,7 @@ class FileWriter:
         self._json = "{}"  # what NXSDataWriter reads back before any record is set
         self._global: dict[str, Any] = {}
         self._datasources: dict[str, str] = {}  # "datasources" of the global record
+        self._decoders: dict[str, str] = {}  # its "decoders": name -> built-in decoder
         self._config: Config | None = None
         self._file: h5py.File | None = None
         self._steps: StepSet | None = None
@@ -132,7 +134,7 @@ class FileWriter:
     @json_record.setter
     def json_record(self, text: str) -> None:
         rec = parse_record(text, "global JSONRecord")
-        self._global, self._datasources = rec["data"], rec["datasources"]
+        self._global, self._datasources, self._decoders = rec["data"], rec["datasources"], rec["decoders"]
         self._json = text
 
     @property
@@ -198,7 +200,11 @@ class FileWriter:
         if reader is None:
             raise ValidationError(f"{where}: this writer has no reader for {source.kind} sources")
         try:
-            return reader.read(source)
+            sample = reader.read(source)
+            if is_encoded(sample.value):  # Tango DevEncoded: NXSDataWriter's built-in decoders
+                sample = replace(sample, value=decode(sample.value, source.params.get("encoding"), self._decoders,
+                                                      where))
+            return sample
         except CtlshellError as exc:
             raise type(exc)(f"{where}: {exc}") from None
         except Exception as exc:  # a reader's own failure (Tango, SQL...) refuses the record
