@@ -195,10 +195,12 @@ class StepSet:
     StepSet with ``shapes`` (datasets already in the file are opened, not created).
     """
 
-    def __init__(self, f: h5py.File, config: Config, shapes: dict[str, tuple[int, ...]] | None = None) -> None:
+    def __init__(self, f: h5py.File, config: Config, shapes: dict[str, tuple[int, ...]] | None = None,
+                 can_fail: bool = False) -> None:
         self.file = f
         self.fields = config.step_fields()
         self.shapes = dict(shapes or {})
+        self.can_fail = can_fail
         self.pending: set[str] = set()
         self.rows: dict[str, list[Any]] = {}  # path -> [dataset, timestamp ds, severity ds]
         self.count: dict[str, int] = {}
@@ -208,6 +210,7 @@ class StepSet:
                 self.pending.add(fl.path)
                 continue
             has_time, has_sev = STAMPED.get(fl.source.kind, (False, False)) if fl.source else (False, False)
+            has_sev = has_sev or fl.canfail or can_fail  # a point filled under CanFail is marked INVALID
             if fl.path in f:  # made by an earlier StepSet of this entry
                 self.rows[fl.path] = [f[fl.path], f.get(stamp_path(fl.path, "_timestamp")) if has_time else None,
                                       f.get(stamp_path(fl.path, "_severity")) if has_sev else None]

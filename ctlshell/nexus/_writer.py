@@ -28,7 +28,7 @@ from ._config import Attr, Config, Field, Link, Source, parse_config
 from ._h5 import (StepSet, fill_value, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr,
                   write_once)
 from ._decoders import decode, is_encoded
-from ._sources import STAMPED, Sample, SourceReader, client_value, parse_record
+from ._sources import Sample, SourceReader, client_value, parse_record
 from ._types import convert, dtype_of
 
 __all__ = ["FileWriter", "WriterStateError", "resolve_path"]
@@ -215,15 +215,17 @@ class FileWriter:
         assert fl.source is not None
         try:
             sample = self._read(fl.source, local, fl.path)
-            return convert(sample.value, dtype_of(fl.nx_type), fl.shape, f"{fl.path} ({fl.nx_type})"), sample
+            value = convert(sample.value, dtype_of(fl.nx_type), fl.shape, f"{fl.path} ({fl.nx_type})")
+            if sample.severity is None and fl.strategy == "STEP" and (fl.canfail or self.can_fail):
+                sample = replace(sample, severity=0)  # its severity dataset marks the failed points
+            return value, sample
         except WriterStateError:
             raise
         except CtlshellError as exc:
             if not (fl.canfail or self.can_fail):
                 raise
             self._failed.append((fl.path, str(exc)))  # marked in the file once written
-            stamped = STAMPED.get(fl.source.kind, (False, False))[1]  # a severity kept per point
-            return fill_value(fl.nx_type, fl.shape), Sample(None, None, INVALID if stamped else None)
+            return fill_value(fl.nx_type, fl.shape), Sample(None, None, INVALID)
 
     def _step_value(self, fl: Field, local: Mapping[str, Any]) -> tuple[Any, Sample]:
         """A STEP value; a CLIENT list of one more dimension than the field is several points
@@ -285,7 +287,7 @@ class FileWriter:
             if item[0] == "field":
                 write_once(self._file, item[1], item[2], item[3])
         if config is not None:  # STEP datasets before the attributes that may sit on them
-            self._steps = StepSet(self._file, config)
+            self._steps = StepSet(self._file, config, can_fail=self.can_fail)
         for item in items:
             if item[0] == "attr":
                 if item[1] in self._file:
@@ -411,7 +413,7 @@ class FileWriter:
                                                     if o in self._file)
             if grow:  # new datasets or attributes: not in SWMR mode, so reopen (rare: first records, failures)
                 self._reopen()
-                self._steps = StepSet(self._file, self._config, {**self._steps.shapes, **new})
+                self._steps = StepSet(self._file, self._config, {**self._steps.shapes, **new}, self._steps.can_fail)
                 for _, owner, attr, value in [d for d in self._deferred if d[1] in self._file]:
                     set_attr(self._file[owner], attr, value)
                 self._deferred = [d for d in self._deferred if d[1] not in self._file]
