@@ -31,7 +31,7 @@ _STR = h5py.string_dtype("utf-8")
 _CHUNK_BYTES = 16384  # rows per chunk: about 16 kB, so a per-point flush rewrites little
 
 
-def open_h5(path: str) -> h5py.File:
+def open_h5(path: str, name: str | None = None) -> h5py.File:
     """Create ``path`` (or append to an HDF5 file already there), ready for SWMR.
 
     Raises
@@ -50,7 +50,7 @@ def open_h5(path: str) -> h5py.File:
     f.attrs["file_time"] = now()
     f.attrs["HDF5_Version"] = h5py.version.hdf5_version
     f.attrs["NX_class"] = "NXroot"
-    f.attrs["file_name"] = path
+    f.attrs["file_name"] = name or path  # as the client gave it (NXSDataWriter)
     f.attrs["file_update_time"] = now()
     return f
 
@@ -85,6 +85,9 @@ def _h5dtype(nx_type: str) -> Any:
 def _attr_value(attr: Attr, value: Any) -> Any:
     kind = dtype_of(attr.nx_type)
     if attr.shape and isinstance(value, str):  # an array written as text: values split at blanks
+        rows = [line.split() for line in value.splitlines() if line.strip()]
+        if len(attr.shape) == 2 and len(rows) > 1 and len({len(r) for r in rows}) == 1:  # one row a line
+            attr = replace(attr, shape=(len(rows), len(rows[0])))
         items = [_attr_value(replace(attr, shape=()), t) for t in value.split()]
         try:
             return np.asarray(items, dtype=object if kind == STRING else kind).reshape(

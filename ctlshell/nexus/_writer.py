@@ -87,6 +87,7 @@ class FileWriter:
         self.last_error = ""
         self.records = 0
         self._file_name = ""
+        self._given_name = ""
         self._xml = ""
         self._json = "{}"  # what NXSDataWriter reads back before any record is set
         self._global: dict[str, Any] = {}
@@ -117,6 +118,7 @@ class FileWriter:
             raise WriterStateError(f"FileName can only change with no file open; the writer is {self.state}: "
                                    f"{HINT[self.state]}")
         self._file_name = resolve_path(name, self.data_dir)
+        self._given_name = name
 
     @property
     def xml(self) -> str:
@@ -164,7 +166,7 @@ class FileWriter:
         after = self._check("open_file")
         if not self._file_name:
             raise ValidationError("set FileName before OpenFile")
-        self._file = open_h5(self._file_name)
+        self._file = open_h5(self._file_name, self._given_name)
         self._logs, self._entries, self.failures = open_logs(self._file), 0, []
         self._readable()
         self.state, self.records, self.last_error = after, 0, ""
@@ -513,9 +515,17 @@ class _Const:
 
 def _number(text: str, fl: Field) -> Any:
     kind = dtype_of(fl.nx_type)
+
+    def one(t: str) -> Any:
+        if kind == "bool":
+            if t.lower() not in _BOOLS:
+                raise ValueError(t)
+            return _BOOLS[t.lower()]
+        return float(t) if kind[0] == "f" else int(t)
+
     try:
-        values = [float(t) if kind[0] == "f" else int(t) if kind != "bool" else t.lower() == "true"
-                  for t in text.split()]
+        values = [one(t) for t in text.split()]
+        rows = [[one(t) for t in line.split()] for line in text.splitlines() if line.strip()]
     except ValueError:
         raise ValidationError(f"{fl.path} ({fl.where}): text {text!r} is not {fl.nx_type}") from None
     if not fl.shape:
@@ -525,6 +535,11 @@ def _number(text: str, fl: Field) -> Any:
         return np.asarray(values).reshape(fl.shape)
     if len(fl.shape) == 1:
         return values
+    if len(fl.shape) == 2 and len(rows) > 1 and len({len(r) for r in rows}) == 1:  # one row a line
+        return np.asarray(rows)
     if len(known) == len(fl.shape) - 1 and values and len(values) % max(1, int(np.prod(known))) == 0:
         return np.asarray(values).reshape([n or -1 for n in fl.shape])
     return values
+
+
+_BOOLS = {"true": True, "false": False, "1": True, "0": False}
