@@ -224,8 +224,8 @@ def _shape(el: Element) -> tuple[int, ...]:
         raise dims.error("rank, dim index and dim value must be integers") from None
     if rank > 0 and not values:  # NXSDataWriter: the shape comes from the data
         return (0,) * rank
-    if sorted(values) != list(range(1, rank + 1)) or any(v < 1 for v in values.values()):
-        raise dims.error(f"rank {rank} needs dims 1..{rank} with positive values, got {values}")
+    if sorted(values) != list(range(1, rank + 1)) or any(v < 0 for v in values.values()):
+        raise dims.error(f"rank {rank} needs dims 1..{rank} with values >= 0 (0: from the data), got {values}")
     return tuple(values[i] for i in range(1, rank + 1))
 
 

@@ -23,7 +23,7 @@ from h5py import h5s
 from ..core import ValidationError
 from ._config import Attr, Config, Field
 from ._sources import STAMPED, Sample
-from ._types import STRING, dtype_of
+from ._types import STRING, convert, dtype_of
 
 __all__ = ["STAMPS", "StepSet", "stamp_path", "fill_value", "log_text", "mark_failed", "now", "open_h5", "open_logs", "postrun_field", "set_attr", "write_once"]
 
@@ -106,6 +106,8 @@ def _attr_value(attr: Attr, value: Any) -> Any:
             return np.asarray(float(value) if kind[0] == "f" else int(value), dtype=kind)
         except ValueError:
             raise ValidationError(f"attribute {attr.name!r} ({attr.where}): {value!r} is not {attr.nx_type}") from None
+    if isinstance(value, (list, tuple, np.ndarray)):  # checked as a field's value would be
+        return np.asarray(convert(value, kind, tuple(np.shape(value)), f"attribute {attr.name!r} ({attr.where})"))
     return np.asarray(value, dtype=kind)
 
 

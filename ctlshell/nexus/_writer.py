@@ -23,7 +23,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..core import CtlshellError, ValidationError
+from ..core import CtlshellError, NotFoundError, ValidationError
 from ._config import Attr, Config, Field, Link, Source, parse_config
 from ._h5 import (StepSet, fill_value, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr,
                   write_once)
@@ -102,7 +102,8 @@ class FileWriter:
         self._steps_per_file = 0
         self.current_file_id = 0
         self.skip_acquisition = False
-        self._failed: list[tuple[str, str]] = []  # (object path, error) of the command being run
+        self._failed: list[tuple[str, str, str]] = []  # (path, our error, NXSDataWriter's text)
+        self._pending: Config | None = None  # the configuration OpenEntry is writing
         self.failures: list[str] = []  # every CanFail failure since OpenFile, as logged
         self._logs = ""  # /nexus_logs/configuration[_N] of this OpenFile
         self._entries = 0
@@ -174,11 +175,26 @@ class FileWriter:
     def _mark(self, when: str) -> None:
         """Mark the objects filled under CanFail (NXSDataWriter's attributes) and keep the log."""
         assert self._file is not None
-        for path, error in self._failed:
+        for path, error, theirs in self._failed:
             self.failures.append(f"entry {self._entries}, {when}: {path}: {error}")
             if path in self._file:
-                mark_failed(self._file[path], error)
+                mark_failed(self._file[path], theirs)
         self._failed = []
+
+    def _nxs_error(self, path: str, source: Source, exc: Exception) -> str:
+        """NXSDataWriter's text of a missing CLIENT value (its readers compare it); else ours."""
+        if source.kind != "CLIENT" or not isinstance(exc, NotFoundError) or self._config is None and \
+                self._pending is None:
+            return str(exc)
+        config = self._config or self._pending
+        assert config is not None
+        classes = {g.path: g.nx_class for g in config.groups}
+        parts, here = [], ""
+        for seg in path.strip("/").split("/"):
+            here += "/" + seg
+            parts.append(f"{seg}:{classes[here]}" if here in classes else seg)
+        return str((f"Data for /{'/'.join(parts)} not found. DATASOURCE: CLIENT record {source.record}",
+                    "Data without value"))
 
     def _readable(self) -> None:
         """Let other processes read (SWMR) until objects must be added again."""
@@ -226,8 +242,8 @@ class FileWriter:
         except CtlshellError as exc:
             if not (fl.canfail or self.can_fail):
                 raise
-            self._failed.append((fl.path, str(exc)))  # marked in the file once written
-            return fill_value(fl.nx_type, fl.shape), Sample(None, None, INVALID)
+            self._failed.append((fl.path, str(exc), self._nxs_error(fl.path, fl.source, exc)))  # marked once written
+            return fill_value(fl.nx_type, self._point_shape(fl)), Sample(None, None, INVALID)
 
     def _step_value(self, fl: Field, local: Mapping[str, Any]) -> tuple[Any, Sample]:
         """A STEP value; a CLIENT list of one more dimension than the field is several points
@@ -240,6 +256,14 @@ class FileWriter:
                 return _Rows(rows), Sample(raw)
         return self._value(fl, local)
 
+    def _point_shape(self, fl: Field) -> tuple[int, ...]:
+        """The shape of one point of ``fl``: its dataset's once the data has given it."""
+        if self._steps is not None and fl.path in self._steps.rows:
+            shape = list(self._steps.rows[fl.path][0].shape)
+            shape.pop(fl.grows - 1)
+            return tuple(shape)
+        return fl.shape
+
     def _attr_read(self, owner: str, a: Attr, local: Mapping[str, Any]) -> Any:
         if a.source is None:
             return a.text
@@ -250,7 +274,7 @@ class FileWriter:
         except CtlshellError as exc:
             if not (a.canfail or self.can_fail):
                 raise
-            self._failed.append((owner, str(exc)))
+            self._failed.append((owner, str(exc), self._nxs_error(owner, a.source, exc)))
             return fill_value(a.nx_type, a.shape)
 
     def _once(self, config: Config, mode: str, local: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -261,8 +285,7 @@ class FileWriter:
                 continue  # written empty by open_entry
             if fl.strategy == mode or (mode == "INIT" and fl.strategy is None):
                 if fl.source is None:
-                    text = (fl.text.split() if fl.shape else fl.text) if dtype_of(fl.nx_type) == "str" \
-                        else _number(fl.text, fl)
+                    text = _words(fl.text, fl) if dtype_of(fl.nx_type) == "str" else _number(fl.text, fl)
                     out.append(("field", fl, convert(text, dtype_of(fl.nx_type), fl.shape, fl.path), None))
                 else:
                     out.append(("field", fl, *self._value(fl, local)))
@@ -319,7 +342,7 @@ class FileWriter:
             raise ValidationError(f"{', '.join('/' + c for c in clash)} already in {self._file_name}; "
                                   "give the entry another name")
         config = self._with_source_units(config)
-        self._failed = []
+        self._failed, self._pending = [], config
         items = self._once(config, "INIT", {})
         self._reopen()
         try:
@@ -347,7 +370,7 @@ class FileWriter:
             if isinstance(exc, CtlshellError):
                 raise
             raise ValidationError(f"the entry could not be written: {exc}") from exc
-        self._config, self.state, self.records = config, after, 0
+        self._config, self._pending, self.state, self.records = config, None, after, 0
 
     def _link(self, link: Link) -> h5py.SoftLink | h5py.ExternalLink:
         """A soft link in this file, or an external link to a file inside the data directory."""
@@ -511,6 +534,19 @@ class _Const:
 
     value: Any
     kind: str = "CONST"
+
+
+def _words(text: str, fl: Field) -> Any:
+    """A text field's value: the text, or its words (one row a line for an image)."""
+    if not fl.shape:
+        return text
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    if len(fl.shape) == 2 and len(rows) > 1 and len({len(r) for r in rows}) == 1:
+        return rows
+    words = text.split()
+    if 0 not in fl.shape and len(words) == int(np.prod(fl.shape)):
+        return np.asarray(words, dtype=object).reshape(fl.shape).tolist()
+    return words
 
 
 def _number(text: str, fl: Field) -> Any:
