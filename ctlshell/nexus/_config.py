@@ -153,6 +153,7 @@ def _source(el: Element) -> Source:
         if dev is None or not dev.attrib.get("name"):
             raise el.error("a TANGO datasource needs <device name=\"domain/family/member\"/>")
         params.update(dev.attrib)
+        params["ds_name"] = el.attrib.get("name", "")  # a __CLIENT__ group's value may come under this name
         if params.get("member", "attribute") != "attribute":
             raise dev.error(f"member={params['member']!r}: ctlshell reads Tango attributes only")
     return Source(kind, rec.attrib["name"], params, where)
@@ -219,7 +220,7 @@ def _shape(el: Element) -> tuple[int, ...]:
         return ()
     try:
         rank = int(dims.attrib.get("rank", "0"))
-        values = {int(d.attrib["index"]): int(d.attrib["value"]) for d in dims.children if d.tag == "dim"}
+        values = {int(d.attrib["index"]): int(d.attrib.get("value", "0")) for d in dims.children if d.tag == "dim"}
     except (KeyError, ValueError):
         raise dims.error("rank, dim index and dim value must be integers") from None
     if rank > 0 and not values:  # NXSDataWriter: the shape comes from the data

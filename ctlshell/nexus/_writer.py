@@ -16,6 +16,7 @@ passed in (``{"TANGO": reader, "DB": reader, "CHANNEL": reader}``).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -214,6 +215,12 @@ class FileWriter:
             assert source.expression is not None
             values = {name: self._read(inp, local, f"{where} input {name!r}").value for name, inp in source.inputs}
             return Sample(source.expression.evaluate(values))
+        if source.kind == "TANGO" and source.params.get("group") == "__CLIENT__":
+            for key in _client_keys(source):  # NXSDataWriter: a client-supplied value wins
+                if key in local:
+                    return Sample(local[key])
+                if key in self._global:
+                    return Sample(self._global[key])
         reader = self.readers.get(source.kind)
         if reader is None:
             raise ValidationError(f"{where}: this writer has no reader for {source.kind} sources")
@@ -515,6 +522,21 @@ class FileWriter:
                 "EXTRACT": f"recording into {self._file_name}: {self.records} records",
                 "FAULT": "failed"}[self.state]
         return f"{self.state}: {text}" + (f"; last error: {self.last_error}" if self.last_error else "")
+
+
+def _client_keys(source: Source) -> list[str]:
+    """The JSON keys NXSDataWriter tries for a TANGO source of group ``__CLIENT__``."""
+    p = source.params
+    db_host = os.environ.get("TANGO_HOST", "").split(",")[0].rpartition(":")[0]
+    host, port, device = p.get("hostname") or db_host, p.get("port", ""), p.get("name", "")
+    keys = []
+    if host and port:
+        for h in dict.fromkeys([host, host.split(".")[0], socket.getfqdn(host)]):
+            for k in (f"{h}:{port}/{device}/{source.record.lower()}", f"{h}:{port}/{device}"):
+                keys += [f"tango://{k}", k]
+    if p.get("ds_name"):
+        keys.append(p["ds_name"])
+    return keys
 
 
 def _ndim(value: Any) -> int:
