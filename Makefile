@@ -56,6 +56,7 @@ chromium: $(CHROMIUM)
 
 test: $(STAMP) $(CHROMIUM) postgres
 	$(NORT) $(BIN)/python -m pytest
+	$(NORT) $(BIN)/python tests/compat/run_suite.py --expect tests/compat/known_gaps.txt
 
 # nxswriter 3.25.0's own server-driving tests against ctlshell's writer and the real
 # NXSDataWriter (issue 15); sdist cached in ~/.cache/ctlshell-compat; runs in a network
