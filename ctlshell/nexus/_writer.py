@@ -16,6 +16,7 @@ passed in (``{"TANGO": reader, "DB": reader, "CHANNEL": reader}``).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -102,6 +103,8 @@ class FileWriter:
         self.can_fail = False
         self._steps_per_file = 0
         self.current_file_id = 0
+        self._base = ""  # StepsPerFile: the file OpenEntry wrote, copied into each split file
+        self._splits: list[str] = []
         self.skip_acquisition = False
         self._failed: list[tuple[str, str, str]] = []  # (path, our error, NXSDataWriter's text)
         self._pending: Config | None = None  # the configuration OpenEntry is writing
@@ -378,6 +381,9 @@ class FileWriter:
                 raise
             raise ValidationError(f"the entry could not be written: {exc}") from exc
         self._config, self._pending, self.state, self.records = config, None, after, 0
+        self._base, self._splits = self._file_name, []
+        if self._steps_per_file:  # NXSDataWriter: records go to NAME_00001.h5, ... copies of this file
+            self._split_to(1)
 
     def _link(self, link: Link) -> h5py.SoftLink | h5py.ExternalLink:
         """A soft link in this file, or an external link to a file inside the data directory."""
@@ -462,6 +468,25 @@ class FileWriter:
         except (TypeError, ValueError) as exc:  # e.g. text h5py cannot encode
             raise ValidationError(f"record refused: {exc}") from None
         self.records += 1
+        if self._steps_per_file and self.records % self._steps_per_file == 0:
+            self._split_to(self.current_file_id + 1)
+
+    def _split_to(self, n: int) -> None:
+        """Go on in split file ``n`` (StepsPerFile): a copy of the file as OpenEntry left it."""
+        assert self._file is not None and self._config is not None and self._steps is not None
+        try:
+            self._file.close()
+            stem, ext = os.path.splitext(self._base)
+            target = f"{stem}_{n:05d}{ext}"
+            if n > len(self._splits):
+                shutil.copy2(self._base, target)
+                self._splits.append(target)
+            self._file_name, self.current_file_id = target, n
+            self._file = h5py.File(target, "r+", libver="latest")
+            self._steps = StepSet(self._file, self._config, self._steps.shapes, self._steps.can_fail)
+            self._readable()
+        except OSError as exc:
+            self._io(exc)
 
     def _step_attrs(self, local: Mapping[str, Any], triggers: list[str]) -> list[tuple[str, Any, Any]]:
         """The STEP attributes of this record (rewritten at every record, as by NXSDataWriter)."""
@@ -485,18 +510,37 @@ class FileWriter:
         self._failed = []
         items = self._once(self._config, "FINAL", {})
         try:
-            self._reopen()
-            self._write_once(items)
-            self._mark("FINAL")
-            mine = [t for t in self.failures if t.startswith(f"entry {self._entries},")]
-            if mine:  # the CanFail log of the entry, next to its configuration
-                log_text(self._file, f"{self._logs}/nexus__entry__{self._entries}_canfail", "\n".join(mine),
-                         "CANFAIL", '<datasource name="ctlshell_canfail" type="" />')
-            self._file.attrs["file_update_time"] = now()
+            if self._splits:  # as NXSDataWriter: drop the template and an empty last file
+                assert self._file is not None
+                self._file.close()
+                os.remove(self._base)
+                if self.records % self._steps_per_file == 0 and len(self._splits) > 1:
+                    os.remove(self._splits.pop())
+                for k in range(len(self._splits), 0, -1):  # FINAL in every file, the last first
+                    self._file_name, self.current_file_id = self._splits[k - 1], k
+                    self._file = h5py.File(self._file_name, "r+", libver="latest")
+                    self._final(items)
+                    if k > 1:
+                        self._file.close()
+                stem, ext = os.path.splitext(self._given_name)
+                self._file.attrs["file_name"] = f"{stem}_{1:05d}{ext}"
+            else:
+                self._final(items)
             self._readable()
         except OSError as exc:
             self._io(exc)
         self._config, self._steps, self.state = None, None, after
+
+    def _final(self, items: list[tuple[Any, ...]]) -> None:
+        assert self._file is not None
+        self._reopen()
+        self._write_once(items)
+        self._mark("FINAL")
+        mine = [t for t in self.failures if t.startswith(f"entry {self._entries},")]
+        if mine:  # the CanFail log of the entry, next to its configuration
+            log_text(self._file, f"{self._logs}/nexus__entry__{self._entries}_canfail", "\n".join(mine),
+                     "CANFAIL", '<datasource name="ctlshell_canfail" type="" />')
+        self._file.attrs["file_update_time"] = now()
 
     def close_file(self) -> None:
         """Close the file (an open entry is closed first; FAULT is reset)."""
@@ -513,6 +557,8 @@ class FileWriter:
             finally:
                 self._file = None
         self._config, self._steps, self.state = None, None, "ON"
+        if self._splits:
+            self._file_name, self._splits, self.current_file_id = self._base, [], 0
         if error is not None:
             raise type(error)(f"file closed, but its entry could not be finished: {error}")
 
