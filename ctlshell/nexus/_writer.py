@@ -105,6 +105,7 @@ class FileWriter:
         self.current_file_id = 0
         self._base = ""  # StepsPerFile: the file OpenEntry wrote, copied into each split file
         self._splits: list[str] = []
+        self._split_times: list[str] = []
         self.skip_acquisition = False
         self._failed: list[tuple[str, str, str]] = []  # (path, our error, NXSDataWriter's text)
         self._pending: Config | None = None  # the configuration OpenEntry is writing
@@ -381,7 +382,7 @@ class FileWriter:
                 raise
             raise ValidationError(f"the entry could not be written: {exc}") from exc
         self._config, self._pending, self.state, self.records = config, None, after, 0
-        self._base, self._splits = self._file_name, []
+        self._base, self._splits, self._split_times = self._file_name, [], []
         if self._steps_per_file:  # NXSDataWriter: records go to NAME_00001.h5, ... copies of this file
             self._split_to(1)
 
@@ -481,6 +482,7 @@ class FileWriter:
             if n > len(self._splits):
                 shutil.copy2(self._base, target)
                 self._splits.append(target)
+                self._split_times.append(now())
             self._file_name, self.current_file_id = target, n
             self._file = h5py.File(target, "r+", libver="latest")
             self._steps = StepSet(self._file, self._config, self._steps.shapes, self._steps.can_fail)
@@ -520,10 +522,12 @@ class FileWriter:
                     self._file_name, self.current_file_id = self._splits[k - 1], k
                     self._file = h5py.File(self._file_name, "r+", libver="latest")
                     self._final(items)
+                    stem, ext = os.path.splitext(self._given_name)
+                    self._file.attrs["file_name"] = f"{stem}_{k:05d}{ext}"  # as NXSDataWriter names each
+                    if len(self._splits) > 1:
+                        self._file.attrs["file_time"] = self._split_times[k - 1]
                     if k > 1:
                         self._file.close()
-                stem, ext = os.path.splitext(self._given_name)
-                self._file.attrs["file_name"] = f"{stem}_{1:05d}{ext}"
             else:
                 self._final(items)
             self._readable()
