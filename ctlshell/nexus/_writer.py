@@ -27,7 +27,7 @@ import numpy as np
 
 from ..core import CtlshellError, NotFoundError, ValidationError
 from ._config import Attr, Config, Field, Link, Source, parse_config
-from ._h5 import (StepSet, fill_value, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr,
+from ._h5 import (STAMPS, StepSet, fill_value, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr,
                   write_once)
 from ._decoders import decode, is_encoded
 from ._sources import Sample, SourceReader, client_value, parse_record
@@ -542,7 +542,8 @@ class FileWriter:
         self._mark("FINAL")
         mine = [t for t in self.failures if t.startswith(f"entry {self._entries},")]
         if mine:  # the CanFail log of the entry, next to its configuration
-            log_text(self._file, f"{self._logs}/nexus__entry__{self._entries}_canfail", "\n".join(mine),
+            log_text(self._file, f"{STAMPS}/canfail_{os.path.basename(self._logs)}_entry_{self._entries}",
+                     "\n".join(mine),
                      "CANFAIL", '<datasource name="ctlshell_canfail" type="" />')
         self._file.attrs["file_update_time"] = now()
 

@@ -49,7 +49,7 @@ def test_canfail_fills_marks_invalid_and_logs(tmp_path):
         assert counts.attrs["nexdatas_canfail_error"] == (  # NXSDataWriter's text, which its readers compare
             "('Data for /entry:NXentry/counts not found. DATASOURCE: CLIENT record counts', 'Data without value')")
         assert f["nexus_logs/ctlshell/entry/counts_severity"][()].tolist() == [0, 3, 0]  # INVALID point
-        log = f["nexus_logs/configuration/nexus__entry__1_canfail"][()].decode()
+        log = f["nexus_logs/ctlshell/canfail_configuration_entry_1"][()].decode()
         assert "record 2: /entry/counts" in log
         assert f["entry/n"][()].tolist() == [1, 2, 3]
         assert "nexdatas_canfail" not in f["entry/n"].attrs
@@ -66,7 +66,7 @@ def test_without_canfail_the_record_is_refused_and_nothing_written(tmp_path):
     with h5py.File(tmp_path / "scan.h5", "r") as f:
         assert f["entry/counts"][()].tolist() == [1.5, 3.5] and f["entry/n"][()].tolist() == [1, 3]
         assert "nexdatas_canfail" not in f["entry/counts"].attrs
-        assert "nexus__entry__1_canfail" not in f["nexus_logs/configuration"]
+        assert "nexus_logs/ctlshell/canfail_configuration_entry_1" not in f
 
 
 def test_global_canfail_applies_to_every_field(tmp_path):
