@@ -300,7 +300,8 @@ def _walk(el: Element, parent: str, out: dict[str, list[Any]], names: set[str]) 
                 raise child.error(f"a link target FILE://PATH needs a file name, got {target!r}")
             target = ("/" + inner.lstrip("/")) if sep else target
             if not target.startswith("/"):
-                raise child.error(f"a link needs an absolute target (or FILE://PATH), got {child.attrib.get('target')!r}")
+                raise child.error("a link needs an absolute target (or FILE://PATH), "
+                                  f"got {child.attrib.get('target')!r}")
             out["links"].append(Link(path, target, _pos(child), file or None))
 
 

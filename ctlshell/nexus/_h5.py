@@ -25,7 +25,8 @@ from ._config import Attr, Config, Field
 from ._sources import STAMPED, Sample
 from ._types import STRING, convert, dtype_of
 
-__all__ = ["STAMPS", "StepSet", "stamp_path", "fill_value", "log_text", "mark_failed", "now", "open_h5", "open_logs", "postrun_field", "set_attr", "write_once"]
+__all__ = ["STAMPS", "StepSet", "fill_value", "log_text", "mark_failed", "now", "open_h5", "open_logs",
+           "postrun_field", "set_attr", "stamp_path", "write_once"]
 
 _STR = h5py.string_dtype("utf-8")
 _CHUNK_BYTES = 16384  # rows per chunk: about 16 kB, so a per-point flush rewrites little

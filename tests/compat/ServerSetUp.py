@@ -36,7 +36,8 @@ class ServerSetUp(object):
         if WRITER == "nxsdatawriter":
             exe = os.path.join(os.path.dirname(sys.executable), "NXSDataWriter")
             return [sys.executable, exe, self.instance] + endpoint
-        return [os.path.join(os.path.dirname(sys.executable), "ctlshell"), "nxwriter", "--data-dir", os.getcwd(), "--device", self.device,
+        return [os.path.join(os.path.dirname(sys.executable), "ctlshell"), "nxwriter", "--data-dir", os.getcwd(),
+                "--device", self.device,
                 "--instance", self.instance]
 
     def setUp(self):

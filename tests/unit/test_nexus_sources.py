@@ -116,7 +116,8 @@ def test_a_source_without_a_reader_is_a_clear_error(tmp_path):
     assert w.state == "OPEN"
     w.close_file()
     with h5py.File(tmp_path / "n.h5", "r") as f:
-        assert list(f) == ["nexus_logs"] and list(f["nexus_logs/configuration"]) == ["python_version"]  # nothing of the entry
+        # nothing of the entry: only what OpenFile wrote
+        assert list(f) == ["nexus_logs"] and list(f["nexus_logs/configuration"]) == ["python_version"]
 
 
 def test_lookup3_matches_the_published_vectors():
