@@ -17,7 +17,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.0.0.1 \
             EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test compat bench bench-tango bench-pva bench-devices bench-widgets install chromium postgres clean
+.PHONY: demo test compat mariadb bench bench-tango bench-pva bench-devices bench-widgets install chromium postgres clean
 
 # The browser test drives Debian's headless Chromium with Playwright (no browser
 # download); installed with apt when missing (as root, or through sudo).
@@ -47,6 +47,13 @@ postgres:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
 	    echo "make: PostgreSQL not installed (apt-get install -y postgresql); its tests will be skipped"; }
 
+# MariaDB for the DB source's MYSQL dbtype (tests/integration/test_nexus_mysql.py starts its own server)
+mariadb:
+	@command -v mariadb-install-db >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get -o DPkg::Lock::Timeout=900 install -y -qq mariadb-server >/dev/null; } || \
+	    echo "make: MariaDB not installed (apt-get install -y mariadb-server); its tests will be skipped"; }
+
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -54,7 +61,7 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
-test: $(STAMP) $(CHROMIUM) postgres
+test: $(STAMP) $(CHROMIUM) postgres mariadb
 	$(NORT) $(BIN)/python -m pytest
 	$(NORT) $(BIN)/python tests/compat/run_suite.py --expect tests/compat/known_gaps.txt
 
