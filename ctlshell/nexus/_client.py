@@ -140,6 +140,9 @@ class WriterClient:
 
     def status(self) -> WriterStatus:
         state = str(self._do("State", self.proxy.state))
-        status = self._do("Status", self.proxy.status)
+        try:  # ctlshell's writer: its one-line summary; NXSDataWriter: its Status text
+            status = self.proxy.read_attribute("Summary").value
+        except Exception:
+            status = self._do("Status", self.proxy.status)
         file_name = self._do("FileName", self.proxy.read_attribute, "FileName").value
         return WriterStatus(self.device, state, status, file_name or "")

@@ -10,7 +10,9 @@ nothing in a configuration runs code in the writer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field as dc_field, replace
 from typing import Any
 
 from ..core import ValidationError
@@ -20,8 +22,11 @@ from ._xml import Element, XMLConfigError, parse_xml
 
 __all__ = ["Attr", "Config", "Field", "Group", "Link", "Source", "parse_config"]
 
-MODES = ("INIT", "STEP", "FINAL")
+MODES = ("INIT", "STEP", "FINAL", "POSTRUN")
 KINDS = ("CLIENT", "TANGO", "DB", "CHANNEL", "PYEVAL")
+#: datasource types registered by a record's "datasources" key (name -> built-in kind);
+#: None while only the syntax is checked (XMLSettings written before JSONRecord)
+_ALIASES: ContextVar[Mapping[str, str] | None] = ContextVar("_ALIASES", default={})
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Attr:
-    """An attribute of a group or field: constant ``text`` or a ``source`` (INIT/FINAL)."""
+    """An attribute of a group or field: constant ``text`` or a ``source`` (INIT/STEP/FINAL;
+    a STEP attribute is rewritten at every record)."""
 
     name: str
     nx_type: str
@@ -48,11 +54,15 @@ class Attr:
     source: Source | None
     strategy: str
     where: str
+    shape: tuple[int, ...] = ()
+    canfail: bool = False
 
 
 @dataclass(frozen=True)
 class Field:
-    """A field: ``strategy`` None (constant ``text``), INIT, STEP or FINAL."""
+    """A field: ``strategy`` None (constant ``text``), INIT, STEP, FINAL or POSTRUN (an empty
+    dataset whose ``postrun`` attribute keeps the strategy's text, for later collection).
+    A 0 in ``shape`` is a dimension given by the data (``<dimensions rank="N"/>``)."""
 
     path: str
     nx_type: str
@@ -66,6 +76,15 @@ class Field:
     shuffle: bool
     attrs: tuple[Attr, ...]
     where: str
+    postrun: str = ""
+    canfail: bool = False  # <strategy canfail="true"/>: a failed source gives a marked fill value
+    #: NXSDataWriter's own attributes of the field: nexdatas_strategy, nexdatas_source
+    tags: tuple[tuple[str, str], ...] = ()
+    grows: int = 1  # <strategy grows="N"/>: the axis (1-based) along which STEP points are added
+
+    @property
+    def shape_from_data(self) -> bool:
+        return 0 in self.shape
 
 
 @dataclass(frozen=True)
@@ -77,9 +96,12 @@ class Group:
 
 @dataclass(frozen=True)
 class Link:
+    """A link; ``file`` names another file (``other.h5://entry/x``), else it is in this file."""
+
     path: str
     target: str
     where: str
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,8 +124,15 @@ def _pos(el: Element) -> str:
 def _source(el: Element) -> Source:
     kind = el.attrib.get("type", "").upper()
     where = f"datasource {el.attrib.get('name', '')!r} ({_pos(el)})"
+    aliases = _ALIASES.get()
     if kind not in KINDS:
-        raise el.error(f"unknown datasource type {kind!r}; ctlshell knows {', '.join(KINDS)}")
+        if aliases is None:  # checked again at OpenEntry, with the registered datasources
+            rec = el.find("record")
+            return Source(kind, rec.attrib.get("name", "") if rec is not None else "", {}, where)
+        if kind not in aliases:
+            raise el.error(f"unknown datasource type {kind!r}; ctlshell knows {', '.join(KINDS)} and those a "
+                           "JSON record registers under \"datasources\"")
+        kind = aliases[kind]
     rec = el.find("record")
     params: dict[str, str] = {}
     if kind == "PYEVAL":
@@ -124,6 +153,7 @@ def _source(el: Element) -> Source:
         if dev is None or not dev.attrib.get("name"):
             raise el.error("a TANGO datasource needs <device name=\"domain/family/member\"/>")
         params.update(dev.attrib)
+        params["ds_name"] = el.attrib.get("name", "")  # a __CLIENT__ group's value may come under this name
         if params.get("member", "attribute") != "attribute":
             raise dev.error(f"member={params['member']!r}: ctlshell reads Tango attributes only")
     return Source(kind, rec.attrib["name"], params, where)
@@ -170,14 +200,18 @@ def _attr(el: Element) -> Attr:
     name = el.attrib.get("name")
     if not name:
         raise el.error("an attribute needs a name")
-    mode, _ = _strategy(el)
+    mode, st = _strategy(el)
     ds = el.find("datasource")
     source = _source(ds) if ds is not None else None
-    if mode == "STEP":
-        raise el.error("attributes can be INIT or FINAL, not STEP")
+    if mode == "POSTRUN":
+        raise el.error("attributes can be INIT, STEP or FINAL, not POSTRUN")
     if source is not None and mode is None:
         mode = "INIT"
-    return Attr(name, _nx_type(el), el.text, source, mode or "INIT", _pos(el))
+    return Attr(name, _nx_type(el), el.text, source, mode or "INIT", _pos(el), _shape(el), _canfail(st))
+
+
+def _canfail(st: Element | None) -> bool:
+    return st is not None and st.attrib.get("canfail", "false").strip().lower() == "true"
 
 
 def _shape(el: Element) -> tuple[int, ...]:
@@ -186,11 +220,13 @@ def _shape(el: Element) -> tuple[int, ...]:
         return ()
     try:
         rank = int(dims.attrib.get("rank", "0"))
-        values = {int(d.attrib["index"]): int(d.attrib["value"]) for d in dims.children if d.tag == "dim"}
+        values = {int(d.attrib["index"]): int(d.attrib.get("value", "0")) for d in dims.children if d.tag == "dim"}
     except (KeyError, ValueError):
         raise dims.error("rank, dim index and dim value must be integers") from None
-    if sorted(values) != list(range(1, rank + 1)) or any(v < 1 for v in values.values()):
-        raise dims.error(f"rank {rank} needs dims 1..{rank} with positive values, got {values}")
+    if rank > 0 and not values:  # NXSDataWriter: the shape comes from the data
+        return (0,) * rank
+    if sorted(values) != list(range(1, rank + 1)) or any(v < 0 for v in values.values()):
+        raise dims.error(f"rank {rank} needs dims 1..{rank} with values >= 0 (0: from the data), got {values}")
     return tuple(values[i] for i in range(1, rank + 1))
 
 
@@ -200,9 +236,12 @@ def _field(el: Element, path: str) -> Field:
     source = _source(ds) if ds is not None else None
     if source is not None and mode is None:
         raise el.error("a field with a datasource needs <strategy mode=\"INIT|STEP|FINAL\"/>")
-    if source is None and mode is not None and not el.text:
+    postrun = st.text.strip() if mode == "POSTRUN" and st is not None else ""
+    if source is None and mode not in (None, "POSTRUN") and not el.text:
         raise el.error(f"a {mode} field needs a datasource or text")
-    if source is None:
+    if mode == "POSTRUN":
+        source = None  # filled later by a collector (nxscollect), from the strategy's text
+    elif source is None:
         mode = None  # constant text, written at OpenEntry (like NXSDataWriter)
     compression = None
     if st is not None and st.attrib.get("compression", "false").lower() == "true":
@@ -210,7 +249,25 @@ def _field(el: Element, path: str) -> Field:
     attrs = tuple(_attr(a) for a in el.children if a.tag == "attribute")
     return Field(path, _nx_type(el), el.attrib.get("units"), _shape(el), mode, source, el.text,
                  st.attrib.get("trigger") if st is not None else None, compression,
-                 st is not None and st.attrib.get("shuffle", "false").lower() == "true", attrs, _pos(el))
+                 st is not None and st.attrib.get("shuffle", "false").lower() == "true", attrs, _pos(el), postrun,
+                 _canfail(st), _tags(st, ds), _grows(st, _shape(el)))
+
+
+def _grows(st: Element | None, shape: tuple[int, ...]) -> int:
+    try:
+        n = int(st.attrib.get("grows", "1")) if st is not None else 1
+    except ValueError:
+        raise st.error(f"grows must be an integer, not {st.attrib['grows']!r}") from None  # type: ignore[union-attr]
+    return min(max(1, n), len(shape) + 1)  # as NXSDataWriter clamps it
+
+
+def _tags(st: Element | None, ds: Element | None) -> tuple[tuple[str, str], ...]:
+    tags = []
+    if st is not None and (st.attrib.get("trigger") or st.attrib.get("mode")):
+        tags.append(("nexdatas_strategy", st.attrib.get("trigger") or st.attrib["mode"]))
+    if ds is not None:
+        tags.append(("nexdatas_source", ds.to_xml()))
+    return tuple(tags)
 
 
 def _walk(el: Element, parent: str, out: dict[str, list[Any]], names: set[str]) -> None:
@@ -238,9 +295,14 @@ def _walk(el: Element, parent: str, out: dict[str, list[Any]], names: set[str]) 
             out["fields"].append(_field(child, path))
         else:
             target = child.attrib.get("target", "")
+            file, sep, inner = target.rpartition("://")
+            if sep and not file:
+                raise child.error(f"a link target FILE://PATH needs a file name, got {target!r}")
+            target = ("/" + inner.lstrip("/")) if sep else target
             if not target.startswith("/"):
-                raise child.error(f"a link needs an absolute target, got {target!r}")
-            out["links"].append(Link(path, target, _pos(child)))
+                raise child.error("a link needs an absolute target (or FILE://PATH), "
+                                  f"got {child.attrib.get('target')!r}")
+            out["links"].append(Link(path, target, _pos(child), file or None))
 
 
 def _resolve(target: str, out: dict[str, list[Any]]) -> str:
@@ -259,22 +321,34 @@ def _resolve(target: str, out: dict[str, list[Any]]) -> str:
     return path
 
 
-def parse_config(xml: str) -> Config:
+def parse_config(xml: str, datasources: Mapping[str, str] | None = None) -> Config:
     """Parse an NXSDataWriter XML configuration.
+
+    Parameters
+    ----------
+    xml : str
+        The configuration.
+    datasources : mapping of str to str, optional
+        Datasource types registered by the JSON records (type -> built-in kind);
+        ``None`` accepts any type for now (the syntax check of ``XMLSettings``).
 
     Raises
     ------
     XMLConfigError
         Malformed XML or an element ctlshell cannot write, with line and column.
     """
+    token = _ALIASES.set(None if datasources is None else {k.upper(): v for k, v in datasources.items()})
+    try:
+        return _parse(xml)
+    finally:
+        _ALIASES.reset(token)
+
+
+def _parse(xml: str) -> Config:
     root = parse_xml(xml)
     if root.tag != "definition":
         raise root.error("the root element must be <definition>")
     out: dict[str, list[Any]] = {"groups": [], "fields": [], "links": []}
     _walk(root, "", out, set())
-    links = [Link(ln.path, _resolve(ln.target, out), ln.where) for ln in out["links"]]
-    out["links"] = links
-    if not out["groups"]:
-        raise XMLConfigError("no group in <definition> (expected <group type=\"NXentry\" ...>)", root.line,
-                             root.column + 1)
+    out["links"] = [replace(ln, target=ln.target if ln.file else _resolve(ln.target, out)) for ln in out["links"]]
     return Config(tuple(out["groups"]), tuple(out["fields"]), tuple(out["links"]), xml)

@@ -26,6 +26,8 @@ from ._writer import FileWriter, WriterStateError
 __all__ = ["NexusWriter"]
 
 _STATES = {"ON": DevState.ON, "OPEN": DevState.OPEN, "EXTRACT": DevState.EXTRACT, "FAULT": DevState.FAULT}
+#: NXSDataWriter's Status texts, compared verbatim by its clients (ctlshell's detail: Summary)
+_STATUS = {"ON": "Ready", "OPEN": "File Open", "EXTRACT": "Entry Open", "FAULT": "Error"}
 
 
 class NexusWriter(Device):
@@ -54,8 +56,8 @@ class NexusWriter(Device):
     def dev_state(self) -> DevState:
         return _STATES[self.writer.state]
 
-    def dev_status(self) -> str:  # computed when asked, not on every Record
-        return self.writer.status()
+    def dev_status(self) -> str:
+        return _STATUS[self.writer.state]
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -99,25 +101,50 @@ class NexusWriter(Device):
     def JSONRecord(self, value: str) -> None:
         self._call("JSONRecord", setattr, self.writer, "json_record", value)
 
+    @attribute(dtype=str, doc="state, file, records written and the last error, in one line")
+    def Summary(self) -> str:  # computed when asked, not on every Record
+        return self.writer.status()
+
     @attribute(dtype=int, doc="records written in the open entry")
     def Records(self) -> int:
         return self.writer.records
 
     # NXSDataWriter clients (e.g. Sardana's recorder) also touch these
-    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="always False: a missing value is an error")
+    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE,
+               doc="True: a failed source gives NXSDataWriter's fill value, marked FAILED/INVALID and logged in "
+                   "/nexus_logs; False (ctlshell's default): the record is refused")
     def CanFail(self) -> bool:
-        return False
+        return self.writer.can_fail
 
     @CanFail.write
     def CanFail(self, value: bool) -> None:
-        if value:
-            Except.throw_exception("NexusWriter_BadInput", "CanFail=True is not supported: ctlshell never stores a "
-                                   "fill value for a missing or bad value; the record is refused instead",
-                                   "NexusWriter.CanFail")
+        self._call("CanFail", setattr, self.writer, "can_fail", bool(value))
 
-    @attribute(dtype=(str,), max_dim_x=100, doc="the last error, if any")
+    @attribute(dtype=int, access=AttrWriteType.READ_WRITE, doc="split into NAME_00001.h5 ... every N records "
+               "(0: one file)")
+    def StepsPerFile(self) -> int:
+        return self.writer.steps_per_file
+
+    @StepsPerFile.write
+    def StepsPerFile(self, value: int) -> None:
+        self._call("StepsPerFile", setattr, self.writer, "steps_per_file", value)
+
+    @attribute(dtype=int, doc="index of the file being written when StepsPerFile splits (0: not split)")
+    def CurrentFileId(self) -> int:
+        return self.writer.current_file_id
+
+    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="skip reading the sources in the next "
+               "OpenEntry, Record or CloseEntry")
+    def SkipAcquisition(self) -> bool:
+        return self.writer.skip_acquisition
+
+    @SkipAcquisition.write
+    def SkipAcquisition(self, value: bool) -> None:
+        self.writer.skip_acquisition = bool(value)
+
+    @attribute(dtype=(str,), max_dim_x=10000, doc="the last error and the CanFail failures since OpenFile")
     def Errors(self) -> list[str]:
-        return [self.writer.last_error] if self.writer.last_error else []
+        return ([self.writer.last_error] if self.writer.last_error else []) + self.writer.failures
 
     # -- commands ------------------------------------------------------------------
     @command

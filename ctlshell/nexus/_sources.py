@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from ..core import NotFoundError, ValidationError
 from ._config import Source
+from ._plugins import check_plugins
 
 try:  # ten times faster than json on a 1000-float spectrum; json stays the reference
     from orjson import JSONDecodeError as _FastError, loads as _fast_loads
@@ -49,7 +50,8 @@ class SourceReader(Protocol):
 
 
 def parse_record(text: str | Mapping[str, Any] | None, what: str = "JSON record") -> dict[str, Any]:
-    """The ``data`` dict and ``triggers`` of a JSON record (``{"data": {...}, "triggers": [...]}``).
+    """The ``data`` dict and ``triggers`` of a JSON record (``{"data": {...}, "triggers": [...]}``),
+    with its ``decoders`` and ``datasources`` (NXSDataWriter's built-in ones only) as name -> kind.
 
     Raises
     ------
@@ -57,7 +59,7 @@ def parse_record(text: str | Mapping[str, Any] | None, what: str = "JSON record"
         Not JSON (with line and column), not an object, or ``data``/``triggers`` of the wrong type.
     """
     if text is None or (isinstance(text, str) and not text.strip()):
-        return {"data": {}, "triggers": []}
+        return {"data": {}, "triggers": [], "decoders": {}, "datasources": {}}
     if isinstance(text, str):
         try:
             try:
@@ -75,10 +77,12 @@ def parse_record(text: str | Mapping[str, Any] | None, what: str = "JSON record"
         raise ValidationError(f"{what}: \"data\" must be an object of name: value")
     if not isinstance(triggers, list) or not all(isinstance(t, str) for t in triggers):
         raise ValidationError(f"{what}: \"triggers\" must be a list of names")
-    unknown = set(obj) - {"data", "triggers"}
+    unknown = set(obj) - {"data", "triggers", "decoders", "datasources"}
     if unknown:
-        raise ValidationError(f"{what}: unknown keys {sorted(unknown)} (ctlshell reads \"data\" and \"triggers\")")
-    return {"data": data, "triggers": triggers}
+        raise ValidationError(f"{what}: unknown keys {sorted(unknown)} (ctlshell reads \"data\", \"triggers\", "
+                              "\"decoders\" and \"datasources\")")
+    decoders, sources = check_plugins(obj, what)
+    return {"data": data, "triggers": triggers, "decoders": decoders, "datasources": sources}
 
 
 def client_value(source: Source, local: Mapping[str, Any], global_: Mapping[str, Any], where: str) -> Sample:

@@ -37,8 +37,10 @@ def _scalar(value: Any, kind: str, where: str) -> Any:
             return value
         raise ValidationError(f"{where}: expected text, got {type(value).__name__} {value!r}")
     if kind == "bool":
-        if isinstance(value, bool) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+        if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
             return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:  # as NXSDataWriter reads them
+            return _BOOL_TEXT[value.strip().lower()]
         raise ValidationError(f"{where}: expected true/false, got {type(value).__name__} {value!r}")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValidationError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
@@ -56,6 +58,13 @@ def _scalar(value: Any, kind: str, where: str) -> Any:
     return value
 
 
+_BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _fits(got: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    return len(got) == len(shape) and all(s in (0, g) for g, s in zip(got, shape))
+
+
 def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
     """``value`` as the array (or scalar) a field of dtype ``kind`` and ``shape`` stores.
 
@@ -66,7 +75,7 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
     kind : str
         A dtype string from :func:`dtype_of`.
     shape : tuple of int
-        The shape of one point (``()`` for a scalar).
+        The shape of one point (``()`` for a scalar); a 0 takes that dimension from the value.
     where : str
         Names the field and the source in error messages.
 
@@ -83,7 +92,7 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
         return _scalar(value.item() if isinstance(value, np.ndarray) else value, kind, where)
     if kind == STRING:
         arr = np.asarray(value, dtype=object)
-        if arr.shape != shape:
+        if not _fits(arr.shape, shape):
             raise ValidationError(f"{where}: expected shape {shape}, got {arr.shape}")
         for v in arr.flat:
             _scalar(v, kind, where)
@@ -92,8 +101,11 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
         raw = np.asarray(value)
     except ValueError as exc:
         raise ValidationError(f"{where}: not an array: {exc}") from None
-    if raw.shape != shape:
+    if not _fits(raw.shape, shape):
         raise ValidationError(f"{where}: expected shape {shape}, got {raw.shape}")
+    if kind == "bool" and raw.dtype.kind in "US":  # "True"/"false"/"1"/"0" texts
+        flat = [_scalar(v, kind, where) for v in raw.astype(str).flat]
+        return np.asarray(flat, dtype=bool).reshape(raw.shape)
     if raw.dtype.kind not in "biuf" or (raw.dtype.kind == "b") != (kind == "bool"):
         raise ValidationError(f"{where}: expected {kind} values, got {raw.dtype} ({raw.dtype.kind!r})")
     with np.errstate(invalid="ignore", over="ignore"):  # checked just below instead

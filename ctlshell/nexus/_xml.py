@@ -7,6 +7,7 @@ are refused (no entity expansion, no external fetches). Knows nothing of NeXus.
 
 from __future__ import annotations
 
+from xml.sax.saxutils import escape, quoteattr
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
@@ -39,6 +40,12 @@ class Element:
     def find(self, tag: str) -> Element | None:
         """The first child with ``tag``, or None."""
         return next((c for c in self.children if c.tag == tag), None)
+
+    def to_xml(self) -> str:
+        """This element written back as XML (what NXSDataWriter keeps in ``nexdatas_source``)."""
+        attrs = "".join(f" {k}={quoteattr(v)}" for k, v in self.attrib.items())
+        inner = escape(self.text) + "".join(c.to_xml() for c in self.children)
+        return f"<{self.tag}{attrs}>{inner}</{self.tag}>" if inner else f"<{self.tag}{attrs}/>"
 
     def error(self, message: str) -> XMLConfigError:
         """An error that points at this element."""

@@ -126,3 +126,50 @@ class NXSDataWriterServer:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def mariadb_server() -> Iterator[dict[str, str]]:
+    """Start Debian's MariaDB on 127.0.0.1:PORT with a temp data directory (no grant
+    tables: loopback only, thrown away afterwards); yields NXSDataWriter's MYSQL params.
+
+    Raises
+    ------
+    FileNotFoundError
+        No mariadbd / mariadb-install-db here (``apt-get install -y mariadb-server``).
+    """
+    daemon, install = shutil.which("mariadbd") or "/usr/sbin/mariadbd", shutil.which("mariadb-install-db")
+    if not os.path.exists(daemon) or install is None:
+        raise FileNotFoundError("MariaDB (mariadbd, mariadb-install-db) not found: apt-get install -y mariadb-server")
+    root = tempfile.mkdtemp(prefix="ctlshell-mariadb-")
+    data, sock, port = os.path.join(root, "data"), os.path.join(root, "sock"), free_port()
+    user = ["--user=root"] if os.getuid() == 0 else []
+    proc = None
+    try:
+        subprocess.run([install, f"--datadir={data}", "--auth-root-authentication-method=normal",
+                        "--skip-test-db", *user], check=True, capture_output=True, timeout=120)
+        log = open(os.path.join(root, "log"), "wb")
+        proc = subprocess.Popen([daemon, "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={port}",
+                                 "--bind-address=127.0.0.1", "--skip-grant-tables", "--skip-name-resolve",
+                                 f"--pid-file={os.path.join(root, 'pid')}", *user], stdout=log, stderr=log)
+        log.close()
+        import socket
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"mariadbd did not start: {open(os.path.join(root, 'log')).read()[-2000:]}")
+                time.sleep(0.2)
+        yield {"dbtype": "MYSQL", "hostname": "127.0.0.1", "port": str(port), "user": "root", "dbname": "mysql"}
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(root, ignore_errors=True)

@@ -75,7 +75,7 @@ def test_nxwriter_serves_the_writer_device_on_loopback(tmp_path):
         address = f"tango://127.0.0.1:{port}/ctlshell/nexus/writer#dbase=no"
         assert first.strip() == f"NexusWriter ready: {address} (data directory {tmp_path})"
         p = tango.DeviceProxy(address)
-        assert str(p.state()) == "ON" and p.status() == "ON: ready, no file open"
+        assert str(p.state()) == "ON" and p.status() == "Ready" and p.Summary == "ON: ready, no file open"
     finally:
         proc.terminate()
         proc.wait(10)

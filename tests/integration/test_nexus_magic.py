@@ -123,15 +123,15 @@ def test_a_mixed_scan_through_nxwrite_reads_back(ip, tmp_path, prefix, pg, therm
         motor = f["entry/instrument/motor/value"]
         np.testing.assert_array_equal(motor[()], [0.0, 0.5, 1.0, 1.5])
         assert motor.attrs["units"] == "mm"  # not in the XML: from the hosted PV's metadata
-        stamps = f["entry/instrument/motor/value_timestamp"][()]
+        stamps = f["nexus_logs/ctlshell/entry/instrument/motor/value_timestamp"][()]
         assert np.all(np.diff(stamps) > 0) and t0 - 1 < stamps[0] and stamps[-1] < time.time() + 1
         temp = f["entry/sample/temperature"]
         np.testing.assert_array_equal(temp[()], [299.0, 300.0, 301.0, 302.0])
         assert temp.attrs["units"] == "K"  # not in the XML: from the Tango attribute's configuration
         # Tango quality WARNING above 300 K -> MINOR (1), kept per point
-        assert f["entry/sample/temperature_severity"][()].tolist() == [0, 0, 1, 1]
-        assert np.all(np.abs(f["entry/sample/temperature_timestamp"][()] - t0) < 60)
-        assert f["entry/instrument/source/current_timestamp"].attrs["units"] == "s"
+        assert f["nexus_logs/ctlshell/entry/sample/temperature_severity"][()].tolist() == [0, 0, 1, 1]
+        assert np.all(np.abs(f["nexus_logs/ctlshell/entry/sample/temperature_timestamp"][()] - t0) < 60)
+        assert f["nexus_logs/ctlshell/entry/instrument/source/current_timestamp"].attrs["units"] == "s"
 
 
 def test_monitor_records_a_step_per_update_and_errors_are_one_line(ip, tmp_path, prefix, monkeypatch):

@@ -93,7 +93,7 @@ def test_missing_client_value_is_an_error_not_a_fill_value(writer, tmp_path):
     ({"counts": 1.0, "n": 2**40, "mca": [1, 2, 3]}, "out of range"),
     ({"counts": 1.0, "n": 1, "mca": [1, 2]}, r"expected shape \(3,\), got \(2,\)"),
     ({"counts": None, "n": 1, "mca": [1, 2, 3]}, "no value"),
-    ({"counts": [1.0], "n": 1, "mca": [1, 2, 3]}, "expected one value"),
+    ({"counts": [[1.0]], "n": 1, "mca": [1, 2, 3]}, "expected one value"),  # [1.0]: one point, as NXSDataWriter
     ({"counts": 1.0, "n": 1, "mca": [1, float("nan"), 3]}, None),  # NaN is a float64 value: accepted
     ({"counts": True, "n": 1, "mca": [1, 2, 3]}, "expected a number, got bool"),
     ({"counts": 1.0, "n": 1, "mca": [1, "x", 3]}, "expected f8 values, got <U"),

@@ -103,8 +103,45 @@ def triggers() -> tuple:
     return xml, {}, recs, {}
 
 
+# -- configurations of the kinds nxswriter's own suite uses (issue 15) ----------------------
+def suite_growing() -> tuple:
+    """Shape from the data, grows="2", several points of a scalar in one record, units=""."""
+    xml = _doc('<field name="mca" type="NX_FLOAT64" units=""><dimensions rank="1"/><strategy mode="STEP"/>'
+               '<datasource type="CLIENT" name="mca"><record name="mca"/></datasource></field>'
+               '<field name="mcat" type="NX_INT32" units="m"><dimensions rank="1"><dim index="1" value="3"/>'
+               '</dimensions><strategy mode="STEP" grows="2"/>'
+               '<datasource type="CLIENT" name="t"><record name="t"/></datasource></field>'
+               + _client("c", "c"))
+    recs = [{"data": {"mca": [0.5 * s] * 6, "t": [s, s + 1, s + 2], "c": [1.0 * s, 2.0 * s]}} for s in range(4)]
+    return xml, {}, recs, {}
+
+
+def suite_canfail() -> tuple:
+    """canfail="true": a missing CLIENT value gives NXSDataWriter's fill value and marks."""
+    xml = _doc(_client("c", "c").replace('<strategy mode="STEP"/>', '<strategy mode="STEP" canfail="true"/>')
+               + _client("n", "n", "NX_INT64", ""))
+    recs = [{"data": {"c": 1.0, "n": 1}}, {"data": {"n": 2}}, {"data": {"c": 3.0, "n": 3}}]
+    return xml, {}, recs, {}
+
+
+def suite_attrs() -> tuple:
+    """STEP attributes, NX_BOOLEAN text, an array attribute from text, POSTRUN."""
+    xml = _doc('<field name="d" type="NX_FLOAT64" units="s"><strategy mode="STEP"/>'
+               '<datasource type="CLIENT" name="d"><record name="d"/></datasource>'
+               '<attribute name="last" type="NX_FLOAT64"><strategy mode="STEP"/>'
+               '<datasource type="CLIENT" name="d"><record name="d"/></datasource></attribute>'
+               '<attribute name="flag" type="NX_BOOLEAN">True</attribute>'
+               '<attribute name="roi" type="NX_INT32"><dimensions rank="1"><dim index="1" value="4"/></dimensions>'
+               '1 2 3 4</attribute></field>'
+               '<field name="img" type="NX_CHAR"><strategy mode="POSTRUN">file:///tmp/img_%05d.tif</strategy>'
+               '</field>')
+    recs = [{"data": {"d": 0.1 * s}} for s in range(3)]
+    return xml, {}, recs, {}
+
+
 CASES = {"scalars": scalars, "spectrum": spectrum, "init_final": init_final, "attrs_links": attrs_links,
-         "computed": computed, "triggers": triggers}
+         "computed": computed, "triggers": triggers, "suite_growing": suite_growing,
+         "suite_canfail": suite_canfail, "suite_attrs": suite_attrs}
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -95,11 +95,13 @@ def test_timestamps_and_severities_are_kept_per_point(tmp_path, db):
         w.record("{}")
     w.close_file()
     with h5py.File(tmp_path / "t.h5", "r") as f:
-        assert f["entry/start"][()].tolist() == [1.0] and f["entry/start"].attrs["timestamp"] == 1_700_000_001.0
+        stamps = f["nexus_logs/ctlshell/entry"]  # beside the entry, so it has NXSDataWriter's objects only
+        assert f["entry/start"][()].tolist() == [1.0] and stamps["start_timestamp"][()].tolist() == [1_700_000_001.0]
         np.testing.assert_array_equal(f["entry/pos"][()], [2.0, 3.0, 4.0])
-        np.testing.assert_array_equal(f["entry/pos_timestamp"][()], 1_700_000_000.0 + np.array([2, 3, 4]))
-        assert f["entry/pos_severity"][()].tolist() == [0, 2, 0]
-        assert "current_severity" not in f["entry"] and f["entry/current_timestamp"].shape == (3,)
+        np.testing.assert_array_equal(stamps["pos_timestamp"][()], 1_700_000_000.0 + np.array([2, 3, 4]))
+        assert stamps["pos_severity"][()].tolist() == [0, 2, 0]
+        assert "current_severity" not in stamps and stamps["current_timestamp"].shape == (3,)
+        assert not [n for n in f["entry"] if n.endswith(("_timestamp", "_severity"))]
 
 
 def test_a_source_without_a_reader_is_a_clear_error(tmp_path):
@@ -114,7 +116,8 @@ def test_a_source_without_a_reader_is_a_clear_error(tmp_path):
     assert w.state == "OPEN"
     w.close_file()
     with h5py.File(tmp_path / "n.h5", "r") as f:
-        assert list(f) == []  # nothing half-written
+        # nothing of the entry: only what OpenFile wrote
+        assert list(f) == ["nexus_logs"] and list(f["nexus_logs/configuration"]) == ["python_version"]
 
 
 def test_lookup3_matches_the_published_vectors():
