@@ -186,3 +186,52 @@ def test_hundred_clients_vanishing_mid_flood_and_mid_put_leave_no_error_and_no_t
                  or "tcp_handler" in t or "handle_write" in t]
     assert not leftovers, f"tasks of closed clients left on the loop: {leftovers}"
     assert stderr.strip() == "", f"the server printed on stderr:\n{stderr[-3000:]}"
+
+
+def test_a_subscription_cancelled_mid_flood_gets_no_update_after_the_cancel(hosted, prefix):
+    from ctlshell.api import session
+
+    scalar, other = hosted("S", 0.0), hosted("O", 0.0)
+    stop = threading.Event()
+
+    def flood() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            scalar.value = float(i)
+            other.value = float(i)
+            time.sleep(0.0005)
+
+    client = _RawClient(session().ca_server().port)
+    flooder = threading.Thread(target=flood, daemon=True)
+    try:
+        chan, keep = client.connect(prefix + "S"), client.connect(prefix + "O")
+        sub = chan.subscribe(data_type=ca.ChannelType.TIME_DOUBLE)
+        kept = keep.subscribe(data_type=ca.ChannelType.TIME_DOUBLE)
+        client.send(sub, kept)
+        flooder.start()
+        seen: dict[int, int] = {sub.subscriptionid: 0, kept.subscriptionid: 0}
+        cancelled_at = None
+        after_cancel = {sub.subscriptionid: 0, kept.subscriptionid: 0}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for command in client.pump():
+                # caproto's client protocol reads the cancel's answer as an empty EventAdd
+                if isinstance(command, ca.EventCancelResponse) or (
+                        isinstance(command, ca.EventAddResponse) and command.data_count == 0):
+                    cancelled_at = time.monotonic()
+                elif isinstance(command, ca.EventAddResponse):
+                    seen[command.subscriptionid] += 1
+                    if cancelled_at is not None:
+                        after_cancel[command.subscriptionid] += 1
+            if cancelled_at is None and seen[sub.subscriptionid] > 20:
+                client.send(chan.unsubscribe(sub.subscriptionid))
+                cancelled_at = 0.0  # sent; the response marks it
+            if cancelled_at and after_cancel[kept.subscriptionid] > 50:
+                break
+        assert cancelled_at, "the cancel was answered"
+        assert after_cancel[kept.subscriptionid] > 50, "the other subscription kept flowing"
+    finally:
+        stop.set()
+        client.vanish(reset=False)
+    assert after_cancel[sub.subscriptionid] == 0, "updates of a cancelled subscription were sent after its cancel"
