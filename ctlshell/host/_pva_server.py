@@ -7,11 +7,8 @@ and alarm; a PVA client's put goes through :meth:`SoftPV.client_write` first, so
 checked exactly like a CA put, and a refusal reaches the client as the put's error.
 
 p4p's server runs its own C++ threads; its put handlers run on the runtime loop
-(``p4p.server.asyncio``). Updates are coalesced as on CA: a write marks its PV, and
-the loop posts each marked PV's newest reading once (a post converts the reading to
-a p4p Value, ~50 µs: done per write on the writer's thread it cost a flooding
-publisher half its rate and took the GIL from the CA server). pvxs then keeps at most
-a few updates per subscriber and squashes the rest, newest wins.
+(``p4p.server.asyncio``). Posting is synchronous and never queues here: pvxs keeps at
+most a few updates per subscriber and squashes the rest, newest wins.
 
 A PV with a read handler (a daemon item that reads its hardware on request) is kept
 closed while no PVA client is connected: pvxs answers a GET from the stored value
@@ -141,8 +138,6 @@ class PvaServer:
         self._groups: dict[str, GroupChannel] = {}
         self._excluded: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._dirty: dict[str, None] = {}
-        self._flush_scheduled = False
 
     @property
     def running(self) -> bool:
@@ -284,22 +279,11 @@ class PvaServer:
         call_on_loop(self._loop, fn, *args)
 
     def _on_change(self, reading: object, origin: object) -> None:
-        """A SoftPV changed (any thread): post its newest reading once, soon, on the loop."""
+        """A SoftPV changed (any thread): post its newest reading."""
         name = getattr(reading, "address", "").partition("://")[2]
-        if name not in self._served:
-            return
-        self._dirty[name] = None
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._call_on_loop(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False  # before draining: a write from now on schedules again
-        while self._dirty:
-            name, _ = self._dirty.popitem()  # atomic against writers on other threads
-            served = self._served.get(name)
-            if served is not None:
-                self._post(served)
+        served = self._served.get(name)
+        if served is not None:
+            self._post(served)
 
     def _open(self, name: str) -> None:
         """Open a read-through PV with its freshest reading (a client connected)."""
