@@ -18,18 +18,15 @@ import functools
 import logging
 import os
 import socket
-import struct
-import time
 from typing import Any
 
 import caproto
 from caproto.asyncio.server import Context as _CaprotoContext
-from caproto.asyncio.server import VirtualCircuit as _CaprotoCircuit
 from caproto.asyncio.utils import _DatagramProtocol
-from caproto.server.common import DisconnectedCircuit
 
 from ..core import Config, PVStore, Reading, SoftPV, ValidationError
 from ._ca_channels import make_channel, write_reading
+from ._ca_circuit import PacedCircuit as _Circuit
 from ._ca_udp import broadcast_of, broadcast_socket
 from ._loop import call_on_loop, loopback_only
 
@@ -44,17 +41,6 @@ CIRCUIT_SNDBUF = 32 * 1024
 #: Bytes asyncio may hold for a circuit before the sender waits: none, so that the
 #: kernel's counters below see everything not yet sent.
 CIRCUIT_WRITE_HIGH_WATER = 0
-#: How often a paced circuit looks at its socket again, seconds.
-PACE_POLL = 0.002
-#: Unread bytes a client may have before the circuit waits (one 1000-double update).
-PACE_SLACK = 8 * 1024
-#: With the window between half and nearly full and unchanged this long, send anyway;
-#: the wait doubles (up to the maximum) while the client stays behind.
-PACE_PROBE_MIN, PACE_PROBE_MAX = 0.02, 0.5
-# struct tcp_info (linux/tcp.h): tcpi_notsent_bytes and tcpi_snd_wnd (Linux >= 5.4)
-_TCPI_NOTSENT, _TCPI_SND_WND, _TCPI_LEN = 144, 228, 232
-
-
 class _QuietRefusals(logging.Filter):
     """A refused client write is normal operation: log one line, not a traceback."""
 
@@ -77,159 +63,6 @@ def _add_filter_once(logger_name: str, kind: type[logging.Filter]) -> None:
     logger = logging.getLogger(logger_name)
     if not any(isinstance(f, kind) for f in logger.filters):  # a restarted server adds none
         logger.addFilter(kind())
-
-
-class _Circuit(_CaprotoCircuit):
-    """A client circuit that sends the newest update per subscription when the client
-    can take it.
-
-    caproto's own loop batches for up to 10 ms (its latency floor) and keeps writing
-    while kernel buffers absorb the data, so a slow reader ends up seconds behind.
-    Here, before collecting updates, the circuit waits until the client has taken
-    what was sent: nothing unsent in the kernel and the client's receive window
-    (read from TCP_INFO) open to within one update of its largest, or half open and
-    unchanged for a probe interval (see :meth:`_client_busy`). While it waits, each
-    subscription keeps only its newest update (``max_subscription_backlog`` of 1), so
-    what goes out is always current. A client that keeps up never waits.
-    """
-
-    _max_window = 0
-    _pacing = True
-    _window_seen = -1
-    _window_since = 0.0
-    _probe = 0.0
-
-    # A client's request can cross the server's disconnect of a channel whose PV was
-    # removed. caproto then looks the channel or the PV up again in its error path,
-    # fails there too, and ends the circuit's command loop: every other channel of
-    # that client would hang. The two overrides below answer or drop such requests.
-    async def _command_queue_iteration(self, command: Any) -> Any:
-        sid = getattr(command, "sid", None)
-        if sid is not None and sid not in self.circuit.channels_sid:
-            log.debug("%s from %s for a channel already closed (sid %s)", type(command).__name__,
-                      self.client_hostname, sid)
-            return None
-        return await super()._command_queue_iteration(command)
-
-    async def _process_command(self, command: Any) -> Any:
-        if isinstance(command, (caproto.ReadNotifyRequest, caproto.ReadRequest)):
-            channel = self._read_through(command)
-            if channel is not None:
-                # the PV's read handler (a daemon item reading its hardware) may take its
-                # time: answer from a task of the circuit's own, as caproto does for
-                # writes, so this client's other requests are not held up behind it
-                self.tasks.create(self._read_then_answer(command, channel))
-                return None
-        return await self._process_plain(command)
-
-    def _read_through(self, command: Any) -> Any:
-        """The served channel of a read whose PV has a read handler, else None."""
-        chan = self.circuit.channels_sid.get(getattr(command, "sid", None))
-        if chan is None:
-            return None
-        try:
-            channel = self.context[chan.name]
-        except KeyError:
-            return None
-        softpv = getattr(channel, "softpv", None)
-        return channel if softpv is not None and softpv.has_read_handler else None
-
-    async def _read_then_answer(self, command: Any, channel: Any) -> None:
-        try:
-            reading = await channel.softpv.client_read()
-            if getattr(channel, "published", None) is not reading:
-                await write_reading(channel, reading)  # monitors see the fresh value too
-        except Exception as exc:  # the handler answers with the cache itself; this is a bug
-            log.warning("reading %s for a CA client failed: %s: %s", channel.softpv.name,
-                        type(exc).__name__, exc)
-        try:
-            response = await self._process_plain(command)
-            if response and self.connected:
-                await self.send(*response)
-        except DisconnectedCircuit:
-            pass  # the client left while its read was in progress
-        except Exception as exc:
-            log.debug("answering a read of %s failed: %s", channel.softpv.name, exc)
-
-    async def _process_plain(self, command: Any) -> Any:
-        try:
-            return await super()._process_command(command)
-        except KeyError:  # caproto's CaprotoKeyError is one
-            chan = self.circuit.channels_sid.get(getattr(command, "sid", None))
-            if chan is None or self._serves(chan.name):
-                raise  # another KeyError (a hook's own): caproto reports it to the client
-            # the channel is still open here, its PV already gone (the disconnect is on its way)
-            log.debug("%s from %s for removed PV %s", type(command).__name__, self.client_hostname, chan.name)
-            if isinstance(command, caproto.ClearChannelRequest):
-                return [chan.clear()]
-            return None
-
-    def _serves(self, name: str) -> bool:
-        try:
-            self.context[name]  # caproto's lookup, record.FIELD included
-        except KeyError:
-            return False
-        return True
-
-    def _socket(self) -> socket.socket | None:
-        writer = getattr(self.client, "writer", None)
-        return None if writer is None else writer.get_extra_info("socket")
-
-    def _client_busy(self, sock: socket.socket) -> bool:
-        try:
-            info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCPI_LEN)
-        except (OSError, AttributeError):
-            self._pacing = False  # not Linux, or the socket is gone: send as caproto would
-            return False
-        if len(info) < _TCPI_LEN:
-            self._pacing = False
-            return False
-        notsent, = struct.unpack_from("I", info, _TCPI_NOTSENT)
-        window, = struct.unpack_from("I", info, _TCPI_SND_WND)
-        self._max_window = max(self._max_window, window)
-        if notsent > 0:
-            return True  # the client's buffer is full: nothing more fits
-        if window >= self._max_window - PACE_SLACK:
-            self._probe = PACE_PROBE_MIN
-            return False  # the client has taken (nearly) everything
-        now = time.monotonic()
-        if window != self._window_seen:
-            self._window_seen, self._window_since = window, now
-        if window < self._max_window // 2:
-            return True  # more than half its buffer is unread
-        # Linux re-advertises a reopening window only in doubling steps, so a drained
-        # client can look half full for ever: a send now and then gets a fresh ACK. Each
-        # probe that finds the client still behind doubles the wait for the next, so a
-        # slow client drains its backlog instead of being fed at its own pace.
-        if now - self._window_since < max(self._probe, PACE_PROBE_MIN):
-            return True
-        self._probe = min(max(self._probe, PACE_PROBE_MIN) * 2, PACE_PROBE_MAX)
-        self._window_since = now
-        return False
-
-    async def subscription_queue_loop(self) -> None:
-        self.events_on.set()
-        queue = self.subscription_queue
-        while True:
-            ref = await queue.get()
-            sock = self._socket()
-            while self._pacing and sock is not None and self._client_busy(sock):
-                await asyncio.sleep(PACE_POLL)
-            refs = [ref]
-            while not queue.empty():
-                refs.append(queue.get_nowait())
-            live = {sub.subscriptionid for subs in self.subscriptions.values() for sub in subs}
-            # a dead reference is an update superseded by a newer one of its subscription
-            commands = [c for c in (r() for r in refs) if c is not None and c.subscriptionid in live]
-            if not commands:
-                continue
-            try:
-                await self.send(*commands)
-            except DisconnectedCircuit:
-                await self._on_disconnect()
-                self.circuit.disconnect()
-                await self.context.circuit_disconnected(self)
-                return
 
 
 #: caproto's beacon settings for a server on loopback only
