@@ -82,7 +82,7 @@ _NO_METADATA: set[str] = set()
 
 def _learn_display(s: Any, addr: Any, budget: float) -> None:
     """Fetch a channel's metadata once, so that every display of its readings shows
-    units, precision and enum labels (ADR 0012); a failure leaves the reading as read."""
+    units, precision and enum labels (ADR 0013); a failure leaves the reading as read."""
     if s.runtime.in_loop_thread():
         return
     try:
@@ -176,7 +176,7 @@ def _after_metadata(s: Any, addr: Any, callback: Callable[[Reading], object]) ->
     """``callback``, before whose first connected reading the channel's display metadata
     is fetched (on the subscription's own delivery thread, so nobody else waits; the
     channel is connected by then): ``print`` as a callback shows units and enum labels
-    from its first line (ADR 0012). Nothing is fetched for a channel that never
+    from its first line (ADR 0013). Nothing is fetched for a channel that never
     connects: a monitor may wait for its server."""
     fetched = [False]  # after the first connected reading: one list index per update, no lock
 

@@ -1,5 +1,5 @@
 """Stopping what a write set moving: how an address is stopped, ``stop(address)``, and
-the stop that ``put(..., wait=True)`` makes when it is interrupted (ADR 0013).
+the stop that ``put(..., wait=True)`` makes when it is interrupted (ADR 0015).
 
 The stop of an address, first found wins:
 

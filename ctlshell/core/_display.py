@@ -8,7 +8,7 @@ time (full ISO 8601 in files), the alarm when it is not OK.
 
 Units, precision and choices come from a :class:`~ctlshell.core.Metadata` the caller
 passes, or from :data:`DISPLAY_METADATA`, the book the client verbs fill once per
-channel (ADR 0012, "display metadata"); nothing here asks a server. Knows no
+channel (ADR 0013, "display metadata"); nothing here asks a server. Knows no
 IPython, no widget library.
 """
 

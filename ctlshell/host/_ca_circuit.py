@@ -2,7 +2,7 @@
 
 This is the one module that reaches inside caproto's asyncio circuit (its
 subscription loop, command hooks and task handling; what else of caproto's internals
-``host`` still uses is listed in ADR 0012). Supported caproto versions: those in ``pyproject.toml`` (the
+``host`` still uses is listed in ADR 0019). Supported caproto versions: those in ``pyproject.toml`` (the
 server modules these hooks touch are identical from 1.2.0 to 1.3.0); the tests in
 ``tests/integration/test_ca_circuit.py`` and ``test_ca_disconnects.py`` exercise each
 hook, and ``tests/integration/test_caproto_versions.py`` runs them on the lowest
