@@ -13,6 +13,8 @@ locally, units converted before sending, all-or-nothing that sends nothing, in-p
 operators keeping the timestamp, proxies that stay connected).
 """
 
+from typing import Any
+
 from .proxies import (
     AlarmCondition,
     BoolValue,
@@ -33,7 +35,7 @@ from .proxies import (
     Value,
     background,
     call,
-    execute,
+    execute as _execute,
     gather,
     instantiate,
     lock,
@@ -80,6 +82,12 @@ from .proxies import (
 
 #: Karabo's name of a value with units.
 QuantityValue = Value
+
+
+def execute(device: Any, slot: str, *, timeout: Any = None, wait: bool = True) -> Any:
+    """Karabo's ``execute(device, slot)``: a slot without arguments (``call`` takes them;
+    ``ctlshell.proxies.execute`` takes them too)."""
+    return _execute(device, slot, timeout=timeout, wait=wait)
 
 __all__ = [
     "AlarmCondition", "BoolValue", "EnumValue", "Hash", "HashElement", "HashMergePolicy", "KaraboError",
