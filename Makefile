@@ -36,10 +36,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# also installs the `ctlshell` Jupyter kernel into the venv (jupyter finds it there)
+# also installs the `ctlshell` Jupyter kernel into the venv (jupyter finds it there).
+# `env` runs the shell with no /bin/sh in between: a Ctrl-C in the session killed that
+# sh, and make reported "*** [demo] Interrupt" on leaving
 demo: $(STAMP)
 	$(BIN)/ctlshell kernelspec
-	$(LOOPBACK) $(BIN)/ctlshell --profile demo
+	env $(LOOPBACK) $(BIN)/ctlshell --profile demo
 
 # the NeXus DB-source tests start their own PostgreSQL cluster from Debian's binaries;
 # installed here when missing (as root with apt-get), else those tests say why they skip
