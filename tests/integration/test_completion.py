@@ -206,7 +206,8 @@ def test_tango_names_come_from_the_cached_database_list(shell, tango_db, tango_s
         commands = complete(shell, f"%pv get {base}/dev->S")
     assert audit.opened == audit2.opened == audit3.opened == []
     assert f"%pv get {base}/dev/double_scalar" in members and f"%pv get {base}/dev/State" in members
-    assert commands == [f"%pv get {base}/dev->{c}" for c in ("Scale", "SetQuality", "StartPush", "Sum")]
+    assert {f"%pv get {base}/dev->{c}" for c in ("Scale", "SetQuality", "StartPush", "Sum")} <= set(commands)
+    assert all(c.startswith(f"%pv get {base}/dev->S") for c in commands)
     assert in_string == [f'get("{base}/dev/double_scalar']
     # a device registered later is offered after %pv list --refresh, not before
     later = tango_servers("db")
