@@ -17,8 +17,6 @@ from ctlshell import api
 from ctlshell.core import MotionInterrupted, NotFoundError
 from ctlshell.demo import DemoBeamline
 
-from .tango_fixtures import tango_server  # noqa: F401 (fixtures)
-from .tango_fixtures import tango_db  # noqa: F401
 
 READY = "ctlshell serve: ready"
 
@@ -74,7 +72,7 @@ def test_the_example_motor_of_ctlshell_serve_stops(ioc, prefix):
     assert ctlshell.get(f"{prefix}MOVN").value == 0
 
 
-def test_the_tango_motor_stops(tango_server):  # noqa: F811
+def test_the_tango_motor_stops(tango_server):
     ctlshell.put(tango_server.address(f"test/ctl{tango_server.uid}/motor", "velocity"), 2.0)
     position = tango_server.address(f"test/ctl{tango_server.uid}/motor", "position")
     start = ctlshell.get(position).value
