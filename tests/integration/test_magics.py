@@ -175,7 +175,7 @@ def _hosted_state(prefix):
     ("%pv get foo://{p}V", "AddressError: unknown scheme 'foo' in 'foo://{p}V'; known schemes: ca://, pva://, tango://, local://"),
     ("%pv put {p}V 'x y'", "ValidationError: ca://{p}V: 'x y' is not a number (double expected)"),
     ("%pv put {p}V 99", "ValidationError: ca://{p}V: 99.0 mm is outside the control limits [0.0, 10.0] mm"),
-    ("%pv frobnicate {p}V", "UsageError: unknown verb 'frobnicate' for %pv; verbs: get, put, monitor, unmonitor, info, "
+    ("%pv frobnicate {p}V", "UsageError: unknown verb 'frobnicate' for %pv; verbs: get, put, stop, monitor, unmonitor, info, "
      "status, list, host, plot, snapshot, gateway"),
     ("%pv put {p}V", "UsageError: %pv put: the following arguments are required: VALUE"),
     ("%pv get", "UsageError: %pv get: the following arguments are required: ADDR"),
@@ -190,7 +190,7 @@ def _hosted_state(prefix):
      "directory"),
     ("%pv host --group ctlshell.examples.group:Nothing", "ValidationError: ctlshell.examples.group has no 'Nothing'"),
     ("%pv monitor {p}V --buffer 0", "UsageError: %pv monitor: --buffer must be between 1 and 1000000, not 0"),
-    ("%pv", "UsageError: %pv needs a verb: get, put, monitor, unmonitor, info, status, list, host, plot, snapshot, "
+    ("%pv", "UsageError: %pv needs a verb: get, put, stop, monitor, unmonitor, info, status, list, host, plot, snapshot, "
      "gateway (%pv? shows the usage)"),
 ])
 def test_bad_input_prints_one_line_and_changes_nothing(ip, prefix, cell, message):
