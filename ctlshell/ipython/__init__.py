@@ -72,8 +72,10 @@ def profile_path(name: str) -> str:
 
 def load_ipython_extension(shell: Any) -> None:
     """Register ``%pv``, its completer, displays and one-line errors on ``shell``."""
-    if id(shell) in _STATE:
+    known = _STATE.get(id(shell))
+    if known is not None and known["magics"].shell is shell:
         return
+    _STATE.pop(id(shell), None)  # a shell that is gone left its id to this one
     from .. import api
     from . import _errors, _views
     from ._complete import make_matcher
@@ -127,9 +129,10 @@ def unload_ipython_extension(shell: Any) -> None:
 
 def _remove(shell: Any) -> bool:
     """Take the extension out of ``shell`` (monitors stopped, the session left running)."""
-    state = _STATE.pop(id(shell), None)
-    if state is None:
+    state = _STATE.get(id(shell))
+    if state is None or state["magics"].shell is not shell:
         return False
+    _STATE.pop(id(shell))
     from . import _errors, _views
 
     magics = state["magics"]

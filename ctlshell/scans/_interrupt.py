@@ -31,6 +31,7 @@ class StopOnInterrupt:
         self._released = True
         self._wake = threading.Event()
         self._original: Any = None
+        self._installed: Any = None
 
     def _watch(self) -> None:
         from bluesky.utils import TransitionError  # type: ignore[attr-defined]
@@ -61,11 +62,12 @@ class StopOnInterrupt:
         self._released = False
         self._original = signal.getsignal(signal.SIGINT)
         threading.Thread(target=self._watch, daemon=True, name="ctlshell-scan-sigint").start()
-        signal.signal(signal.SIGINT, self._handler)
+        self._installed = self._handler  # one bound method: restored below only if still ours
+        signal.signal(signal.SIGINT, self._installed)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._released = True
         self._wake.set()
-        if signal.getsignal(signal.SIGINT) is self._handler:
+        if signal.getsignal(signal.SIGINT) is self._installed:
             signal.signal(signal.SIGINT, self._original)

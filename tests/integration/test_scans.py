@@ -254,3 +254,9 @@ def test_a_scan_over_pva_channels_recorded_to_nexus(prefix, tmp_path):
         assert list(data[data.attrs["axes"]][()]) == [1.0, 1.5, 2.0, 2.5, 3.0]
         assert f[f"entry/instrument/{prefix.strip(':')}_WAVE/data"].shape == (5, 5)  # 5 points of 5 doubles
         assert f[f"entry/instrument/{prefix.strip(':')}_MODE/data"][()].tolist() == [label.encode()] * 5  # by label
+
+
+def test_the_ctrl_c_handler_is_given_back_after_a_run(demo, prefix):
+    before = signal.getsignal(signal.SIGINT)
+    RE(count([f"{prefix}DET:COUNTS"]))
+    assert signal.getsignal(signal.SIGINT) is before  # Ctrl-C is a KeyboardInterrupt again
