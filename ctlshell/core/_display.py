@@ -14,6 +14,9 @@ IPython, no widget library.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping
+
 import datetime
 import html
 import time
@@ -88,8 +91,11 @@ def format_value(value: Any, meta: Metadata | None = None) -> str:
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         return value
-    if hasattr(value, "__len__"):
-        items = list(value[:_MAX_ITEMS])
+    if isinstance(value, Mapping):  # a structure (a PVA structure read whole)
+        fields = ", ".join(f"{k}={format_value(v, None)}" for k, v in list(value.items())[:_MAX_ITEMS])
+        return "{" + fields + (", ..." if len(value) > _MAX_ITEMS else "") + "}"
+    if hasattr(value, "__len__") and hasattr(value, "__iter__"):
+        items = list(itertools.islice(value, _MAX_ITEMS))
         body = ", ".join(format_value(v, meta).removesuffix(units) for v in items)
         more = f", ... ({len(value)} items)" if len(value) > _MAX_ITEMS else ""
         return f"[{body}{more}]{units}"
