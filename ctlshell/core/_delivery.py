@@ -115,6 +115,8 @@ class Pool:
     def __init__(self, workers: int = WORKERS) -> None:
         self.size = workers
         self._lock = threading.Lock()
+        # bounded by the number of subscriptions: one is queued at most once while it has
+        # readings waiting (``Subscription._scheduled``)
         self._ready: deque[Any] = deque()
         self._idle: list[Worker] = []
         self._shared: list[Worker] = []

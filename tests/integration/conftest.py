@@ -48,6 +48,23 @@ def hosted(prefix):
         h.remove()
 
 
+@pytest.fixture(scope="module")
+def ip():
+    """A real IPython ``InteractiveShell`` with the ctlshell extension, for a module's tests."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    from ctlshell import ipython
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
+    shell.run_line_magic("load_ext", "ctlshell")
+    yield shell
+    ipython._remove(shell)  # unloading also shuts the session down: that is tested in a subprocess
+    InteractiveShell.clear_instance()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_teardown() -> Iterator[None]:
     yield

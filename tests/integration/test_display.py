@@ -17,9 +17,7 @@ import threading
 
 import numpy as np
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from traitlets.config import Config
 
 import ctlshell
 
@@ -41,19 +39,6 @@ TABLE = {
               "[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, ... (10 items)] V"),
 }
 KINDS = list(TABLE)
-
-
-@pytest.fixture(scope="module")
-def ip():
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
-    shell.run_line_magic("load_ext", "ctlshell")
-    yield shell
-    from ctlshell import ipython
-
-    ipython._remove(shell)
-    InteractiveShell.clear_instance()
 
 
 @pytest.fixture

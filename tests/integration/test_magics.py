@@ -9,9 +9,7 @@ import re
 import time
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from traitlets.config import Config
 
 import ctlshell
 from ctlshell.api import ChannelInfo
@@ -20,19 +18,6 @@ from ctlshell.core import Reading, Severity
 from .conftest import caproto_example
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-@pytest.fixture(scope="module")
-def ip():
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
-    shell.run_line_magic("load_ext", "ctlshell")
-    yield shell
-    from ctlshell import ipython
-
-    ipython._remove(shell)  # unloading also shuts the session down: that is tested in a subprocess
-    InteractiveShell.clear_instance()
 
 
 def run(ip, cell):

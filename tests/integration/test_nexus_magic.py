@@ -12,8 +12,6 @@ import numpy as np
 import psycopg2
 import pytest
 import tango
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
 
 from .nexus_servers import ThermoServer, postgres_cluster
 from .test_magics import run
@@ -41,19 +39,6 @@ def thermo():
     server = ThermoServer()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def ip():
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
-    shell.run_line_magic("load_ext", "ctlshell")
-    yield shell
-    from ctlshell import ipython
-
-    ipython._remove(shell)
-    InteractiveShell.clear_instance()
 
 
 def config_xml(thermo: ThermoServer, sqlite_path: str, pg: dict, motor: str) -> str:

@@ -12,9 +12,7 @@ import time
 
 import pytest
 from bluesky.utils import RunEngineInterrupted
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from traitlets.config import Config
 
 import ctlshell
 from ctlshell import ValidationError
@@ -29,19 +27,6 @@ def demo(prefix):
     ctlshell.put(f"{prefix}MOTOR.VELO", 10.0, wait=True)
     yield beamline
     ctlshell.unhost(beamline)
-
-
-@pytest.fixture(scope="module")
-def ip():
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
-    shell.run_line_magic("load_ext", "ctlshell")
-    yield shell
-    from ctlshell import ipython
-
-    ipython._remove(shell)
-    InteractiveShell.clear_instance()
 
 
 def test_a_scan_prints_a_table_and_finds_the_peak(demo, prefix, capsys):
