@@ -337,3 +337,16 @@ def test_history_of_a_hosted_device_comes_from_the_journal(axis: Any) -> None:
         getHistory(dev.position, "not a date")
     with pytest.raises(ValidationError, match="not read from a device proxy"):
         getHistory(dev.position * 2, before)
+
+
+def test_a_queue_nobody_reads_stays_bounded_and_keeps_the_newest(axis: Any) -> None:
+    daemon, dev = axis
+    queue = Queue(dev.position, maxsize=5)
+    for n in range(1, 13):
+        daemon["position"].publish(float(n))
+    waitUntil(lambda: queue.dropped == 7, timeout=10)
+    assert queue.qsize() == 5
+    assert [queue.get(timeout=10).value for _ in range(5)] == [8.0, 9.0, 10.0, 11.0, 12.0]
+    assert "7 dropped" in repr(queue)
+    with pytest.raises(ValidationError, match="maxsize"):
+        Queue(dev.position, maxsize=0)
