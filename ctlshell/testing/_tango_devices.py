@@ -23,6 +23,7 @@ import enum
 import struct
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import tango
@@ -87,7 +88,7 @@ class CtlTestDevice(Device):
 
     def init_device(self) -> None:
         super().init_device()
-        self._values = {
+        self._values: dict[str, Any] = {
             "double_scalar": 1.5, "long_scalar": 7, "bool_scalar": False, "string_scalar": "hello",
             "enum_scalar": Mode.LOW, "double_spectrum": np.arange(8, dtype=np.float64),
             "ushort_image": np.arange(12, dtype=np.uint16).reshape(3, 4), "noevent_double": 20.0,
@@ -297,7 +298,7 @@ class CtlStage(Device):
     def init_device(self) -> None:
         super().init_device()
         now = time.time()
-        self._stage = {"position": (0.0, now), "offset": (0.0, now), "speed": (1.0, now), "counter": (0, now)}
+        self._stage: dict[str, tuple[object, float]] = {"position": (0.0, now), "offset": (0.0, now), "speed": (1.0, now), "counter": (0, now)}
         for name in self._stage:
             self.set_change_event(name, True, False)
         self.set_state(DevState.ON)
