@@ -113,21 +113,21 @@ class CtlTestDevice(Device):
         attr.set_value(self._values[name])
         attr.fire_change_event()
 
-    def read_quality_double(self):
+    def read_quality_double(self) -> tuple[float, float, AttrQuality]:
         value, quality = self._quality
         return value, time.time(), quality
 
     def read_counter(self) -> float:
         return self._counter
 
-    def read_encoded(self):
+    def read_encoded(self) -> tuple[str, bytes]:
         return self._encoded
 
-    def write_encoded(self, value) -> None:
+    def write_encoded(self, value: tuple[str, bytes]) -> None:
         fmt, data = value
         self._encoded = (fmt, bytes(data))
 
-    def read_lima_image(self):
+    def read_lima_image(self) -> tuple[str, bytes]:
         # LImA's video header, written out here independently of ctlshell's decoder:
         # magic "VDEO", version 1, mode Y16 (1), frame 7, width 4, height 3,
         # endianness 0 (little), header size 32, padding
