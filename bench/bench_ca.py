@@ -348,10 +348,10 @@ def print_table(s, args, age_seconds):
     print('\n=== 3. put -> monitor latency, pyepics ca.put(wait=False), %d puts after %d warm-up ==='
           % (args.lat_n, args.lat_warmup))
     print('%-14s %11s %11s %20s %9s' % ('server', 'median ms', 'p99 ms', 'median range ms', 'timeouts'))
-    for server, l in s['latency'].items():
+    for server, lat in s['latency'].items():
         print('%-14s %11.3f %11.3f %20s %9d' % (
-            server, l['median_ms'], l['p99_ms'],
-            '[%.3f-%.3f]' % tuple(l['median_ms_range']), l['timeouts']))
+            server, lat['median_ms'], lat['p99_ms'],
+            '[%.3f-%.3f]' % tuple(lat['median_ms_range']), lat['timeouts']))
     print('\n=== ratios (median of per-repetition ratios) and goals ===')
     for k, r in s['ratios'].items():
         goal = ''

@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 from _common import Child, free_port_pair, loadavg  # noqa: E402
 
-from ctlshell.testing import free_port, loopback_env  # noqa: E402
+from ctlshell.testing import loopback_env  # noqa: E402
 
 #: issue 18, acceptance 1 (at 10 000 PVs)
 GOALS = {'read_ca': 1.2, 'read_pva': 1.2, 'first': 1.5, 'rss': 1.5, 'cpu_per_update': 1.5, 'save': 1.5,

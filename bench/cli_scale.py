@@ -127,7 +127,7 @@ def main():
     else:
         ctx.get(warm, timeout=args.timeout)
     emit(event='ready', pid=os.getpid(), warm_up=time.monotonic() - t)
-    held = None
+    _held = None
     for words in commands():
         cmd = words[0]
         if cmd == 'quit':
@@ -139,7 +139,7 @@ def main():
         elif cmd == 'monitor':
             t = time.monotonic()
             c0 = cpu_seconds(os.getpid())
-            held = monitor()
+            _held = monitor()  # the subscriptions live while it is bound
             got = first.wait(args.timeout * 4)
             emit(event='first', seconds=time.monotonic() - t, all=got, n=len(seen),
                  cpu=cpu_seconds(os.getpid()) - c0, threads=threads(), rss=rss_mib())

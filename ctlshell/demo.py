@@ -86,4 +86,4 @@ def start(prefix: str = PREFIX) -> DemoBeamline:
     for obj in api.session().objects:
         if isinstance(obj, DemoBeamline) and obj.prefix == prefix:
             return obj
-    return api.host(DemoBeamline(prefix))  # type: ignore[no-any-return]
+    return api.host(DemoBeamline(prefix))

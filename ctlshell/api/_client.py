@@ -11,6 +11,7 @@ from typing import Any
 
 from ..core import (
     DISPLAY_METADATA,
+    Address,
     ChannelStatus,
     MotionInterrupted,
     CtlshellError,
@@ -22,7 +23,7 @@ from ..core import (
     parse_address,
     parse_policy,
 )
-from ._sessions import session
+from ._sessions import Session, session
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,14 @@ def get(address: str, *, timeout: float | None = None) -> Reading:
     return reading
 
 
-def _read(s: Any, addr: Any, budget: float, timeout: float | None) -> Reading:
+def _read(s: Session, addr: Address, budget: float, timeout: float | None) -> Reading:
     """The one read of ``get`` (on the caller's thread when the backend can)."""
     if not s.runtime.in_loop_thread() and budget > 0:
         reading = s.registry.get(addr.scheme).get_now(addr.name, budget)
         if reading is not None:  # read on this thread; the cache hears of it on the loop
             s.note(addr, reading)
-            return reading  # type: ignore[no-any-return]
-    return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")  # type: ignore[no-any-return]
+            return reading
+    return s.run(s.cache.get(addr, budget), timeout, f"get {addr}")
 
 
 #: channels whose metadata could not be read: not asked again at every get (``info()`` still asks)
@@ -169,7 +170,7 @@ def monitor(address: str, callback: Callable[[Reading], object], *, policy: obje
 
     if str(addr) not in DISPLAY_METADATA:
         callback = _after_metadata(s, addr, callback)
-    return s.run(s.cache.subscribe(addr, callback, chosen, on_close), timeout, f"monitor {addr}")  # type: ignore[no-any-return]
+    return s.run(s.cache.subscribe(addr, callback, chosen, on_close), timeout, f"monitor {addr}")
 
 
 def _after_metadata(s: Any, addr: Any, callback: Callable[[Reading], object]) -> Callable[[Reading], object]:

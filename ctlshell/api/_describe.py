@@ -51,7 +51,7 @@ def describe(address: str, *, timeout: float | None = None) -> ChannelInfo:
             server = str(getattr(backend, "server_of", lambda name: "")(addr.name) or "")
         return ChannelInfo(str(addr), meta, status, server)
 
-    return s.run(gather(), timeout, f"describe {addr}")  # type: ignore[no-any-return]
+    return s.run(gather(), timeout, f"describe {addr}")
 
 
 def known_names() -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from ..core import (
     WriteRule,
@@ -21,12 +21,24 @@ log = logging.getLogger(__name__)
 
 # -- hosting -----------------------------------------------------------------------
 _MISSING: Any = object()
+_Obj = TypeVar("_Obj")
+
+
+@overload
+def host(name: str, value: Any, *, units: str | None = None, precision: int | None = None,
+         limits: Sequence[float] | None = None, alarm_limits: Sequence[float] | None = None,
+         warning_limits: Sequence[float] | None = None, enum: Sequence[str] | None = None,
+         writable: bool = False, doc: str | None = None, pva: bool = True) -> HostedPV: ...
+
+
+@overload
+def host(name: _Obj) -> _Obj: ...  # a Device, a Daemon or a PVGroup, given back
 
 
 def host(name: Any, value: Any = _MISSING, *, units: str | None = None, precision: int | None = None,
          limits: Sequence[float] | None = None, alarm_limits: Sequence[float] | None = None,
          warning_limits: Sequence[float] | None = None, enum: Sequence[str] | None = None,
-         writable: bool = False, doc: str | None = None, pva: bool = True) -> HostedPV:
+         writable: bool = False, doc: str | None = None, pva: bool = True) -> Any:
     """Serve a PV, a device, a daemon or a caproto group from this process on Channel
     Access and PV Access (bound to loopback by default).
 

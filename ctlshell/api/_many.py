@@ -10,7 +10,7 @@ order asked, values and errors apart, so a dead channel never hides the live one
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence, ValuesView
 from typing import Any, Generic, TypeVar
 
 from ..core import (
@@ -31,6 +31,14 @@ __all__ = ["Results", "close_all", "get_many", "info_many", "monitor_many", "put
 T = TypeVar("T")
 
 
+class _Values(dict[str, T]):
+    """``Results.values``: the dict of the addresses that succeeded, and called, as
+    ``Mapping.values()`` is, their results (the attribute would otherwise hide it)."""
+
+    def __call__(self) -> ValuesView[T]:
+        return self.values()
+
+
 class Results(Mapping[str, T], Generic[T]):
     """The outcome of a many-address verb, per address, in the order asked.
 
@@ -47,9 +55,11 @@ class Results(Mapping[str, T], Generic[T]):
         The addresses that failed, with the error each would have raised alone.
     """
 
+    values: _Values[T]
+
     def __init__(self, addresses: Sequence[str], values: dict[str, T], errors: dict[str, CtlshellError]) -> None:
         self.addresses = list(addresses)
-        self.values = values
+        self.values = _Values(values)
         self.errors = errors
 
     @property

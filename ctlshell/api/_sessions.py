@@ -8,8 +8,8 @@ import atexit
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from ..backends import DEFAULT_BACKENDS
 from ..backends.local import LocalBackend
@@ -28,6 +28,7 @@ from ..gateway import Gateway
 from ..host import Daemon, Device, HostedPV, StateFile
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Session:
@@ -57,7 +58,7 @@ class Session:
         #: servers being started: the first caller starts, the others wait on the future
         self._starting: dict[str, concurrent.futures.Future[Any]] = {}
         self.gateways: list[Gateway] = []
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper: concurrent.futures.Future[None] | None = None
         self._sweeper_claimed = False
         # held only for a few dict operations, never across a wait on the loop: the loop
         # itself takes it (flush_notes from the sweeper and status()), so a thread holding
@@ -68,7 +69,7 @@ class Session:
         delivery_pool().start()  # its threads live as long as the session, like the runtime's
 
     # -- plumbing --------------------------------------------------------------------
-    def run(self, coro: Any, timeout: float | None, what: str) -> Any:
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None, what: str) -> T:
         self._ensure_sweeper()
         budget = self.config.timeout if timeout is None else timeout
         if not budget > 0:
@@ -100,7 +101,7 @@ class Session:
             first = self._sweeper is None and not self._sweeper_claimed
             self._sweeper_claimed = True
         if first:  # submitted outside the lock (starting the loop waits for its thread)
-            self._sweeper = self.runtime.submit(self._sweep_forever())  # type: ignore[assignment]
+            self._sweeper = self.runtime.submit(self._sweep_forever())
 
     async def _sweep_forever(self) -> None:
         # wakes at least once a second so a changed sweep_period takes effect soon

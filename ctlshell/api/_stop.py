@@ -26,7 +26,7 @@ __all__ = ["Stopper", "find_stop", "set_stop", "stop"]
 
 #: Seconds to wait for each candidate of a stop while looking one up.
 LOOKUP_TIMEOUT = 1.0
-_configured: dict[str, Any] = {}
+_configured: dict[str, Stopper] = {}
 _found: dict[str, Stopper | None] = {}
 _lock = threading.Lock()
 
@@ -117,7 +117,7 @@ def find_stop(address: str) -> Stopper | None:
     key = _key(address)
     with _lock:
         if key in _configured:
-            return _configured[key]  # type: ignore[no-any-return]
+            return _configured[key]
         if key in _found:
             return _found[key]
     found = None

@@ -97,8 +97,8 @@ class Backend(abc.ABC):
         """
         raise AddressError(f"{self.scheme}://{name}: {self.scheme}:// has no commands")
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (optional: a backend holding nothing keeps it)
         """Release every connection (called at runtime shutdown)."""
 
-    def release(self, name: str) -> None:
+    def release(self, name: str) -> None:  # noqa: B027 (optional, as close)
         """The cache dropped ``name``; a backend may free what it holds for it."""

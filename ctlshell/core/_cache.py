@@ -265,13 +265,12 @@ class ChannelCache:
         """Remove a subscriber; closes the upstream subscription after the last one."""
         address = self._by_name.get(sub.address)
         entry = None if address is None else self._entries.get(address)
-        if entry is not None:
-            if sub in entry.subscribers:
-                self._remove(entry, sub)
-                entry.touch()
-                if not entry.subscribers and entry.upstream is not None:
-                    upstream, entry.upstream = entry.upstream, None
-                    await upstream.close()
+        if entry is not None and sub in entry.subscribers:
+            self._remove(entry, sub)
+            entry.touch()
+            if not entry.subscribers and entry.upstream is not None:
+                upstream, entry.upstream = entry.upstream, None
+                await upstream.close()
 
     async def close(self) -> None:
         """Close every subscriber and upstream subscription."""

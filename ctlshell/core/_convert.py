@@ -130,7 +130,7 @@ def _enum_index(value: Any, meta: Metadata, name: str) -> int:
 def _array(value: Any, meta: Metadata, name: str) -> np.ndarray:
     integer = meta.dtype not in _FLOAT_TYPES
     try:
-        arr = np.asarray(value, dtype=object if integer else np.float64)
+        arr: np.ndarray = np.asarray(value, dtype=object if integer else np.float64)
         if integer:
             arr = np.asarray(arr.tolist() if arr.ndim else value)
             if arr.dtype.kind not in "iub":

@@ -17,7 +17,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 from ._delivery import Worker, pool
 from ._errors import ValidationError
@@ -58,7 +57,7 @@ class KeepLast:
         return f"last {self.n}"
 
 
-Policy = Union[KeepLatest, KeepLast]
+Policy = KeepLatest | KeepLast
 
 
 def parse_policy(policy: object) -> Policy:

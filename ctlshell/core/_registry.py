@@ -10,14 +10,13 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Mapping
-from typing import Union
 
 from ._backend import Backend
 from ._errors import AddressError, BackendUnavailableError
 
 __all__ = ["BackendRegistry", "INSTALL_HINTS"]
 
-Entry = Union[str, Callable[[], Backend]]
+Entry = str | Callable[[], Backend]
 
 INSTALL_HINTS = {
     "ca": "pip install 'ctlshell[ca]' (needs aioca)",

@@ -70,4 +70,4 @@ class Oven(Daemon):
 
     def setup_final(self) -> None:
         temp = self["TEMP"]
-        temp.poll(temp.period)  # type: ignore[attr-defined]
+        temp.poll(temp.period)  # type: ignore[attr-defined]  # TEMP is a Temperature

@@ -6,6 +6,7 @@ Imports core only; caproto and p4p are imported when a server starts or a group 
 """
 
 import sys
+from typing import TYPE_CHECKING
 
 from ._buffer import CircularBuffer
 from ._catalog import ItemSpec, load_catalog
@@ -23,6 +24,11 @@ __all__ = [
     "ItemSpec", "JournalEntry", "PVSpec", "Poller", "StateFile", "WriteRequest", "is_pvgroup", "load_catalog",
     "make_hostable",
 ]
+
+if TYPE_CHECKING:  # the lazy names of __getattr__, for the type checker
+    from ._ca_server import CaServer
+    from ._groups import HostedGroup
+    from ._pva_server import PvaServer as PvaServer  # not in __all__
 
 
 def __getattr__(name: str) -> object:  # caproto is imported only when a server starts

@@ -26,7 +26,7 @@ __all__ = ["make_channel", "wire_value", "write_reading"]
 #: value, never a backlog of old ones (caproto's default keeps 1000).
 SUBSCRIPTION_BACKLOG = 1
 #: The CA client of the write being handled (set per write task by ``auth_write``).
-_client: contextvars.ContextVar[Client] = contextvars.ContextVar("ctlshell_ca_client", default=Client("ca"))
+_client: contextvars.ContextVar[Client] = contextvars.ContextVar("ctlshell_ca_client", default=Client("ca"))  # noqa: B039 (frozen)
 _FLAGS = SubscriptionType.DBE_VALUE | SubscriptionType.DBE_LOG | SubscriptionType.DBE_ALARM
 
 
@@ -67,7 +67,7 @@ class _Mirror:
         # each CA write runs in its own task, so the context variable is this write's
         peer = f"{user_address[0]}:{user_address[1]}" if user_address else ""
         _client.set(Client("ca", hostname or "", username or "", peer))
-        return await super().auth_write(hostname, username, data, data_type,  # type: ignore[misc]
+        return await super().auth_write(hostname, username, data, data_type,  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
                                          metadata, flags=flags, user_address=user_address)
 
     async def write(self, value: Any, *, flags: int = 0, verify_value: bool = True,
@@ -80,7 +80,7 @@ class _Mirror:
             if reading is not None:  # else the handler published through the store
                 await write_reading(self, reading)
             return
-        await super().write(value, flags=flags, verify_value=False,  # type: ignore[misc]
+        await super().write(value, flags=flags, verify_value=False,  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
                             update_fields=update_fields, **metadata)
 
 

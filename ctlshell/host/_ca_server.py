@@ -189,12 +189,13 @@ class CaServer:
         self._ctx.on_circuit_closed = self._store.release_locks_of  # a client gone: its locks go
         self._task = asyncio.create_task(self._ctx.run(), name="ctlshell-ca-server")
         self._store.watch(self._on_add, self._on_remove)
-        deadline = self._loop.time() + timeout
+        loop = asyncio.get_running_loop()  # the one start() keeps in self._loop
+        deadline = loop.time() + timeout
         while not self._ctx.udp_socks or len(self._ctx.udp_ready) < len(set(interfaces)):
             if self._task.done():
                 exc = self._task.exception() if not self._task.cancelled() else None
                 raise OSError(f"CA server failed to start on port {self._config.ca_server_port}: {exc}")
-            if self._loop.time() > deadline:
+            if loop.time() > deadline:
                 raise OSError(f"CA server did not start within {timeout} s")
             await asyncio.sleep(0.005)
         if self.port != self._config.ca_server_port:  # normal with many servers on a host

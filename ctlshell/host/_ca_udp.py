@@ -47,7 +47,7 @@ def broadcast_of(interface: str) -> str | None:
 
 def _interfaces() -> list[tuple[str, str]]:
     """(address, broadcast address) of each IPv4 interface, as the kernel reports them (Linux)."""
-    found = []
+    found: list[tuple[str, str]] = []
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
@@ -106,7 +106,7 @@ def served_elsewhere(names: list[str], udp_port: int, own_tcp_port: int | None,
         while time.monotonic() < deadline:
             try:
                 data, addr = sock.recvfrom(65536)
-            except (socket.timeout, BlockingIOError):
+            except (TimeoutError, BlockingIOError):
                 continue
             try:
                 replies = broadcaster.recv(data, addr)

@@ -165,4 +165,4 @@ def load_catalog(source: Mapping[str, Any] | str | Path) -> dict[str, ItemSpec]:
             source = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValidationError(f"catalog {source}: not valid JSON: {exc}") from None
-    return parse_catalog(source)  # type: ignore[arg-type]
+    return parse_catalog(source)  # type: ignore[arg-type]  # a mapping by now (JSON read above)

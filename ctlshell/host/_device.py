@@ -45,6 +45,9 @@ class DevicePV(PVSpec):
     going through the pull queue).
     """
 
+    name: str | None  # set in __init__ (PVSpec is a frozen dataclass; these are not its fields)
+    direct: bool
+
     def __init__(self, value: Any, *, name: str | None = None, direct: bool = False, **kwargs: Any) -> None:
         super().__init__(value, **kwargs)
         object.__setattr__(self, "name", name)

@@ -127,7 +127,8 @@ class StateFile:
 
     def journal(self, pv: str | None = None, limit: int | None = None) -> list[JournalEntry]:
         """Accepted writes, oldest first; only ``pv``'s when given; the last ``limit``."""
-        query, args = "SELECT time, protocol, host, user, pv, old, new FROM journal", []
+        query = "SELECT time, protocol, host, user, pv, old, new FROM journal"
+        args: list[object] = []
         if pv is not None:
             query += " WHERE pv = ?"
             args.append(pv)

@@ -39,7 +39,7 @@ def load_target(spec: str) -> type:
     return obj
 
 
-def build(cls: type, prefix: str, catalog: str | None = None) -> Any:
+def build(cls: type[Any], prefix: str, catalog: str | None = None) -> Any:
     """One instance of a Daemon, Device or caproto PVGroup subclass with PV prefix ``prefix``."""
     if issubclass(cls, Daemon):
         return cls(prefix, catalog) if catalog else cls(prefix)

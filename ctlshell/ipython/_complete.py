@@ -55,7 +55,7 @@ def candidates(words: list[str], current: str, names: NameIndex) -> list[str] | 
     if verb not in VERBS:
         return None
     if current.startswith("-"):
-        parser = VERBS[verb].parser  # type: ignore[attr-defined]
+        parser = VERBS[verb].parser  # type: ignore[attr-defined]  # @magic_arguments sets .parser
         opts = [o for a in parser._actions for o in a.option_strings]
         return sorted(o for o in opts if o.startswith(current))
     if verb == "snapshot" and len(args) == 1:
@@ -107,7 +107,7 @@ def make_matcher(names: NameIndex, namespace: Callable[[], Mapping[str, Any]] = 
     looked up (with dictionary look-ups only).
     """
 
-    @context_matcher(identifier="ctlshell.pv")  # type: ignore[misc]
+    @context_matcher(identifier="ctlshell.pv")
     def pv_matcher(context: Any) -> dict[str, Any]:
         line = context.text_until_cursor
         answer = _pv_line(line, names)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
 
 from ..core import SEVERITY_CSS as CSS
 from ..core import Severity, alarm_text, format_value, stamp

@@ -57,7 +57,7 @@ class PVMagics(Magics):
             return getattr(self, f"_{verb}")(args)
         except CtlshellError as exc:
             if debug:
-                exc._ctlshell_debug = True  # type: ignore[attr-defined]
+                exc._ctlshell_debug = True  # type: ignore[attr-defined]  # a mark for the error display
             raise
         except KeyboardInterrupt:
             if _in_notebook(self.shell):
@@ -103,10 +103,10 @@ class PVMagics(Magics):
         results = api.get_many(addresses, timeout=args.timeout)
         self._remember(addresses)
         self._metadata_many(list(results), args.timeout)
-        for address, error in results.errors.items():
+        for error in results.errors.values():
             print(error, file=sys.stderr)
         readings = Readings(results.values[a] for a in results.addresses if a in results.values)  # repeats kept
-        readings.errors = results.errors  # type: ignore[attr-defined]
+        readings.errors = results.errors  # type: ignore[attr-defined]  # shown under the table
         return readings
 
     def _put(self, args: Any) -> None:

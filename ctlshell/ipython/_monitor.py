@@ -185,9 +185,9 @@ def live_table(mon: Monitor, rate: float) -> threading.Thread:
         try:
             while not mon.closed:
                 if mon.wait_changed(period):
-                    handle.update(HTML(mon._repr_html_()))  # type: ignore[union-attr]
+                    handle.update(HTML(mon._repr_html_()))
                     time.sleep(period)  # coalesce: at most `rate` redraws a second
-            handle.update(HTML(mon._repr_html_()))  # type: ignore[union-attr]
+            handle.update(HTML(mon._repr_html_()))
         except Exception:  # the front-end went away (kernel shutting down): stop quietly
             mon.close()
 

@@ -67,6 +67,8 @@ USAGE = """%nxwrite VERB ...: NeXus recording through a writer device (Tango int
 class NXWriteMagics(Magics):
     """``%nxwrite``; owns the session's writer client, writer process and monitors."""
 
+    shell: Any  # IPython declares it optional; a registered magic always has its shell
+
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
         self.client: Any = None
@@ -86,7 +88,7 @@ class NXWriteMagics(Magics):
                              "monitor, stop")
         if rest.split()[:1] in (["-h"], ["--help"]) or rest.strip() in ("?", "??"):
             parser = {"open": _open, "monitor": _monitor}.get(verb)
-            print(parser.parser.format_help() if parser else  # type: ignore[attr-defined]
+            print(parser.parser.format_help() if parser else
                   "\n".join(line for line in USAGE.splitlines() if f"%nxwrite {verb}" in line))
             return None
         try:

@@ -84,6 +84,8 @@ def _interruptible(fn: Any) -> Any:
 class ScanMagics(Magics):
     """The scan magics of one shell."""
 
+    shell: Any  # IPython declares it optional; a registered magic always has its shell
+
     def _run(self, plan: Any) -> Any:
         from bluesky.utils import RunEngineInterrupted
 

@@ -95,7 +95,7 @@ def _load(path: str, addresses: Sequence[str]) -> dict[str, Any]:
     return dict(values)
 
 
-class Diff(list):  # type: ignore[type-arg]
+class Diff(list):
     """``(address, saved, now)`` for each channel that differs (enums as labels),
     shown with each channel's precision and units."""
 

@@ -8,7 +8,8 @@ parsers, so ``%pv?`` and ``%pv VERB?`` always match what is accepted.
 from __future__ import annotations
 
 import ast
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, construct_parser, magic_arguments
@@ -168,7 +169,7 @@ VERBS: dict[str, Callable[..., Any]] = {
 
 def verb_help(verb: str) -> str:
     fn = VERBS[verb]
-    return fn.parser.format_help()  # type: ignore[attr-defined,no-any-return]
+    return fn.parser.format_help()  # type: ignore[attr-defined]  # @magic_arguments sets .parser
 
 
 def usage() -> str:
@@ -176,8 +177,8 @@ def usage() -> str:
     lines = ["Read, write, watch and host PVs of every protocol.", "",
              "%pv [--debug] VERB ARGS    (--debug: show the full traceback of an error)", ""]
     for fn in VERBS.values():
-        summary = " ".join((fn.parser.description or "").split())  # type: ignore[attr-defined]
-        usage_line = " ".join(fn.parser.format_usage().replace("::", "").split())  # type: ignore[attr-defined]
+        summary = " ".join((fn.parser.description or "").split())  # type: ignore[attr-defined]  # as above
+        usage_line = " ".join(fn.parser.format_usage().replace("::", "").split())  # type: ignore[attr-defined]  # as above
         lines += [usage_line, f"    {summary}"]
     lines += ["", "`%pv VERB?` shows one verb's options. Addresses: ca://NAME, pva://NAME,",
               "tango://[host:port/]domain/family/member/attr, local://NAME or a bare name (ca)."]
@@ -196,7 +197,7 @@ def parse(verb: str, argstring: str) -> Any:
     if fn is None:
         raise UsageError(f"unknown verb {verb!r} for %pv; verbs: {', '.join(VERBS)}")
     try:
-        return fn.parser.parse_argstring(argstring)  # type: ignore[attr-defined]
+        return fn.parser.parse_argstring(argstring)  # type: ignore[attr-defined]  # @magic_arguments sets .parser
     except UsageError as exc:
         raise UsageError(f"%pv {verb}: {exc}") from None
     except ValueError as exc:  # unbalanced quotes from the shlex split

@@ -41,7 +41,7 @@ def reading_html(r: Reading) -> str:
     return html_table(_HEAD, [_reading_row(r)], [r.severity])
 
 
-class Readings(list):  # type: ignore[type-arg]
+class Readings(list):
     """Several readings, shown as one table (``%pv get A B``)."""
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
@@ -84,7 +84,7 @@ def _status_row(s: ChannelStatus, now: float) -> list[str]:
             str(s.updates), str(s.dropped)]
 
 
-class StatusTable(list):  # type: ignore[type-arg]
+class StatusTable(list):
     """Every channel of the session (``%pv status``)."""
 
     def _rows(self) -> tuple[list[list[str]], list[Any]]:

@@ -18,7 +18,7 @@ from typing import Any
 from ..core import ValidationError
 from ._expr import Expression, compile_result
 from ._types import NX_TYPES
-from ._xml import Element, XMLConfigError, parse_xml
+from ._xml import Element, parse_xml
 
 __all__ = ["Attr", "Config", "Field", "Group", "Link", "Source", "parse_config"]
 
@@ -26,7 +26,7 @@ MODES = ("INIT", "STEP", "FINAL", "POSTRUN")
 KINDS = ("CLIENT", "TANGO", "DB", "CHANNEL", "PYEVAL")
 #: datasource types registered by a record's "datasources" key (name -> built-in kind);
 #: None while only the syntax is checked (XMLSettings written before JSONRecord)
-_ALIASES: ContextVar[Mapping[str, str] | None] = ContextVar("_ALIASES", default={})
+_ALIASES: ContextVar[Mapping[str, str] | None] = ContextVar("_ALIASES", default={})  # noqa: B039 (read, never changed)
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ def _grows(st: Element | None, shape: tuple[int, ...]) -> int:
     try:
         n = int(st.attrib.get("grows", "1")) if st is not None else 1
     except ValueError:
-        raise st.error(f"grows must be an integer, not {st.attrib['grows']!r}") from None  # type: ignore[union-attr]
+        raise st.error(f"grows must be an integer, not {st.attrib['grows']!r}") from None  # type: ignore[union-attr]  # st is set: the default parses
     return min(max(1, n), len(shape) + 1)  # as NXSDataWriter clamps it
 
 

@@ -11,6 +11,7 @@ the database. ``format`` SCALAR, SPECTRUM or IMAGE as in NXSDataWriter.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -41,7 +42,7 @@ def db_url(params: dict[str, str]) -> str:
     return f"{_DRIVERS[kind]}://{user + '@' if user else ''}{host}/{params.get('dbname', '')}"
 
 
-def _shape(rows: list[Any], fmt: str, query: str) -> Any:
+def _shape(rows: Sequence[Any], fmt: str, query: str) -> Any:
     if not rows:
         raise NotFoundError(f"query returned no rows: {query}")
     if fmt == "SCALAR":

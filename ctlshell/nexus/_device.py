@@ -12,7 +12,8 @@ nothing. Files are written only under the data directory given to the server.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tango import AttrWriteType, DevState, Except
 from tango.server import Device, attribute, command
@@ -20,6 +21,7 @@ from tango.server import Device, attribute, command
 from ..core import CtlshellError
 from ._channel_source import ChannelReader
 from ._db_source import DbReader
+from ._sources import SourceReader
 from ._tango_source import TangoReader
 from ._writer import FileWriter, WriterStateError
 
@@ -41,7 +43,7 @@ class NexusWriter(Device):
         old = getattr(self, "writer", None)
         if old is not None and old.state != "ON":
             old.close_file()
-        readers = {"TANGO": TangoReader(), "DB": DbReader(), "CHANNEL": ChannelReader()}
+        readers: dict[str, SourceReader] = {"TANGO": TangoReader(), "DB": DbReader(), "CHANNEL": ChannelReader()}
         self.writer = FileWriter(readers, data_dir=self.DATA_DIR)
         self._last_state = self.writer.state
         self._sync()

@@ -251,7 +251,7 @@ class StepSet:
 
     def append(self, points: list[tuple[Field, Any, Sample]]) -> None:
         """Add one point to each listed field, then flush; on failure undo what was added."""
-        done: list[tuple[Any, int]] = []
+        done: list[tuple[Any, int, int]] = []
         try:
             for fl, value, sample in points:
                 n = self.count[fl.path]

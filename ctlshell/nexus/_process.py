@@ -41,7 +41,7 @@ class WriterProcess:
         self.env = dict(os.environ if env is None else env)
         self.address = f"tango://127.0.0.1:{self.port}/ctlshell/nexus/writer#dbase=no"
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix="ctlshell-nxwriter-", suffix=".log", delete=False)
+        self._log = tempfile.NamedTemporaryFile(prefix="ctlshell-nxwriter-", suffix=".log", delete=False)  # noqa: SIM115 (the child's log, open while it runs)
 
     @property
     def pid(self) -> int:

@@ -263,7 +263,7 @@ class FileWriter:
             raw = local.get(fl.source.record, self._global.get(fl.source.record))
             if isinstance(raw, list) and raw and _ndim(raw) == len(fl.shape) + 1 and \
                     dtype_of(fl.nx_type) != "str" or (not fl.shape and isinstance(raw, list) and raw):
-                rows = [self._value(replace(fl, source=_Const(v)), local)[0] for v in raw]  # type: ignore[arg-type]
+                rows = [self._value(replace(fl, source=_Const(v)), local)[0] for v in raw]  # type: ignore[arg-type]  # _Const stands in for a Source
                 return _Rows(rows), Sample(raw)
         return self._value(fl, local)
 
@@ -597,7 +597,7 @@ def _ndim(value: Any) -> int:
     return n
 
 
-class _Rows(list):  # type: ignore[type-arg]
+class _Rows(list):
     """Several points of one scalar field given in one record."""
 
 

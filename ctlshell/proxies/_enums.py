@@ -10,9 +10,9 @@ DMOV/MOVN (:func:`state_of_motor`) is ctlshell's (ADR 0008). Pure.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, EnumMeta
 from functools import total_ordering
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["AlarmCondition", "MetricPrefix", "State", "Unit", "state_from_label", "state_from_tango",
            "state_of_motor"]
@@ -52,7 +52,7 @@ class _StateBase(Enum):
 
     def isDerivedFrom(self, other: State) -> bool:  # noqa: N802 (Karabo's name)
         """True when ``other`` is this state or one of its ancestors."""
-        state: State | None = self  # type: ignore[assignment]
+        state: State | None = self  # type: ignore[assignment]  # every _StateBase member is a State
         while state is not None:
             if state is other:
                 return True
@@ -61,11 +61,19 @@ class _StateBase(Enum):
 
     @classmethod
     def fromString(cls, name: str) -> State:  # noqa: N802
-        return cls(name)  # type: ignore[return-value]
+        return cls(name)  # type: ignore[return-value]  # cls is State (its only subclass)
 
 
 _PARENTS = dict(_HIERARCHY)
-State = _StateBase("State", [(name, name) for name, _ in _HIERARCHY], module=__name__)  # type: ignore[misc]
+if TYPE_CHECKING:  # the members are made from _HIERARCHY at run time; the checker sees each as a State
+
+    class _StateMeta(EnumMeta):
+        def __getattr__(cls, name: str) -> State: ...
+
+    class State(_StateBase, metaclass=_StateMeta):
+        pass
+else:
+    State = _StateBase("State", [(name, name) for name, _ in _HIERARCHY], module=__name__)
 State.__doc__ = ("A Karabo device state; ``State.ON``, ``State('MOVING')``, "
                  "``State.MOVING.isDerivedFrom(State.CHANGING)``.")
 

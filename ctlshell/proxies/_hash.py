@@ -64,7 +64,7 @@ def is_equal(a: Any, b: Any) -> bool:
     except ValueError:
         return False
     if isinstance(res, np.ndarray) or (isinstance(res, Iterable) and not isinstance(res, (str, bytes))):
-        return bool(np.all(res)) and np.shape(a) == np.shape(b)
+        return bool(np.all(res)) and np.shape(a) == np.shape(b)  # type: ignore[call-overload]  # numpy converts any iterable
     return bool(res)
 
 
@@ -101,7 +101,7 @@ class HashMergePolicy:
     REPLACE_ATTRIBUTES = "replace"
 
 
-class Hash(dict):  # type: ignore[type-arg]
+class Hash(dict):
     """An ordered tree: ``h["a.b"] = 1`` creates node ``a``; ``h["a.b", "unit"] = "m"``
     sets an attribute; ``h["a.b", ...]`` is the live attribute dict.
 
@@ -143,7 +143,7 @@ class Hash(dict):  # type: ignore[type-arg]
         if not isinstance(path, str):
             raise KeyError(path)
         node, leaf = self._path(path)
-        return dict.__getitem__(node, leaf)  # type: ignore[no-any-return]
+        return dict.__getitem__(node, leaf)
 
     # -- items ----------------------------------------------------------------------------
     def __setitem__(self, item: Any, value: Any) -> None:
@@ -177,7 +177,7 @@ class Hash(dict):  # type: ignore[type-arg]
 
     def __contains__(self, key: object) -> bool:
         try:
-            self._element(key)  # type: ignore[arg-type]
+            self._element(key)  # type: ignore[arg-type]  # a non-str key is a KeyError below
         except KeyError:
             return False
         return True
@@ -194,7 +194,7 @@ class Hash(dict):  # type: ignore[type-arg]
         node, leaf = self._path(str(key), True)
         dict.__setitem__(node, leaf, HashElement(value, attrs))
 
-    def pop(self, item: str, default: Any = _MISSING) -> Any:  # type: ignore[override]
+    def pop(self, item: str, default: Any = _MISSING) -> Any:
         """Remove ``item`` and return its value; ``default`` (or ``KeyError``) when missing."""
         if item in self:
             value = self[item]
@@ -204,32 +204,32 @@ class Hash(dict):  # type: ignore[type-arg]
             raise KeyError(item)
         return default
 
-    def get(self, item: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, item: str, default: Any = None) -> Any:
         try:
             return self[item]
         except KeyError:
             return default
 
-    def setdefault(self, item: str, default: Any = None) -> Any:  # type: ignore[override]
+    def setdefault(self, item: str, default: Any = None) -> Any:
         if item not in self:
             self[item] = default
         return self[item]
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
-    def copy(self) -> Hash:  # type: ignore[override]
+    def copy(self) -> Hash:
         """A shallow copy (attributes dicts copied)."""
         out = Hash()
         for key, value, attrs in self.iterall():
             dict.__setitem__(out, key, HashElement(value, dict(attrs)))
         return out
 
-    def values(self) -> list[Any]:  # type: ignore[override]
+    def values(self) -> list[Any]:  # type: ignore[override]  # Karabo's Hash: a list
         return [dict.__getitem__(self, k).data for k in self]
 
-    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]  # Karabo's: an iterator
         for key in list(dict.keys(self)):
             yield key, dict.__getitem__(self, key).data
 
@@ -279,7 +279,7 @@ class Hash(dict):  # type: ignore[type-arg]
         return self[item, key]
 
     def getAttributes(self, item: str) -> dict[str, Any]:  # noqa: N802
-        return self[item, ...]  # type: ignore[no-any-return]
+        return self[item, ...]
 
     def hasAttribute(self, item: str, key: str) -> bool:  # noqa: N802
         return key in self[item, ...]
@@ -370,7 +370,7 @@ class Hash(dict):  # type: ignore[type-arg]
 
     fully_equal = fullyEqual
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     # -- display ---------------------------------------------------------------------------------
     def __str__(self) -> str:

@@ -82,7 +82,7 @@ class BoolValue(KaraboValue):
     """A boolean property value with a timestamp; compares as a bool (``b == 1``), does no
     arithmetic (``b + 1`` raises ``TypeError``, as Karabo's)."""
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as its == is elementwise
 
     def __init__(self, value: Any, timestamp: Any = None, descriptor: Any = None) -> None:
         self.value = bool(value)
@@ -104,10 +104,10 @@ class BoolValue(KaraboValue):
     def __float__(self) -> float:
         return float(self.value)
 
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+    def __eq__(self, other: object) -> Any:
         return _truth(self.value == bool(unwrap(other)), self, other)
 
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+    def __ne__(self, other: object) -> Any:
         return _truth(self.value != bool(unwrap(other)), self, other)
 
     def __str__(self) -> str:
@@ -138,10 +138,10 @@ class EnumValue(KaraboValue):
     def _bare(self) -> Any:
         return self.enum
 
-    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+    def __eq__(self, other: object) -> Any:
         return _truth(self.enum == unwrap(other), self, other)
 
-    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+    def __ne__(self, other: object) -> Any:
         return _truth(self.enum != unwrap(other), self, other)
 
     def __hash__(self) -> int:

@@ -95,7 +95,7 @@ def get_class_schema(serverId: str, classId: str) -> Any:  # noqa: N803 (Karabo'
     raise NotFoundError(f"no hosted instance of {classId!r}; hosted classes are {names}")
 
 
-def _build(cls: type, prefix: str) -> Any:
+def _build(cls: type[Any], prefix: str) -> Any:
     return cls(prefix) if issubclass(cls, (Daemon, Device)) else cls(prefix=prefix)
 
 

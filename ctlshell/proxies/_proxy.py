@@ -196,7 +196,7 @@ class DeviceProxy:
         elif key == STATE_KEY and isinstance(value, str):
             label = state_from_label(value)  # a hosted state item: its label as a State
             if label is not None:
-                state = EnumValue(label, value.timestamp, value.descriptor)
+                state = EnumValue(label, value.timestamp, value.descriptor)  # type: ignore[attr-defined]  # a StringValue
                 object.__setattr__(state, "_source", (self, key))
                 return state
         return value
@@ -318,7 +318,7 @@ def source_of(value: Any) -> tuple[DeviceProxy, str]:
     src = getattr(value, "_source", None) if isinstance(value, KaraboValue) else None
     if src is None:
         raise ValidationError(f"{value!r} was not read from a device proxy (pass dev.prop, not a derived value)")
-    return src  # type: ignore[no-any-return]
+    return src
 
 
 #: Futures set by the next update of any property of any proxy (``wait_until``).

@@ -156,7 +156,7 @@ def device_properties(device: Any, *, timeout: float | None = None) -> dict[str,
         Property name -> value: one string, or a tuple of strings.
     """
     s, name = session(), _device(device)
-    return s.run(_tango_backend().device_properties(name, timeout or s.config.timeout), timeout,  # type: ignore[no-any-return]
+    return s.run(_tango_backend().device_properties(name, timeout or s.config.timeout), timeout,
                  f"device properties of tango://{name}")
 
 

@@ -9,7 +9,7 @@ import concurrent.futures
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..core import ValidationError
@@ -41,6 +41,7 @@ def background(fn: Any, *args: Any, timeout: Any = None) -> Future:
     """Run a coroutine function, a coroutine or a plain function (in a worker thread,
     where verbs block as usual) in the background; returns its :class:`Future`.
     An exception is logged and raised again by ``future.wait()``."""
+    coro: Coroutine[Any, Any, Any]
     if inspect.iscoroutine(fn):
         coro = fn
     elif inspect.iscoroutinefunction(fn):
@@ -50,7 +51,7 @@ def background(fn: Any, *args: Any, timeout: Any = None) -> Future:
     else:
         raise ValidationError(f"background needs a function or coroutine, not {fn!r}")
     name = getattr(fn, "__qualname__", repr(fn))
-    return run(_logged(coro, name), timeout=timeout, wait=False, what=f"background {name}")  # type: ignore[no-any-return]
+    return run(_logged(coro, name), timeout=timeout, wait=False, what=f"background {name}")
 
 
 async def _in_thread(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

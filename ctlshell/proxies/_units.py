@@ -14,7 +14,7 @@ import pint
 __all__ = ["Quantity", "parse_unit", "seconds", "unit"]
 
 #: The registry: ``5 * unit.mm``. Quantities of another registry are refused by pint.
-unit = pint.UnitRegistry()
+unit: pint.UnitRegistry[Any] = pint.UnitRegistry()
 Quantity = unit.Quantity
 
 

@@ -115,7 +115,7 @@ class Value(KaraboValue):
         numeric = isinstance(value, (int, float, np.number, np.ndarray)) and not isinstance(value, (bool, np.bool_))
         if numeric and not (isinstance(value, np.ndarray) and value.dtype.kind not in "iuf"):
             value = Quantity(value, units) if units is not None else Quantity(value)
-        self._v = value
+        self._v: Any = value
         self._meta(timestamp, descriptor)  # and _source: (proxy, key) of a value read from a proxy
 
     def _bare(self) -> Any:
@@ -184,15 +184,15 @@ class Value(KaraboValue):
 
         return method
 
-    __eq__ = _compare(operator.eq)  # type: ignore[assignment]
-    __ne__ = _compare(operator.ne)  # type: ignore[assignment]
+    __eq__ = _compare(operator.eq)
+    __ne__ = _compare(operator.ne)
     __lt__ = _compare(operator.lt)
     __le__ = _compare(operator.le)
     __gt__ = _compare(operator.gt)
     __ge__ = _compare(operator.ge)
     del _compare
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable: == compares by value
 
     def __bool__(self) -> bool:
         return bool(self.value)
@@ -251,4 +251,4 @@ class Value(KaraboValue):
 
 # pint hands ``quantity + value`` back to Value.__radd__ instead of treating the Value
 # as a plain number (its documented hook for types that wrap quantities)
-pint.compat.upcast_type_map[pint.compat.fully_qualified_name(Value)] = Value
+pint.compat.upcast_type_map[pint.compat.fully_qualified_name(Value)] = Value  # type: ignore[index]  # a dict, typed Mapping

@@ -62,8 +62,8 @@ def _tango(name: str, pvs: Sequence[str] | None) -> ProxyBackend:
 
 _KINDS: dict[str, Callable[[str, Sequence[str] | None], ProxyBackend]] = {
     "local": _hosted,
-    "ca": functools.partial(ChannelBackend, "ca"),  # type: ignore[dict-item]
-    "pva": functools.partial(ChannelBackend, "pva"),  # type: ignore[dict-item]
+    "ca": functools.partial(ChannelBackend, "ca"),
+    "pva": functools.partial(ChannelBackend, "pva"),
     "tango": _tango,
 }
 
@@ -209,7 +209,7 @@ def disconnect_device(proxy: DeviceProxy, *, timeout: Any = None, wait: bool = T
             del _registry[proxy._backend.address]
     if not proxy._closed:
         object.__setattr__(proxy, "_closed", True)
-        return run(proxy._backend.close(), timeout=limit, wait=wait,  # type: ignore[no-any-return]
+        return run(proxy._backend.close(), timeout=limit, wait=wait,
                    what=f"disconnect {proxy._backend.address}")
     return None
 
@@ -259,8 +259,12 @@ def set_no_wait(device: Any, *pairs: Any, **changes: Any) -> None:
     checked = proxy._validate(_changes(pairs, changes))
     future = run(proxy._write(checked, wait=False, timeout=session().config.timeout), wait=False,
                  what=f"set_no_wait {proxy._backend.address}")
-    future.add_done_callback(lambda f: f.exception() and log.error("set_no_wait %s failed: %s",
-                                                                   proxy._backend.address, f.exception()))
+
+    def report(f: Any) -> None:
+        if f.exception():
+            log.error("set_no_wait %s failed: %s", proxy._backend.address, f.exception())
+
+    future.add_done_callback(report)
 
 
 def execute(device: Any, slot: str, *args: Any, timeout: Any = None, wait: bool = True) -> Any:
@@ -297,7 +301,7 @@ def execute(device: Any, slot: str, *args: Any, timeout: Any = None, wait: bool 
 
 def execute_no_wait(device: Any, slot: str) -> Future:
     """Start a slot and return its :class:`Future` at once."""
-    return execute(device, slot, wait=False)  # type: ignore[no-any-return]
+    return execute(device, slot, wait=False)
 
 
 def get_properties(device: Any, keys: str | Sequence[str], *, timeout: Any = None, wait: bool = True) -> Any:
@@ -409,4 +413,4 @@ def call(device: Any, slot: str, *args: Any, timeout: Any = None, wait: bool = T
 
 def call_no_wait(device: Any, slot: str, *args: Any) -> Future:
     """As :func:`call`, returning its :class:`Future` at once."""
-    return call(device, slot, *args, wait=False)  # type: ignore[no-any-return]
+    return call(device, slot, *args, wait=False)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from bluesky.protocols import Reading as BlueskyReading
 from event_model import DataKey
 from ophyd_async.core import SignalBackend, make_datakey
 
@@ -53,7 +54,7 @@ def to_value(value: Any, meta: Metadata) -> Any:
     return value
 
 
-def to_reading(reading: Reading, meta: Metadata) -> dict[str, Any]:
+def to_reading(reading: Reading, meta: Metadata) -> BlueskyReading[Any]:
     """A ctlshell Reading as a bluesky Reading (value, timestamp, alarm_severity)."""
     severity = int(reading.severity)
     return {"value": to_value(reading.value, meta), "timestamp": reading.timestamp,
@@ -130,7 +131,7 @@ class AddressBackend(SignalBackend[Any]):
         datatype = datatype_for(meta)
         if datatype is np.ndarray:
             value = np.asarray(value)
-        return make_datakey(datatype, value, source, metadata)  # type: ignore[arg-type]
+        return make_datakey(datatype, value, source, metadata)  # type: ignore[arg-type]  # a dict of SignalMetadata keys
 
     async def _read(self) -> Reading:
         s = session()
@@ -140,7 +141,7 @@ class AddressBackend(SignalBackend[Any]):
         """The channel's ctlshell reading (an enum as its index)."""
         return await self._read()
 
-    async def get_reading(self) -> dict[str, Any]:
+    async def get_reading(self) -> BlueskyReading[Any]:
         return to_reading(await self._read(), self._metadata())
 
     async def get_value(self) -> Any:

@@ -118,7 +118,7 @@ class AddressMotor(StandardReadable):
         self.user_readback.set_name(name)  # events carry the motor's name, as ophyd's do
 
     @AsyncStatus.wrap
-    async def set(self, value: float) -> None:  # type: ignore[override]
+    async def set(self, value: float) -> None:
         """Move to ``value``; done when the move has ended (the put's completion, and
         the moving flag back to 0 with the readback at the target or settled)."""
         await self.user_setpoint.set(value, timeout=MOVE_TIMEOUT)
@@ -130,7 +130,7 @@ class AddressMotor(StandardReadable):
         # the moving flag and the readback, which stops either at the target or short of
         # it (a limit, a stop) -- then it no longer changes
         assert self._moving_backend is not None
-        meta = self.user_readback._connector.backend.meta  # noqa: SLF001 (our own backend)
+        meta = self.user_readback._connector.backend.meta  # type: ignore[attr-defined]  # noqa: SLF001 (our own backend: an AddressBackend)
         precision = meta.precision if meta is not None and meta.precision else 6
         tolerance = max(10.0 ** -precision, 1e-9 * abs(target))
         last, still = None, 0

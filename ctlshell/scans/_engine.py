@@ -28,7 +28,7 @@ def _md_path() -> Path:
     return Path.home() / ".ctlshell" / "scans.json"
 
 
-class _PersistentMd(dict):  # type: ignore[type-arg]
+class _PersistentMd(dict):
     """RunEngine metadata whose ``scan_id`` survives a restart (written on change)."""
 
     def __init__(self, path: Path) -> None:

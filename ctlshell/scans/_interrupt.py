@@ -34,7 +34,7 @@ class StopOnInterrupt:
         self._installed: Any = None
 
     def _watch(self) -> None:
-        from bluesky.utils import TransitionError  # type: ignore[attr-defined]
+        from bluesky.utils import TransitionError
 
         while True:
             self._wake.wait()

@@ -67,7 +67,7 @@ def peak_stats(x: Any, y: Any) -> PeakStats:
                      max=(float(xs[imax]), float(ys[imax])), min=(float(xs[imin]), float(ys[imin])))
 
 
-class _Field(dict):  # type: ignore[type-arg]
+class _Field(dict):
     """``peaks.cen["det"]``: one statistic of every detector of the last run."""
 
     def __init__(self, stat: str, what: str) -> None:

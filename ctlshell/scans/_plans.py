@@ -43,7 +43,7 @@ def _check_limits(dev: Any, positions: Iterable[float], relative: bool) -> None:
     """Refuse positions outside a motor's control limits before anything moves."""
     if not isinstance(dev, AddressMotor) or relative:
         return
-    meta = dev.user_setpoint._connector.backend.meta  # noqa: SLF001 (our own backend)
+    meta = dev.user_setpoint._connector.backend.meta  # type: ignore[attr-defined]  # noqa: SLF001 (our own backend: an AddressBackend)
     limits = meta.control_limits if meta is not None else None
     if limits is None or limits[0] == limits[1]:
         return

@@ -80,7 +80,7 @@ def suspend_while(address: str, value: Any, *, sleep: float = 0.0, message: str 
             raise ValidationError(f"{address}: {value!r} is not one of {list(meta.choices)}")
         value = meta.choices.index(value)
 
-    class _While(SuspenderBase):  # type: ignore[misc]
+    class _While(SuspenderBase):
         def _should_suspend(self, current: Any) -> bool:
             return bool(current == value)
 

@@ -33,7 +33,7 @@ class ServerProcess:
 
     def __init__(self, prefix: str) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix=prefix, suffix=".log", delete=False)
+        self._log = tempfile.NamedTemporaryFile(prefix=prefix, suffix=".log", delete=False)  # noqa: SIM115 (the child's log, open while it runs)
         self.log_path = self._log.name
 
     @property

@@ -52,7 +52,7 @@ def tango_env(db_port: int | None = None, base: Mapping[str, str] | None = None)
 class _Process(ServerProcess):
     """A Tango server subprocess: ready when it says so."""
 
-    def _spawn(self, args: list[str], env: dict[str, str], cwd: str | None,  # type: ignore[override]
+    def _spawn(self, args: list[str], env: dict[str, str], cwd: str | None,  # type: ignore[override]  # the ready text is fixed here
                timeout: float) -> None:
         super()._spawn(args, env, READY_TEXT, timeout, cwd)
 

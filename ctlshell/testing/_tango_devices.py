@@ -23,6 +23,7 @@ import enum
 import struct
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import tango
@@ -87,7 +88,7 @@ class CtlTestDevice(Device):
 
     def init_device(self) -> None:
         super().init_device()
-        self._values = {
+        self._values: dict[str, Any] = {
             "double_scalar": 1.5, "long_scalar": 7, "bool_scalar": False, "string_scalar": "hello",
             "enum_scalar": Mode.LOW, "double_spectrum": np.arange(8, dtype=np.float64),
             "ushort_image": np.arange(12, dtype=np.uint16).reshape(3, 4), "noevent_double": 20.0,
@@ -112,21 +113,21 @@ class CtlTestDevice(Device):
         attr.set_value(self._values[name])
         attr.fire_change_event()
 
-    def read_quality_double(self):
+    def read_quality_double(self) -> tuple[float, float, AttrQuality]:
         value, quality = self._quality
         return value, time.time(), quality
 
     def read_counter(self) -> float:
         return self._counter
 
-    def read_encoded(self):
+    def read_encoded(self) -> tuple[str, bytes]:
         return self._encoded
 
-    def write_encoded(self, value) -> None:
+    def write_encoded(self, value: tuple[str, bytes]) -> None:
         fmt, data = value
         self._encoded = (fmt, bytes(data))
 
-    def read_lima_image(self):
+    def read_lima_image(self) -> tuple[str, bytes]:
         # LImA's video header, written out here independently of ctlshell's decoder:
         # magic "VDEO", version 1, mode Y16 (1), frame 7, width 4, height 3,
         # endianness 0 (little), header size 32, padding
@@ -297,7 +298,7 @@ class CtlStage(Device):
     def init_device(self) -> None:
         super().init_device()
         now = time.time()
-        self._stage = {"position": (0.0, now), "offset": (0.0, now), "speed": (1.0, now), "counter": (0, now)}
+        self._stage: dict[str, tuple[object, float]] = {"position": (0.0, now), "offset": (0.0, now), "speed": (1.0, now), "counter": (0, now)}
         for name in self._stage:
             self.set_change_event(name, True, False)
         self.set_state(DevState.ON)

@@ -45,7 +45,7 @@ class MonitorTable(Live):
     def rows(self) -> list[dict[str, object]]:
         """One dict per address: value text, severity, state, delivered, dropped."""
         out = []
-        for a, sub in zip(self.addresses, self.subscriptions or [None] * len(self.addresses)):
+        for a, sub in zip(self.addresses, self.subscriptions or [None] * len(self.addresses)):  # type: ignore[list-item]  # not subscribed yet
             r = self._latest.get(a)
             out.append({
                 "address": a, "value": value_text(r.value if r is not None and r.connected else None,

@@ -16,7 +16,6 @@ reference passes and ctlshell does not.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import shutil
 import subprocess

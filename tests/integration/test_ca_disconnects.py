@@ -16,7 +16,6 @@ import random
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
 import traceback

@@ -166,7 +166,7 @@ def test_an_unknown_address_offers_nothing_and_never_python_names(shell, prefix)
     with NoSocket() as audit:
         for line in ("%pv get tango://sys/nowhere/1/de", "%pv get tango://127.0.0.1:9/sys/x/1/de",
                      f"%pv get {prefix}NOPE:de", f"%pv monitor ca://{prefix}de", f"%pv put {prefix}NOPE de",
-                     f'get("tango://sys/nowhere/1/de', f"get('{prefix}de", f'get("{prefix}A", "de'):
+                     'get("tango://sys/nowhere/1/de', f"get('{prefix}de", f'get("{prefix}A", "de'):
             assert complete(shell, line) == [], line
     assert audit.opened == []
     # a file name after %pv snapshot save is still the file matcher's

@@ -10,7 +10,7 @@ import time
 from .test_repl import expect_clean, repl  # noqa: F401 (the fixture)
 
 
-def _rbv(repl, n: int) -> float:
+def _rbv(repl, n: int) -> float:  # noqa: F811 (the fixture imported above)
     repl.sendline("print('RBV', ctlshell.get('DEMO:MOTOR.RBV').value, ctlshell.get('DEMO:MOTOR.MOVN').value)")
     text = expect_clean(repl, rf"RBV (\S+) (\d)\n[\s\S]*In \[{n}\]:")
     rbv, movn = re.findall(r"RBV (\S+) (\d)\n", text)[-1]

@@ -79,5 +79,5 @@ def to_metadata(value: Any, datatype: int, count: int, read: bool, write: bool) 
         alarm_limits=_limits(value, "lower_alarm_limit", "upper_alarm_limit"),
         warning_limits=_limits(value, "lower_warning_limit", "upper_warning_limit"),
         choices=tuple(enums) if enums is not None else None,
-        access=("r" if read else "") + ("w" if write else ""),  # type: ignore[arg-type]
+        access=("r" if read else "") + ("w" if write else ""),  # type: ignore[arg-type]  # one of the Access literals
     )

@@ -42,13 +42,13 @@ def _is_enum(value: Value) -> bool:
 
 def _is_nt_like(value: Value) -> bool:
     """NTScalar, NTScalarArray or NTEnum shape: a leaf ``value`` or an enum_t one."""
-    return _is_enum(value) or ("value" in value.keys() and not is_structure(_get(value, "value")))
+    return _is_enum(value) or ("value" in value.keys() and not is_structure(_get(value, "value")))  # noqa: SIM118 (a p4p Value)
 
 
 def leaf_paths(value: Value, prefix: str = "") -> list[str]:
     """Every leaf field of a structure, as dotted paths, in declaration order."""
     out: list[str] = []
-    for key in value.keys():
+    for key in value.keys():  # noqa: SIM118 (a p4p Value: keys() is its field list)
         child = value[key]
         path = f"{prefix}{key}"
         if is_structure(child):

@@ -188,6 +188,6 @@ def to_spec(info: Any) -> AttrSpec:
         warning_limits=_pair(info.alarms.min_warning, info.alarms.max_warning),
         choices=choices,
         description=_text(info.description),
-        access=_ACCESS.get(int(info.writable), "r"),  # type: ignore[arg-type]
+        access=_ACCESS.get(int(info.writable), "r"),  # type: ignore[arg-type]  # values are Access literals
     )
     return AttrSpec(meta, type_code, fmt, shape)
