@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from ..core import CtlshellError, NotFoundError, ValidationError
 from ._config import Attr, Config, Field, Source
 from ._decoders import decode, is_encoded
@@ -39,6 +41,7 @@ class RecordValues:
     _config: Config | None
     _pending: Config | None
     _steps: StepSet | None
+    _learned: dict[str, tuple[int, ...]]  # path -> a point's shape read at OpenEntry
 
     def _nxs_error(self, path: str, source: Source, exc: Exception) -> str:
         """NXSDataWriter's text of a missing CLIENT value (its readers compare it); else ours."""
@@ -113,12 +116,26 @@ class RecordValues:
         return self._value(fl, local)
 
     def _point_shape(self, fl: Field) -> tuple[int, ...]:
-        """The shape of one point of ``fl``: its dataset's once the data has given it."""
+        """The shape of one point of ``fl``: its dataset's once the data has given it, else
+        the one its source gave at OpenEntry."""
         if self._steps is not None and fl.path in self._steps.rows:
             shape = list(self._steps.rows[fl.path][0].shape)
             shape.pop(fl.grows - 1)
             return tuple(shape)
-        return fl.shape
+        return self._learned.get(fl.path, fl.shape)
+
+    def _learn_shapes(self, config: Config) -> None:
+        """Read once, at OpenEntry, the sources of STEP and FINAL fields shaped by their data
+        that may fail, so a point filled under CanFail has the data's shape (as NXSDataWriter,
+        which sizes such a field from its source's first reading). A failure here is not one."""
+        self._learned = {}
+        for fl in config.fields:
+            if fl.strategy in ("STEP", "FINAL") and fl.shape_from_data and fl.source is not None \
+                    and fl.source.kind not in ("CLIENT", "PYEVAL") and (fl.canfail or self.can_fail):
+                try:
+                    self._learned[fl.path] = tuple(np.shape(self._read(fl.source, {}, fl.path).value))
+                except CtlshellError:
+                    pass
 
     def _attr_read(self, owner: str, a: Attr, local: Mapping[str, Any]) -> Any:
         if a.source is None:

@@ -79,6 +79,7 @@ class FileWriter(RecordValues):
         self.failures: list[str] = []  # every CanFail failure since OpenFile, as logged
         self._logs = ""  # /nexus_logs/configuration[_N] of this OpenFile
         self._entries = 0
+        self._learned: dict[str, tuple[int, ...]] = {}
 
     # -- attributes (FileName, XMLSettings, JSONRecord) ---------------------------
     @property
@@ -200,6 +201,7 @@ class FileWriter(RecordValues):
                                   "give the entry another name")
         config = self._with_source_units(config)
         self._failed, self._pending = [], config
+        self._learn_shapes(config)
         items = self._once(config, "INIT", {})
         self._reopen()
         try:
