@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from tango import AttrWriteType, DevState, Except
-from tango.server import Device, attribute, command
+from tango.server import Device, attribute, command, device_property
 
 from ..core import CtlshellError
 from ._channel_source import ChannelReader
@@ -36,6 +36,9 @@ class NexusWriter(Device):
     #: set by ``ctlshell nxwriter`` before the server starts (no database property needed)
     DATA_DIR = "."
 
+    #: NXSDataWriter's property: "file" writes NAME.ENTRY.json (SciCat metadata) at CloseEntry
+    MetadataOutput = device_property(dtype=str, default_value="")
+
     def init_device(self) -> None:
         super().init_device()
         old = getattr(self, "writer", None)
@@ -43,6 +46,10 @@ class NexusWriter(Device):
             old.close_file()
         readers = {"TANGO": TangoReader(), "DB": DbReader(), "CHANNEL": ChannelReader()}
         self.writer = FileWriter(readers, data_dir=self.DATA_DIR)
+        try:
+            self.writer.metadata_output = self.MetadataOutput
+        except CtlshellError as exc:  # the device runs; the property's problem is its Status and Errors
+            self.writer.last_error = f"MetadataOutput property ignored: {exc}"
         self._last_state = self.writer.state
         self._sync()
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..core import CtlshellError, ValidationError
 from ._config import Config, Link, parse_config
+from ._metadata import check_metadata_output, write_metadata
 from ._h5 import STAMPS, StepSet, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr, write_once
 from ._rules import HINT, RULES, WriterStateError, resolve_path
 from ._sources import SourceReader, parse_record
@@ -80,6 +81,7 @@ class FileWriter(RecordValues):
         self._logs = ""  # /nexus_logs/configuration[_N] of this OpenFile
         self._entries = 0
         self._learned: dict[str, tuple[int, ...]] = {}
+        self._metadata: tuple[str, ...] = ()  # NXSDataWriter's MetadataOutput ("file": NAME.ENTRY.json)
 
     # -- attributes (FileName, XMLSettings, JSONRecord) ---------------------------
     @property
@@ -122,6 +124,15 @@ class FileWriter(RecordValues):
         if n < 0:
             raise ValidationError(f"StepsPerFile must be 0 (one file) or a positive number of records, not {n}")
         self._steps_per_file = int(n)
+
+    @property
+    def metadata_output(self) -> str:
+        """NXSDataWriter's ``MetadataOutput``: "file" writes ``NAME.ENTRY.json`` at CloseEntry."""
+        return ",".join(self._metadata)
+
+    @metadata_output.setter
+    def metadata_output(self, value: str) -> None:
+        self._metadata = check_metadata_output(value)
 
     # -- commands ------------------------------------------------------------------
     def _check(self, command: str) -> str:
@@ -366,7 +377,19 @@ class FileWriter(RecordValues):
             self._readable()
         except OSError as exc:
             self._io(exc)
+        if self._metadata:
+            self._write_metadata(self._config)
         self._config, self._steps, self.state = None, None, after
+
+    def _write_metadata(self, config: Config) -> None:
+        """MetadataOutput=file: the entry's SciCat JSON beside the file; a failure is
+        reported in ``last_error`` (the entry itself is complete)."""
+        assert self._file is not None
+        entries = [g.path.strip("/") for g in config.groups if g.path.count("/") == 1 and g.nx_class == "NXentry"]
+        try:
+            write_metadata(self._file, self._file_name, entries)
+        except Exception as exc:  # nxstools' own failure: the HDF5 file is the record, it is whole
+            self.last_error = f"metadata of {', '.join(entries)} not written: {exc}"
 
     def _final(self, items: list[tuple[Any, ...]]) -> None:
         assert self._file is not None
