@@ -140,8 +140,8 @@ class NexusWriter(Device):
     def CurrentFileId(self) -> int:
         return self.writer.current_file_id
 
-    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="skip reading the sources in the next "
-               "OpenEntry, Record or CloseEntry")
+    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="the next OpenEntry, Record or CloseEntry "
+               "reads and writes no values (INIT, the record, FINAL); reset by it")
     def SkipAcquisition(self) -> bool:
         return self.writer.skip_acquisition
 

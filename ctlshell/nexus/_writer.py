@@ -213,7 +213,7 @@ class FileWriter(RecordValues):
         config = self._with_source_units(config)
         self._failed, self._pending = [], config
         self._learn_shapes(config)
-        items = self._once(config, "INIT", {})
+        items = [] if self.skip_acquisition else self._once(config, "INIT", {})  # SkipAcquisition: INIT not read
         self._reopen()
         try:
             f = self._file
@@ -241,6 +241,7 @@ class FileWriter(RecordValues):
                 raise
             raise ValidationError(f"the entry could not be written: {exc}") from exc
         self._config, self._pending, self.state, self.records = config, None, after, 0
+        self.skip_acquisition = False
         self._base, self._splits, self._split_times = self._file_name, [], []
         if self._steps_per_file:  # NXSDataWriter: records go to NAME_00001.h5, ... copies of this file
             self._split_to(1)
@@ -297,6 +298,9 @@ class FileWriter(RecordValues):
         """
         self._check("record")
         rec = parse_record(text)
+        if self.skip_acquisition:  # NXSDataWriter's SkipAcquisition: this record is not acquired
+            self.skip_acquisition = False
+            return
         assert self._config is not None and self._steps is not None
         local, triggers = rec["data"], rec["triggers"]
         self._failed = []
@@ -350,11 +354,13 @@ class FileWriter(RecordValues):
             self._io(exc)
 
     def close_entry(self) -> None:
-        """Write the FINAL values and close the entry (the file stays open)."""
+        """Write the FINAL values and close the entry (the file stays open); with
+        SkipAcquisition set, the FINAL values are not read (the flag is reset)."""
         after = self._check("close_entry")
         assert self._config is not None
         self._failed = []
-        items = self._once(self._config, "FINAL", {})
+        items = [] if self.skip_acquisition else self._once(self._config, "FINAL", {})
+        self.skip_acquisition = False
         try:
             if self._splits:  # as NXSDataWriter: drop the template and an empty last file
                 assert self._file is not None

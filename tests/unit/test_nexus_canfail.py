@@ -116,3 +116,31 @@ def test_builtin_decoder_and_datasource_names_are_accepted_without_import(tmp_pa
     assert {m for m in sys.modules if m.startswith("nxswriter")} == before
     with h5py.File(tmp_path / "m.h5", "r") as f:
         assert f["entry/counts"][()].tolist() == [2.0]
+
+
+def test_skip_acquisition_skips_one_record_or_the_final_values_then_resets(tmp_path):
+    """NXSDataWriter's SkipAcquisition: the next Record (or CloseEntry's FINAL values) is
+    not acquired, the flag goes back to False, and the following record goes in."""
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "skip.h5"
+    w.open_file()
+    w.xml = XML.format(canfail="").replace(
+        "</group></definition>", '<field name="end" type="NX_INT32"><strategy mode="FINAL"/>'
+        '<datasource type="CLIENT" name="end"><record name="end"/></datasource></field></group></definition>')
+    w.open_entry()
+    w.record(json.dumps({"data": {"counts": 1.5, "n": 1}}))
+    w.skip_acquisition = True
+    with pytest.raises(ValidationError):  # a bad record is still refused, the flag stays
+        w.record("{not json")
+    assert w.skip_acquisition
+    w.record(json.dumps({"data": {"counts": 2.5, "n": 2}}))  # skipped
+    assert not w.skip_acquisition
+    w.record(json.dumps({"data": {"counts": 3.5, "n": 3}}))
+    w.skip_acquisition = True
+    w.close_entry()  # FINAL "end" not read: its missing value is no error
+    assert not w.skip_acquisition
+    w.close_file()
+    with h5py.File(tmp_path / "skip.h5", "r") as f:
+        assert f["entry/counts"][()].tolist() == [1.5, 3.5]
+        assert f["entry/n"][()].tolist() == [1, 3]
+        assert "end" not in f["entry"]
