@@ -144,3 +144,25 @@ def test_skip_acquisition_skips_one_record_or_the_final_values_then_resets(tmp_p
         assert f["entry/counts"][()].tolist() == [1.5, 3.5]
         assert f["entry/n"][()].tolist() == [1, 3]
         assert "end" not in f["entry"]
+
+
+def test_canfail_returns_to_the_default_after_close_entry(tmp_path):
+    """NXSDataWriter's rule: CanFail set for a scan ends with its entry (DefaultCanFail after
+    CloseEntry); ctlshell's default is False, so the next entry refuses a missing value."""
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "two.h5"
+    w.open_file()
+    w.can_fail = True
+    w.xml = XML.format(canfail="")
+    w.open_entry()
+    w.record(json.dumps({"data": {"n": 1}}))  # counts missing: filled under CanFail
+    w.close_entry()
+    assert w.can_fail is False
+    w.xml = XML.format(canfail="").replace('name="entry"', 'name="entry2"')
+    w.open_entry()
+    with pytest.raises(NotFoundError):
+        w.record(json.dumps({"data": {"n": 1}}))
+    w.default_can_fail = True
+    w.close_entry()
+    assert w.can_fail is True
+    w.close_file()
