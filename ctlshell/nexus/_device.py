@@ -7,7 +7,9 @@ commands ``OpenFile``, ``OpenEntry``, ``Record(json)``, ``CloseEntry``, ``CloseF
 State ON / OPEN / EXTRACT / FAULT and a Status line. Errors reach the client as
 ``DevFailed`` with reason ``NexusWriter_BadInput``, ``NexusWriter_WrongState`` or
 ``NexusWriter_Fault`` (HDF5 failed: state FAULT) and one sentence; a refused command changes
-nothing. Files are written only under the data directory given to the server.
+nothing. Files are written only under the data directory given to the server. Device
+properties as NXSDataWriter's: ``MetadataOutput`` ("file": ``NAME.ENTRY.json`` at
+CloseEntry) and ``DefaultCanFail`` (ctlshell's default False).
 """
 
 from __future__ import annotations
