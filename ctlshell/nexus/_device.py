@@ -40,8 +40,9 @@ class NexusWriter(Device):
 
     #: NXSDataWriter's property: "file" writes NAME.ENTRY.json (SciCat metadata) at CloseEntry
     MetadataOutput = device_property(dtype=str, default_value="")
-    #: NXSDataWriter's property (its default True): CanFail at Init and after every CloseEntry;
-    #: ctlshell's default False fills no value unless asked
+    #: NXSDataWriter's property (its default True): CanFail at Init. ctlshell's default False
+    #: fills no value unless asked; a CanFail the client set is kept across entries (NXSDataWriter
+    #: returns to DefaultCanFail at CloseEntry, which with ctlshell's default would undo the client's True)
     DefaultCanFail = device_property(dtype=bool, default_value=False)
 
     def init_device(self) -> None:
@@ -51,7 +52,7 @@ class NexusWriter(Device):
             old.close_file()
         readers = {"TANGO": TangoReader(), "DB": DbReader(), "CHANNEL": ChannelReader()}
         self.writer = FileWriter(readers, data_dir=self.DATA_DIR)
-        self.writer.default_can_fail = self.writer.can_fail = bool(self.DefaultCanFail)
+        self.writer.can_fail = bool(self.DefaultCanFail)
         try:
             self.writer.metadata_output = self.MetadataOutput
         except CtlshellError as exc:  # the device runs; the property's problem is its Status and Errors
@@ -125,8 +126,8 @@ class NexusWriter(Device):
     # NXSDataWriter clients (e.g. Sardana's recorder) also touch these
     @attribute(dtype=bool, access=AttrWriteType.READ_WRITE,
                doc="True: a failed source gives NXSDataWriter's fill value, marked FAILED/INVALID and logged in "
-                   "/nexus_logs; False (ctlshell's default): the record is refused. Back to the "
-                   "DefaultCanFail property after CloseEntry")
+                   "/nexus_logs; False (ctlshell's default): the record is refused. The "
+                   "DefaultCanFail property at Init")
     def CanFail(self) -> bool:
         return self.writer.can_fail
 

@@ -69,8 +69,6 @@ class FileWriter(RecordValues):
         self._deferred: list[tuple[Any, ...]] = []  # attributes waiting for their dataset
         #: CanFail (NXSDataWriter's attribute): a failed source gives a marked fill value
         self.can_fail = False
-        #: NXSDataWriter's DefaultCanFail (its default is True; ctlshell's False): CanFail after CloseEntry
-        self.default_can_fail = False
         self._steps_per_file = 0
         self.current_file_id = 0
         self._base = ""  # StepsPerFile: the file OpenEntry wrote, copied into each split file
@@ -363,7 +361,6 @@ class FileWriter(RecordValues):
         self._failed = []
         items = [] if self.skip_acquisition else self._once(self._config, "FINAL", {})
         self.skip_acquisition = False
-        self.can_fail = self.default_can_fail  # as NXSDataWriter: a scan's CanFail ends with its entry
         try:
             if self._splits:  # as NXSDataWriter: drop the template and an empty last file
                 assert self._file is not None

@@ -255,10 +255,8 @@ def test_with_tango_host_the_writer_registers_itself_and_is_found_by_name(tmp_pa
         assert dp.CanFail is True
         c.open("with_props.h5", XML)
         c.entry({"title": "with properties"})
-        dp.CanFail = False
         c.record(step(1))
         c.close()
-        assert dp.CanFail is True  # back to DefaultCanFail after CloseEntry
         meta = json.loads((data / "with_props.h5.entry.json").read_text())
         assert meta["scientificMetadata"]["name"] == "entry"
     finally:

@@ -146,9 +146,10 @@ def test_skip_acquisition_skips_one_record_or_the_final_values_then_resets(tmp_p
         assert "end" not in f["entry"]
 
 
-def test_canfail_returns_to_the_default_after_close_entry(tmp_path):
-    """NXSDataWriter's rule: CanFail set for a scan ends with its entry (DefaultCanFail after
-    CloseEntry); ctlshell's default is False, so the next entry refuses a missing value."""
+
+def test_canfail_set_by_the_client_is_kept_across_entries(tmp_path):
+    """A client's CanFail holds for the following entries too (nxswriter's
+    test_scanRecord_canfail reads it True after CloseEntry and CloseFile)."""
     w = FileWriter(data_dir=str(tmp_path))
     w.file_name = "two.h5"
     w.open_file()
@@ -157,12 +158,11 @@ def test_canfail_returns_to_the_default_after_close_entry(tmp_path):
     w.open_entry()
     w.record(json.dumps({"data": {"n": 1}}))  # counts missing: filled under CanFail
     w.close_entry()
-    assert w.can_fail is False
+    assert w.can_fail is True
     w.xml = XML.format(canfail="").replace('name="entry"', 'name="entry2"')
     w.open_entry()
-    with pytest.raises(NotFoundError):
-        w.record(json.dumps({"data": {"n": 1}}))
-    w.default_can_fail = True
-    w.close_entry()
-    assert w.can_fail is True
+    w.record(json.dumps({"data": {"n": 2}}))
     w.close_file()
+    assert w.can_fail is True
+    with h5py.File(tmp_path / "two.h5", "r") as f:
+        assert f["entry2/counts"].attrs["nexdatas_canfail"] == "FAILED"
