@@ -7,7 +7,9 @@ commands ``OpenFile``, ``OpenEntry``, ``Record(json)``, ``CloseEntry``, ``CloseF
 State ON / OPEN / EXTRACT / FAULT and a Status line. Errors reach the client as
 ``DevFailed`` with reason ``NexusWriter_BadInput``, ``NexusWriter_WrongState`` or
 ``NexusWriter_Fault`` (HDF5 failed: state FAULT) and one sentence; a refused command changes
-nothing. Files are written only under the data directory given to the server.
+nothing. Files are written only under the data directory given to the server. Device
+properties as NXSDataWriter's: ``MetadataOutput`` ("file": ``NAME.ENTRY.json`` at
+CloseEntry) and ``DefaultCanFail`` (ctlshell's default False).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tango import AttrWriteType, DevState, Except
-from tango.server import Device, attribute, command
+from tango.server import Device, attribute, command, device_property
 
 from ..core import CtlshellError
 from ._channel_source import ChannelReader
@@ -38,6 +40,13 @@ class NexusWriter(Device):
     #: set by ``ctlshell nxwriter`` before the server starts (no database property needed)
     DATA_DIR = "."
 
+    #: NXSDataWriter's property: "file" writes NAME.ENTRY.json (SciCat metadata) at CloseEntry
+    MetadataOutput = device_property(dtype=str, default_value="")
+    #: NXSDataWriter's property (its default True): CanFail at Init. ctlshell's default False
+    #: fills no value unless asked; a CanFail the client set is kept across entries (NXSDataWriter
+    #: returns to DefaultCanFail at CloseEntry, which with ctlshell's default would undo the client's True)
+    DefaultCanFail = device_property(dtype=bool, default_value=False)
+
     def init_device(self) -> None:
         super().init_device()
         old = getattr(self, "writer", None)
@@ -45,6 +54,11 @@ class NexusWriter(Device):
             old.close_file()
         readers: dict[str, SourceReader] = {"TANGO": TangoReader(), "DB": DbReader(), "CHANNEL": ChannelReader()}
         self.writer = FileWriter(readers, data_dir=self.DATA_DIR)
+        self.writer.can_fail = bool(self.DefaultCanFail)
+        try:
+            self.writer.metadata_output = self.MetadataOutput
+        except CtlshellError as exc:  # the device runs; the property's problem is its Status and Errors
+            self.writer.last_error = f"MetadataOutput property ignored: {exc}"
         self._last_state = self.writer.state
         self._sync()
 
@@ -114,7 +128,8 @@ class NexusWriter(Device):
     # NXSDataWriter clients (e.g. Sardana's recorder) also touch these
     @attribute(dtype=bool, access=AttrWriteType.READ_WRITE,
                doc="True: a failed source gives NXSDataWriter's fill value, marked FAILED/INVALID and logged in "
-                   "/nexus_logs; False (ctlshell's default): the record is refused")
+                   "/nexus_logs; False (ctlshell's default): the record is refused. The "
+                   "DefaultCanFail property at Init")
     def CanFail(self) -> bool:
         return self.writer.can_fail
 
@@ -135,8 +150,8 @@ class NexusWriter(Device):
     def CurrentFileId(self) -> int:
         return self.writer.current_file_id
 
-    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="skip reading the sources in the next "
-               "OpenEntry, Record or CloseEntry")
+    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE, doc="the next OpenEntry, Record or CloseEntry "
+               "reads and writes no values (INIT, the record, FINAL); reset by it")
     def SkipAcquisition(self) -> bool:
         return self.writer.skip_acquisition
 

@@ -11,67 +11,35 @@ raises :class:`~ctlshell.core.ValidationError` and changes nothing: the record i
 written, the file stays valid, the next good record goes in. Only an HDF5 I/O failure
 turns the state to FAULT. Sources other than CLIENT are read through the readers
 passed in (``{"TANGO": reader, "DB": reader, "CHANNEL": reader}``).
+
+This module owns the commands and the HDF5 file's life (entries, SWMR, StepsPerFile
+splits); the rules table and the data-directory check are in :mod:`._rules`, reading
+and checking a record's values in :mod:`._values`, the layout helpers in :mod:`._h5`.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import h5py
 import numpy as np
 
-from ..core import CtlshellError, NotFoundError, ValidationError
-from ._config import Attr, Config, Field, Link, Source, parse_config
-from ._h5 import (STAMPS, StepSet, fill_value, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr,
-                  write_once)
-from ._decoders import decode, is_encoded
-from ._sources import Sample, SourceReader, client_value, parse_record
-from ._types import convert, dtype_of
+from ..core import CtlshellError, ValidationError
+from ._config import Config, Link, parse_config
+from ._metadata import check_metadata_output, write_metadata
+from ._h5 import STAMPS, StepSet, log_text, mark_failed, now, open_h5, open_logs, postrun_field, set_attr, write_once
+from ._rules import HINT, RULES, WriterStateError, resolve_path
+from ._sources import SourceReader, parse_record
+from ._values import RecordValues, Rows
 
 __all__ = ["FileWriter", "WriterStateError", "resolve_path"]
 
-INVALID = 3  # the severity of a point filled under CanFail
 
-RULES: dict[str, tuple[frozenset[str], str]] = {
-    "open_file": (frozenset({"ON"}), "OPEN"),
-    "open_entry": (frozenset({"OPEN"}), "EXTRACT"),
-    "record": (frozenset({"EXTRACT"}), "EXTRACT"),
-    "close_entry": (frozenset({"EXTRACT"}), "OPEN"),
-    "close_file": (frozenset({"OPEN", "EXTRACT", "FAULT"}), "ON"),
-}
-HINT = {"ON": "no file is open (OpenFile first)", "OPEN": "a file is open, no entry (OpenEntry first)",
-        "EXTRACT": "an entry is open (CloseEntry first)", "FAULT": "the writer failed (CloseFile resets it)"}
-
-
-class WriterStateError(CtlshellError, RuntimeError):
-    """A writer command given in a state that does not allow it."""
-
-
-def resolve_path(name: str, data_dir: str | None) -> str:
-    """The absolute path of ``name`` (relative names are taken inside ``data_dir``).
-
-    Raises
-    ------
-    ValidationError
-        Empty, or outside ``data_dir`` once links and ``..`` are resolved.
-    """
-    if not name or not name.strip():
-        raise ValidationError("no file name given")
-    if data_dir is None:
-        return os.path.abspath(name)
-    root = os.path.realpath(data_dir)
-    path = os.path.realpath(os.path.join(root, name))
-    if os.path.commonpath([root, path]) != root or path == root:
-        raise ValidationError(f"{name!r} is outside the writer's data directory {root}; refused")
-    return path
-
-
-class FileWriter:
+class FileWriter(RecordValues):
     """One NeXus file written from an XML configuration and JSON records.
 
     Parameters
@@ -112,6 +80,8 @@ class FileWriter:
         self.failures: list[str] = []  # every CanFail failure since OpenFile, as logged
         self._logs = ""  # /nexus_logs/configuration[_N] of this OpenFile
         self._entries = 0
+        self._learned: dict[str, tuple[int, ...]] = {}
+        self._metadata: tuple[str, ...] = ()  # NXSDataWriter's MetadataOutput ("file": NAME.ENTRY.json)
 
     # -- attributes (FileName, XMLSettings, JSONRecord) ---------------------------
     @property
@@ -155,6 +125,15 @@ class FileWriter:
             raise ValidationError(f"StepsPerFile must be 0 (one file) or a positive number of records, not {n}")
         self._steps_per_file = int(n)
 
+    @property
+    def metadata_output(self) -> str:
+        """NXSDataWriter's ``MetadataOutput``: "file" writes ``NAME.ENTRY.json`` at CloseEntry."""
+        return ",".join(self._metadata)
+
+    @metadata_output.setter
+    def metadata_output(self, value: str) -> None:
+        self._metadata = check_metadata_output(value)
+
     # -- commands ------------------------------------------------------------------
     def _check(self, command: str) -> str:
         allowed, after = RULES[command]
@@ -186,21 +165,6 @@ class FileWriter:
                 mark_failed(self._file[path], theirs)
         self._failed = []
 
-    def _nxs_error(self, path: str, source: Source, exc: Exception) -> str:
-        """NXSDataWriter's text of a missing CLIENT value (its readers compare it); else ours."""
-        if source.kind != "CLIENT" or not isinstance(exc, NotFoundError) or self._config is None and \
-                self._pending is None:
-            return str(exc)
-        config = self._config or self._pending
-        assert config is not None
-        classes = {g.path: g.nx_class for g in config.groups}
-        parts, here = [], ""
-        for seg in path.strip("/").split("/"):
-            here += "/" + seg
-            parts.append(f"{seg}:{classes[here]}" if here in classes else seg)
-        return str((f"Data for /{'/'.join(parts)} not found. DATASOURCE: CLIENT record {source.record}",
-                    "Data without value"))
-
     def _readable(self) -> None:
         """Let other processes read (SWMR) until objects must be added again."""
         assert self._file is not None
@@ -210,112 +174,6 @@ class FileWriter:
         except (OSError, ValueError):
             pass  # a file of an older HDF5 format: readable once closed
 
-    def _read(self, source: Source, local: Mapping[str, Any], where: str) -> Sample:
-        if isinstance(source, _Const):
-            return Sample(source.value)
-        if source.kind == "CLIENT":
-            return client_value(source, local, self._global, where)
-        if source.kind == "PYEVAL":
-            assert source.expression is not None
-            values = {name: self._read(inp, local, f"{where} input {name!r}").value for name, inp in source.inputs}
-            return Sample(source.expression.evaluate(values))
-        if source.kind == "TANGO" and source.params.get("group") == "__CLIENT__":
-            for key in _client_keys(source):  # NXSDataWriter: a client-supplied value wins
-                if key in local:
-                    return Sample(local[key])
-                if key in self._global:
-                    return Sample(self._global[key])
-        reader = self.readers.get(source.kind)
-        if reader is None:
-            raise ValidationError(f"{where}: this writer has no reader for {source.kind} sources")
-        try:
-            sample = reader.read(source)
-            if is_encoded(sample.value):  # Tango DevEncoded: NXSDataWriter's built-in decoders
-                sample = replace(sample, value=decode(sample.value, source.params.get("encoding"), self._decoders,
-                                                      where))
-            return sample
-        except CtlshellError as exc:
-            raise type(exc)(f"{where}: {exc}") from None
-        except Exception as exc:  # a reader's own failure (Tango, SQL...) refuses the record
-            raise ValidationError(f"{where}: {source.kind} source {source.record or source.params.get('query')!r} "
-                                  f"failed: {exc}") from None
-
-    def _value(self, fl: Field, local: Mapping[str, Any]) -> tuple[Any, Sample]:
-        assert fl.source is not None
-        try:
-            sample = self._read(fl.source, local, fl.path)
-            value = convert(sample.value, dtype_of(fl.nx_type), fl.shape, f"{fl.path} ({fl.nx_type})")
-            if sample.severity is None and fl.strategy == "STEP" and (fl.canfail or self.can_fail):
-                sample = replace(sample, severity=0)  # its severity dataset marks the failed points
-            return value, sample
-        except WriterStateError:
-            raise
-        except CtlshellError as exc:
-            if not (fl.canfail or self.can_fail):
-                raise
-            self._failed.append((fl.path, str(exc), self._nxs_error(fl.path, fl.source, exc)))  # marked once written
-            return fill_value(fl.nx_type, self._point_shape(fl)), Sample(None, None, INVALID)
-
-    def _step_value(self, fl: Field, local: Mapping[str, Any]) -> tuple[Any, Sample]:
-        """A STEP value; a CLIENT list of one more dimension than the field is several points
-        (NXSDataWriter's growing)."""
-        if fl.source is not None and fl.source.kind == "CLIENT":
-            raw = local.get(fl.source.record, self._global.get(fl.source.record))
-            if isinstance(raw, list) and raw and _ndim(raw) == len(fl.shape) + 1 and \
-                    dtype_of(fl.nx_type) != "str" or (not fl.shape and isinstance(raw, list) and raw):
-                rows = [self._value(replace(fl, source=_Const(v)), local)[0] for v in raw]  # type: ignore[arg-type]  # _Const stands in for a Source
-                return _Rows(rows), Sample(raw)
-        return self._value(fl, local)
-
-    def _point_shape(self, fl: Field) -> tuple[int, ...]:
-        """The shape of one point of ``fl``: its dataset's once the data has given it."""
-        if self._steps is not None and fl.path in self._steps.rows:
-            shape = list(self._steps.rows[fl.path][0].shape)
-            shape.pop(fl.grows - 1)
-            return tuple(shape)
-        return fl.shape
-
-    def _attr_read(self, owner: str, a: Attr, local: Mapping[str, Any]) -> Any:
-        if a.source is None:
-            return a.text
-        try:
-            return self._read(a.source, local, f"{owner}@{a.name}").value
-        except WriterStateError:
-            raise
-        except CtlshellError as exc:
-            if not (a.canfail or self.can_fail):
-                raise
-            self._failed.append((owner, str(exc), self._nxs_error(owner, a.source, exc)))
-            return fill_value(a.nx_type, a.shape)
-
-    def _once(self, config: Config, mode: str, local: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """Every value of ``mode`` (INIT/FINAL) read and checked before anything is written."""
-        out: list[tuple[Any, ...]] = []
-        for fl in config.fields:
-            if fl.strategy == "POSTRUN":
-                continue  # written empty by open_entry
-            if fl.strategy == mode or (mode == "INIT" and fl.strategy is None):
-                if fl.source is None:
-                    text = _words(fl.text, fl) if dtype_of(fl.nx_type) == "str" else _number(fl.text, fl)
-                    out.append(("field", fl, convert(text, dtype_of(fl.nx_type), fl.shape, fl.path), None))
-                else:
-                    out.append(("field", fl, *self._value(fl, local)))
-            if fl.strategy == "FINAL":  # its attributes can only go on once it exists
-                out += self._attrs(fl.path, fl.attrs, "FINAL", local, every=mode == "FINAL")
-            else:
-                out += self._attrs(fl.path, fl.attrs, mode, local)
-        for g in config.groups:
-            out += self._attrs(g.path, g.attrs, mode, local)
-        return out
-
-    def _attrs(self, owner: str, attrs: Any, mode: str, local: Mapping[str, Any],
-               every: bool = False) -> list[tuple[Any, ...]]:
-        out = []
-        for a in attrs:
-            if a.strategy == mode or every:
-                value = self._attr_read(owner, a, local)
-                out.append(("attr", owner, a, value))
-        return out
 
     def _write_once(self, items: list[tuple[Any, ...]], config: Config | None = None) -> None:
         assert self._file is not None
@@ -354,7 +212,8 @@ class FileWriter:
                                   "give the entry another name")
         config = self._with_source_units(config)
         self._failed, self._pending = [], config
-        items = self._once(config, "INIT", {})
+        self._learn_shapes(config)
+        items = [] if self.skip_acquisition else self._once(config, "INIT", {})  # SkipAcquisition: INIT not read
         self._reopen()
         try:
             f = self._file
@@ -382,6 +241,7 @@ class FileWriter:
                 raise
             raise ValidationError(f"the entry could not be written: {exc}") from exc
         self._config, self._pending, self.state, self.records = config, None, after, 0
+        self.skip_acquisition = False
         self._base, self._splits, self._split_times = self._file_name, [], []
         if self._steps_per_file:  # NXSDataWriter: records go to NAME_00001.h5, ... copies of this file
             self._split_to(1)
@@ -438,6 +298,9 @@ class FileWriter:
         """
         self._check("record")
         rec = parse_record(text)
+        if self.skip_acquisition:  # NXSDataWriter's SkipAcquisition: this record is not acquired
+            self.skip_acquisition = False
+            return
         assert self._config is not None and self._steps is not None
         local, triggers = rec["data"], rec["triggers"]
         self._failed = []
@@ -445,7 +308,7 @@ class FileWriter:
                   if fl.trigger is None or fl.trigger in triggers]
         attrs = self._step_attrs(local, triggers)
         try:
-            new = {fl.path: np.shape(value[0] if isinstance(value, _Rows) else value)
+            new = {fl.path: np.shape(value[0] if isinstance(value, Rows) else value)
                    for fl, value, _ in points if fl.path in self._steps.pending}
             assert self._file is not None
             grow = bool(new or self._failed) or any(a.name not in self._file[o].attrs for o, a, _ in attrs
@@ -490,27 +353,14 @@ class FileWriter:
         except OSError as exc:
             self._io(exc)
 
-    def _step_attrs(self, local: Mapping[str, Any], triggers: list[str]) -> list[tuple[str, Any, Any]]:
-        """The STEP attributes of this record (rewritten at every record, as by NXSDataWriter)."""
-        assert self._config is not None
-        out = []
-        owners = [(fl.path, fl.attrs, fl.trigger) for fl in self._config.fields] + \
-                 [(g.path, g.attrs, None) for g in self._config.groups]
-        for path, attrs, trigger in owners:
-            if trigger is not None and trigger not in triggers:
-                continue
-            for a in attrs:
-                if a.strategy == "STEP":
-                    value = self._attr_read(path, a, local)
-                    out.append((path, a, value))
-        return out
-
     def close_entry(self) -> None:
-        """Write the FINAL values and close the entry (the file stays open)."""
+        """Write the FINAL values and close the entry (the file stays open); with
+        SkipAcquisition set, the FINAL values are not read (the flag is reset)."""
         after = self._check("close_entry")
         assert self._config is not None
         self._failed = []
-        items = self._once(self._config, "FINAL", {})
+        items = [] if self.skip_acquisition else self._once(self._config, "FINAL", {})
+        self.skip_acquisition = False
         try:
             if self._splits:  # as NXSDataWriter: drop the template and an empty last file
                 assert self._file is not None
@@ -533,7 +383,19 @@ class FileWriter:
             self._readable()
         except OSError as exc:
             self._io(exc)
+        if self._metadata:
+            self._write_metadata(self._config)
         self._config, self._steps, self.state = None, None, after
+
+    def _write_metadata(self, config: Config) -> None:
+        """MetadataOutput=file: the entry's SciCat JSON beside the file; a failure is
+        reported in ``last_error`` (the entry itself is complete)."""
+        assert self._file is not None
+        entries = [g.path.strip("/") for g in config.groups if g.path.count("/") == 1 and g.nx_class == "NXentry"]
+        try:
+            write_metadata(self._file, self._file_name, entries)
+        except Exception as exc:  # nxstools' own failure: the HDF5 file is the record, it is whole
+            self.last_error = f"metadata of {', '.join(entries)} not written: {exc}"
 
     def _final(self, items: list[tuple[Any, ...]]) -> None:
         assert self._file is not None
@@ -573,82 +435,3 @@ class FileWriter:
                 "EXTRACT": f"recording into {self._file_name}: {self.records} records",
                 "FAULT": "failed"}[self.state]
         return f"{self.state}: {text}" + (f"; last error: {self.last_error}" if self.last_error else "")
-
-
-def _client_keys(source: Source) -> list[str]:
-    """The JSON keys NXSDataWriter tries for a TANGO source of group ``__CLIENT__``."""
-    p = source.params
-    db_host = os.environ.get("TANGO_HOST", "").split(",")[0].rpartition(":")[0]
-    host, port, device = p.get("hostname") or db_host, p.get("port", ""), p.get("name", "")
-    keys = []
-    if host and port:
-        for h in dict.fromkeys([host, host.split(".")[0], socket.getfqdn(host)]):
-            for k in (f"{h}:{port}/{device}/{source.record.lower()}", f"{h}:{port}/{device}"):
-                keys += [f"tango://{k}", k]
-    if p.get("ds_name"):
-        keys.append(p["ds_name"])
-    return keys
-
-
-def _ndim(value: Any) -> int:
-    n = 0
-    while isinstance(value, list) and value:
-        n, value = n + 1, value[0]
-    return n
-
-
-class _Rows(list):
-    """Several points of one scalar field given in one record."""
-
-
-@dataclass(frozen=True)
-class _Const:
-    """One value of a record's list, read as the field's source."""
-
-    value: Any
-    kind: str = "CONST"
-
-
-def _words(text: str, fl: Field) -> Any:
-    """A text field's value: the text, or its words (one row a line for an image)."""
-    if not fl.shape:
-        return text
-    rows = [line.split() for line in text.splitlines() if line.strip()]
-    if len(fl.shape) == 2 and len(rows) > 1 and len({len(r) for r in rows}) == 1:
-        return rows
-    words = text.split()
-    if 0 not in fl.shape and len(words) == int(np.prod(fl.shape)):
-        return np.asarray(words, dtype=object).reshape(fl.shape).tolist()
-    return words
-
-
-def _number(text: str, fl: Field) -> Any:
-    kind = dtype_of(fl.nx_type)
-
-    def one(t: str) -> Any:
-        if kind == "bool":
-            if t.lower() not in _BOOLS:
-                raise ValueError(t)
-            return _BOOLS[t.lower()]
-        return float(t) if kind[0] == "f" else int(t)
-
-    try:
-        values = [one(t) for t in text.split()]
-        rows = [[one(t) for t in line.split()] for line in text.splitlines() if line.strip()]
-    except ValueError:
-        raise ValidationError(f"{fl.path} ({fl.where}): text {text!r} is not {fl.nx_type}") from None
-    if not fl.shape:
-        return values[0] if len(values) == 1 else values
-    known = [n for n in fl.shape if n]
-    if len(known) == len(fl.shape) and int(np.prod(known)) == len(values):
-        return np.asarray(values).reshape(fl.shape)
-    if len(fl.shape) == 1:
-        return values
-    if len(fl.shape) == 2 and len(rows) > 1 and len({len(r) for r in rows}) == 1:  # one row a line
-        return np.asarray(rows)
-    if len(known) == len(fl.shape) - 1 and values and len(values) % max(1, int(np.prod(known))) == 0:
-        return np.asarray(values).reshape([n or -1 for n in fl.shape])
-    return values
-
-
-_BOOLS = {"true": True, "false": False, "1": True, "0": False}

@@ -201,7 +201,8 @@ def test_the_same_client_drives_nxsdatawriter_and_both_files_match(writer, tmp_p
 
 def test_with_tango_host_the_writer_registers_itself_and_is_found_by_name(tmp_path):
     """pytango's own SQLite database server on loopback; ``ctlshell nxwriter`` registers
-    ``NexusWriter/ctlshell`` there and a client reaches the writer by its name."""
+    ``NexusWriter/ctlshell`` there and a client reaches the writer by its name; the
+    device properties MetadataOutput and DefaultCanFail put there apply at Init."""
     import os
     import time
 
@@ -244,6 +245,20 @@ def test_with_tango_host_the_writer_registers_itself_and_is_found_by_name(tmp_pa
         c.close()
         with h5py.File(data / "by_name.h5", "r") as f:
             assert f["entry/instrument/detector/counts"][()].tolist() == [10.0]
+
+        # NXSDataWriter's device properties, read at Init
+        dp = tango.DeviceProxy(name)
+        assert dp.CanFail is False and not (data / "by_name.h5.entry.json").exists()
+        tango.Database("127.0.0.1", port).put_device_property(
+            "ctlshell/nexus/writer", {"MetadataOutput": "file", "DefaultCanFail": True})
+        dp.Init()
+        assert dp.CanFail is True
+        c.open("with_props.h5", XML)
+        c.entry({"title": "with properties"})
+        c.record(step(1))
+        c.close()
+        meta = json.loads((data / "with_props.h5.entry.json").read_text())
+        assert meta["scientificMetadata"]["name"] == "entry"
     finally:
         for p in reversed(procs):
             p.terminate()

@@ -64,7 +64,7 @@ def _value(obj: Any) -> Any:
 
 def facts(path: str) -> dict[str, dict[str, Any]]:
     """path -> groups' NX_class / datasets' shape, dtype, units, type, value; links as their
-    target (external links as file and path); the root's attribute names; /nexus_logs by
+    target (external links as file and path) and whether it resolves; the root's attribute names; /nexus_logs by
     structure (its texts are the XML and the Python version); ``nexdatas_*`` attributes
     by name (``nexdatas_source`` is the datasource's XML, spelled differently).
     ctlshell's own ``/nexus_logs/ctlshell`` tree (timestamps, severities) is left out."""
@@ -76,10 +76,10 @@ def facts(path: str) -> dict[str, dict[str, Any]]:
             if name == "nexus_logs/ctlshell" or name.startswith("nexus_logs/ctlshell/"):
                 return
             if isinstance(link, h5py.SoftLink):
-                out[name] = {"link": link.path}
+                out[name] = {"link": link.path, "resolves": f.get(name) is not None}
                 return
             if isinstance(link, h5py.ExternalLink):
-                out[name] = {"link": (os.path.basename(link.filename), link.path)}
+                out[name] = {"link": (os.path.basename(link.filename), link.path), "resolves": f.get(name) is not None}
                 return
             obj = f[name]
             attrs = {k: (None if k.startswith("nexdatas_") and k != "nexdatas_canfail"

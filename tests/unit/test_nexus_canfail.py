@@ -116,3 +116,53 @@ def test_builtin_decoder_and_datasource_names_are_accepted_without_import(tmp_pa
     assert {m for m in sys.modules if m.startswith("nxswriter")} == before
     with h5py.File(tmp_path / "m.h5", "r") as f:
         assert f["entry/counts"][()].tolist() == [2.0]
+
+
+def test_skip_acquisition_skips_one_record_or_the_final_values_then_resets(tmp_path):
+    """NXSDataWriter's SkipAcquisition: the next Record (or CloseEntry's FINAL values) is
+    not acquired, the flag goes back to False, and the following record goes in."""
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "skip.h5"
+    w.open_file()
+    w.xml = XML.format(canfail="").replace(
+        "</group></definition>", '<field name="end" type="NX_INT32"><strategy mode="FINAL"/>'
+        '<datasource type="CLIENT" name="end"><record name="end"/></datasource></field></group></definition>')
+    w.open_entry()
+    w.record(json.dumps({"data": {"counts": 1.5, "n": 1}}))
+    w.skip_acquisition = True
+    with pytest.raises(ValidationError):  # a bad record is still refused, the flag stays
+        w.record("{not json")
+    assert w.skip_acquisition
+    w.record(json.dumps({"data": {"counts": 2.5, "n": 2}}))  # skipped
+    assert not w.skip_acquisition
+    w.record(json.dumps({"data": {"counts": 3.5, "n": 3}}))
+    w.skip_acquisition = True
+    w.close_entry()  # FINAL "end" not read: its missing value is no error
+    assert not w.skip_acquisition
+    w.close_file()
+    with h5py.File(tmp_path / "skip.h5", "r") as f:
+        assert f["entry/counts"][()].tolist() == [1.5, 3.5]
+        assert f["entry/n"][()].tolist() == [1, 3]
+        assert "end" not in f["entry"]
+
+
+
+def test_canfail_set_by_the_client_is_kept_across_entries(tmp_path):
+    """A client's CanFail holds for the following entries too (nxswriter's
+    test_scanRecord_canfail reads it True after CloseEntry and CloseFile)."""
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "two.h5"
+    w.open_file()
+    w.can_fail = True
+    w.xml = XML.format(canfail="")
+    w.open_entry()
+    w.record(json.dumps({"data": {"n": 1}}))  # counts missing: filled under CanFail
+    w.close_entry()
+    assert w.can_fail is True
+    w.xml = XML.format(canfail="").replace('name="entry"', 'name="entry2"')
+    w.open_entry()
+    w.record(json.dumps({"data": {"n": 2}}))
+    w.close_file()
+    assert w.can_fail is True
+    with h5py.File(tmp_path / "two.h5", "r") as f:
+        assert f["entry2/counts"].attrs["nexdatas_canfail"] == "FAILED"

@@ -88,6 +88,8 @@ class TangoBackend(Backend):
                 reader = self._readers[name] = (self._devices.proxy(tn), tn.member, str(tn))
             attr = _READ_ATTRIBUTE(reader[0], reader[1])
         except tango.DevFailed as exc:
+            if self._devices.forget_if_unreachable(attribute_name(name), exc):
+                self._readers.pop(name, None)  # the next read makes a new proxy (no 1 s reconnection delay)
             raise to_error(exc, str(attribute_name(name)), "read", timeout) from None
         return to_reading(reader[2], attr)
 

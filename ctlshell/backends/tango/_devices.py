@@ -16,7 +16,7 @@ from typing import TypeVar
 import tango
 
 from ...core import ChannelTimeoutError
-from ._errors import to_error
+from ._errors import CONNECTION_REASONS, reasons, to_error
 from ._names import TangoName
 
 __all__ = ["Devices"]
@@ -46,11 +46,29 @@ class Devices:
                 proxy = self._proxies.setdefault(name.device_key, proxy)
         return proxy
 
+    def forget_if_unreachable(self, name: TangoName, exc: tango.DevFailed) -> bool:
+        """Drop the proxy of ``name``'s device when ``exc`` says the device cannot be reached.
+
+        cppTango refuses a proxy's reconnection within 1 s of its last failed attempt;
+        a new proxy asks the database again and connects at once, so a restarted
+        server (on any port) is read at the next call. True when the proxy was dropped.
+        """
+        if not set(reasons(exc)) & (CONNECTION_REASONS | {"DB_DeviceNotDefined"}):
+            return False
+        with self._lock:
+            self._proxies.pop(name.device_key, None)
+        return True
+
     async def call(self, name: TangoName, verb: str, timeout: float,
                    fn: Callable[[tango.DeviceProxy], T], *, proxy: bool = True) -> T:
         """``fn(proxy)`` in the pool, within ``timeout``; DevFailed becomes a ctlshell error."""
         def run() -> T:
-            return fn(self.proxy(name) if proxy else None)
+            try:
+                return fn(self.proxy(name) if proxy else None)
+            except tango.DevFailed as exc:
+                if proxy:
+                    self.forget_if_unreachable(name, exc)
+                raise
 
         loop = asyncio.get_running_loop()
         try:
