@@ -76,5 +76,9 @@ def test_the_first_record_after_a_restart_reads_the_device(tango_servers, tmp_pa
     print(f"{failed} records while the server was down or starting")
     assert failed >= 1
     assert values[0] == 1.5 and values[-1] == 1.5, values
-    assert np.all(values[1:-1] == np.finfo(np.float64).max)
-    assert severity[0] == 0 and severity[-1] == 0 and np.all(severity[1:-1] == 3), severity
+    filled = values == np.finfo(np.float64).max
+    # the server may come up between the loop's check and its record: then that record reads
+    # the device too; every point is either the device's value or the fill, marked so
+    assert filled[1] and np.all((values == 1.5) | filled), values
+    assert not np.any(filled[np.argmin(filled[1:]) + 1:]), "a failed read after the device answered"
+    assert np.all(severity == np.where(filled, 3, 0)), severity

@@ -27,6 +27,7 @@ from ._errors import to_error
 from ._names import TangoName, attribute_name, command_name, device_name, parse_name
 from ._specs import Specs
 from ._streams import Stream, Streams
+from ._untraced import untraced
 
 __all__ = ["TangoBackend"]
 
@@ -34,11 +35,12 @@ __all__ = ["TangoBackend"]
 #: follow the device: :mod:`._specs`).
 COMMAND_MAX_AGE = 10.0
 
-#: ``DeviceProxy.read_attribute`` without pytango's green-mode dispatch, which in
-#: synchronous mode (our proxies' mode) only calls it: ~3 us of the ~55 us a read of
-#: a device on the same machine takes (bench/bench_tango.py). The public method
-#: when a pytango version does not expose it.
-_READ_ATTRIBUTE = getattr(tango.DeviceProxy.read_attribute, "__wrapped__", tango.DeviceProxy.read_attribute)
+#: ``DeviceProxy`` methods without pytango's green-mode dispatch (our proxies are
+#: synchronous) and without its per-call telemetry refresh while telemetry is off
+#: (~150-200 us of a ~60 us read: :mod:`._untraced`).
+_READ_ATTRIBUTE = untraced(tango.DeviceProxy.read_attribute)
+_WRITE_ATTRIBUTE = untraced(tango.DeviceProxy.write_attribute)
+_COMMAND_INOUT = untraced(tango.DeviceProxy.command_inout)
 
 
 #: How often a put with ``wait`` looks at a MOVING device's state, seconds.
@@ -71,7 +73,7 @@ class TangoBackend(Backend):
     async def get(self, name: str, timeout: float) -> Reading:
         tn = attribute_name(name)
         address = str(tn)
-        attr = await self._devices.call(tn, "read", timeout, lambda p: p.read_attribute(tn.member))
+        attr = await self._devices.call(tn, "read", timeout, lambda p: _READ_ATTRIBUTE(p, tn.member))
         return to_reading(address, attr)
 
     def get_now(self, name: str, timeout: float) -> Reading | None:
@@ -110,7 +112,7 @@ class TangoBackend(Backend):
         checked = await self._specs.check(tn, value, timeout)
         left = max(timeout - (time.monotonic() - started), 0.1)
         try:
-            await self._devices.call(tn, "put", left, lambda p: p.write_attribute(tn.member, checked))
+            await self._devices.call(tn, "put", left, lambda p: _WRITE_ATTRIBUTE(p, tn.member, checked))
         except PutRefusedError as exc:
             # the device's configuration changed since it was checked: refuse with its limits
             await self._specs.recheck(tn, value, left, exc)
@@ -151,9 +153,9 @@ class TangoBackend(Backend):
         checked = check_argument(argument, int(info.in_type), str(tn))
         left = max(timeout - (time.monotonic() - started), 0.1)
         if checked is None:
-            result = await self._devices.call(tn, "command", left, lambda p: p.command_inout(tn.member))
+            result = await self._devices.call(tn, "command", left, lambda p: _COMMAND_INOUT(p, tn.member))
         else:
-            result = await self._devices.call(tn, "command", left, lambda p: p.command_inout(tn.member, checked))
+            result = await self._devices.call(tn, "command", left, lambda p: _COMMAND_INOUT(p, tn.member, checked))
         return to_result(result, int(info.out_type))
 
     # -- the database and device properties ------------------------------------------------

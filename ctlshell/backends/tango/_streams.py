@@ -29,8 +29,12 @@ from ._convert import to_reading
 from ._devices import Devices
 from ._errors import CONNECTION_REASONS, describe, reasons
 from ._names import TangoName
+from ._untraced import untraced
 
 __all__ = ["EVENT_BUFFER", "POLL_PERIOD", "Stream", "Streams"]
+
+#: a blocking read without the per-call telemetry refresh (see ._untraced)
+_READ_ATTRIBUTE = untraced(tango.DeviceProxy.read_attribute)
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +223,7 @@ class Streams:
         if stream.events > 1:
             return  # events flow: the subscription works, and a read could overtake them
         try:
-            reading = to_reading(stream.address, stream.proxy.read_attribute(stream.name.member))
+            reading = to_reading(stream.address, _READ_ATTRIBUTE(stream.proxy, stream.name.member))
         except tango.DevFailed:
             return  # the ping or the next event tells
         if stream.last_event is not None and not _same(stream.last_event, reading) and not stream.closed:
@@ -284,7 +288,7 @@ class Streams:
     def _poll(self, stream: Stream) -> None:
         stream.next_try = time.monotonic() + POLL_PERIOD
         try:
-            attr = stream.proxy.read_attribute(stream.name.member)
+            attr = _READ_ATTRIBUTE(stream.proxy, stream.name.member)
         except tango.DevFailed as exc:
             if set(reasons(exc)) & CONNECTION_REASONS:
                 stream.disconnected(describe(exc))

@@ -1,0 +1,77 @@
+"""pytango's per-call telemetry refresh is skipped while telemetry is off, and used
+while it is on (``ctlshell.backends.tango._untraced``), against Debian's TangoTest."""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+
+import pytest
+import tango
+from tango._warnings import PyTangoUserWarning
+
+import ctlshell
+from ctlshell.backends.tango import _untraced
+
+
+@pytest.fixture
+def refreshes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Counts pytango's telemetry refreshes; starts with a fresh configuration read."""
+    runtime = _untraced._RUNTIME
+    if runtime is None:
+        pytest.fail("this pytango has no telemetry runtime: the module has nothing to skip")
+    count = [0]
+    real = runtime.refresh_from_env
+    here = threading.get_ident()  # other tests' event pumps and pollers may call pytango meanwhile
+
+    def counting() -> None:
+        if threading.get_ident() == here:
+            count[0] += 1
+        real()
+
+    monkeypatch.setattr(runtime, "refresh_from_env", counting)
+    monkeypatch.setattr(_untraced, "_next_refresh", 0.0)
+    yield count
+    monkeypatch.undo()
+    _untraced._next_refresh = 0.0
+
+
+def test_reads_writes_and_commands_do_not_refresh_telemetry_per_call(tangotest, refreshes):
+    address = tangotest.address()
+    bare = tango.DeviceProxy(address.removeprefix("tango://"))
+    before = refreshes[0]
+    bare.read_attribute("double_scalar")
+    assert refreshes[0] == before + 1, "bare pytango refreshes on every call (what this module skips)"
+    refreshes[0] = 0
+    for _ in range(200):
+        assert isinstance(ctlshell.get(f"{address}/double_scalar").value, float)
+        bare.read_attribute("double_scalar")
+    bare_calls = 200
+    # ctlshell's reads (on this thread) add at most a refresh per period to bare pytango's one per call
+    assert refreshes[0] - bare_calls <= 3, refreshes[0]
+    # writes and commands (on the backend's threads) through the same plain methods still work
+    ctlshell.put(f"{address}/long_scalar_w", 7)
+    assert ctlshell.get(f"{address}/long_scalar_w").value == 7
+    assert ctlshell.command(f"{address}->DevDouble")(3.0) == 3.0
+
+
+def test_telemetry_switched_on_is_followed_within_the_period(tangotest, refreshes, monkeypatch):
+    address = tangotest.address()
+    ctlshell.get(f"{address}/double_scalar")
+    assert not _untraced.telemetry_active()
+    monkeypatch.setenv("TANGO_TELEMETRY_ENABLE", "on")
+    monkeypatch.setattr(_untraced, "_next_refresh", 0.0)  # as if the period had passed
+    with warnings.catch_warnings():  # pytango says once that no OpenTelemetry SDK is installed
+        warnings.simplefilter("ignore", PyTangoUserWarning)
+        assert _untraced.telemetry_active()
+        # with telemetry on, every call goes through pytango's traced method again
+        refreshes[0] = 0
+        for _ in range(5):
+            assert isinstance(ctlshell.get(f"{address}/double_scalar").value, float)
+    assert refreshes[0] >= 5
+    monkeypatch.delenv("TANGO_TELEMETRY_ENABLE")
+    monkeypatch.setattr(_untraced, "_next_refresh", 0.0)
+    assert not _untraced.telemetry_active()
+    assert os.environ.get("TANGO_TELEMETRY_ENABLE") is None
