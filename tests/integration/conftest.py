@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ import pytest
 
 import ctlshell
 from ctlshell.api import session
+from ctlshell.core import stop_process
 from ctlshell.testing import IocProcess, child_command, loopback_env
 
 from ..conftest import HOST_PORT, IOC_PORTS
@@ -131,9 +133,7 @@ class Background:
         try:
             self.proc.wait(timeout)
         finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, 10, signal.SIGKILL)  # a monitor that overran its time
             self._reader.join(5)
             err = self.proc.stderr.read() if self.proc.stderr else ""
             for stream in (self.proc.stdout, self.proc.stderr):

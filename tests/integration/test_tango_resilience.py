@@ -80,7 +80,8 @@ def test_event_flood_never_makes_a_subscriber_lag(tango_servers):
     assert sub.dropped > 0 and meta.dropped >= sub.dropped  # ... and the drops are counted, in info too
     assert meta.updates.startswith("change events")
     # the last value reached the slow subscriber within its own pace, not after a backlog
-    assert newest_after < 2.0, f"the newest value arrived {newest_after:.2f} s after the flood"
+    # (a queue of 60 000 values at 5 ms each: 300 s)
+    assert newest_after < 10.0, f"the newest value arrived {newest_after:.2f} s after the flood"
     print(f"flood: {n} pushed, {len(values)} delivered, {sub.dropped} dropped by the subscriber queue, "
           f"newest value {newest_after * 1000:.0f} ms after the flood; {meta.updates}")
 
