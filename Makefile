@@ -128,3 +128,10 @@ bench-scans: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
 	rm -rf .mypy_cache .ruff_cache
+
+# issue 21, acceptance 1: the suite (or STRESS_TESTS="tests/unit/test_poller.py ...")
+# with two CPU-burning processes beside it, started and stopped by PID (tests/stress.py)
+.PHONY: test-stress
+STRESS_TESTS ?=
+test-stress: $(STAMP) $(CHROMIUM) postgres mariadb tango-test tmux
+	$(NORT) $(BIN)/python -m tests.stress -n 2 -- $(BIN)/python -m pytest $(STRESS_TESTS)

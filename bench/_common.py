@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 
+from ctlshell.core import stop_process
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WAVE_N = 1000
 
@@ -192,12 +194,7 @@ class Child:
             try:
                 self.p.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.p.terminate()
-                try:
-                    self.p.wait(3)
-                except subprocess.TimeoutExpired:
-                    self.p.kill()
-                    self.p.wait()
+                stop_process(self.p, 3)
         if self._log:
             self._log.close()
             self._log = None

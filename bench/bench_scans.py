@@ -25,6 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from _common import Child, ca_env, free_port_pair, loadavg, med  # noqa: E402
 
+from ctlshell.core import stop_process  # noqa: E402
+
 VARIANTS = ['ctlshell', 'ophyd-async', 'loop', 'ctlshell-nexus']
 
 
@@ -71,11 +73,7 @@ def main():
             print('%-15s per point %7.3f ms  (runs %s s)' % (
                 variant, results[variant]['per_point_ms'], ' '.join('%.2f' % s for s in res['seconds'])), flush=True)
     finally:
-        ioc.terminate()
-        try:
-            ioc.wait(10)
-        except subprocess.TimeoutExpired:
-            ioc.kill()
+        stop_process(ioc)
         shutil.rmtree(scratch, ignore_errors=True)
     ratios = {}
     if 'ophyd-async' in results:

@@ -44,6 +44,7 @@ from ._fanout import KeepLast, KeepLatest, Policy, Subscription, parse_policy
 from ._model import CommandInfo, Metadata, Reading, Severity, severity_for
 from ._registry import BackendRegistry
 from ._runtime import Runtime
+from ._stop import stop_process
 from ._store import HANDLED, LOCK_KEY, DeviceLock, PVStore, ReadHandler, SoftPV, WriteHandler, WriteHook
 
 __all__ = [
@@ -59,4 +60,5 @@ __all__ = [
     # display (one way to show a value)
     "DISPLAY_METADATA", "SEVERITY_CSS", "alarm_text", "display_metadata", "format_value", "iso_time", "metadata_pairs", "plain_value", "reading_line",
     "remember_metadata", "stamp",
+    "stop_process",
 ]

@@ -18,6 +18,8 @@ __all__ = ["BackendRegistry", "INSTALL_HINTS"]
 
 Entry = str | Callable[[], Backend]
 
+#: Each hint names an extra of ``pyproject.toml`` holding the library it names
+#: (tests/unit/test_config_registry.py reads both and holds them together).
 INSTALL_HINTS = {
     "ca": "pip install 'ctlshell[ca]' (needs aioca)",
     "pva": "pip install 'ctlshell[pva]' (needs p4p)",
@@ -73,9 +75,6 @@ class BackendRegistry:
             try:
                 module = importlib.import_module(module_name)
             except ImportError as exc:
-                if module_name.startswith("ctlshell.") and exc.name == module_name:
-                    raise BackendUnavailableError(
-                        f"{scheme}:// is not supported by this version of ctlshell yet") from exc
                 hint = INSTALL_HINTS.get(scheme, f"install the library {scheme}:// needs")
                 raise BackendUnavailableError(
                     f"{scheme}:// needs a library that is not installed ({exc.name or exc}): {hint}"

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..core import CtlshellError, ValidationError
+from ..core import CtlshellError, ValidationError, stop_process
 from ._config import GatewayConfig
 from ._runner import READY
 
@@ -146,15 +146,8 @@ class Gateway:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the gateway (its clients see their channels disconnect). Idempotent."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout)
         if proc is not None:
-            self.returncode = proc.returncode
+            self.returncode = stop_process(proc, timeout, signal.SIGINT)
 
     def restart(self, timeout: float = 20.0) -> Gateway:
         self.stop()

@@ -1,13 +1,14 @@
 """Start ``ctlshell nxwriter`` as a subprocess and wait until its device answers.
 
 Used by ``%nxwrite open`` when no ``--device`` is given, by the tests and the bench.
-The server binds 127.0.0.1 on a free port and runs without a Tango database.
+The server binds 127.0.0.1 on a port the system picks (read back from its first line) and runs without a Tango database.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,9 +16,12 @@ import tempfile
 import time
 from collections.abc import Mapping
 
-from ..core import CtlshellError
+from ..core import CtlshellError, stop_process
 
 __all__ = ["WriterProcess"]
+
+#: The server's first line names the address it serves (with the port it got).
+_READY = re.compile(r"NexusWriter ready: (tango://[^:/]+:(\d+)/\S+)")
 
 
 class WriterProcess:
@@ -30,14 +34,13 @@ class WriterProcess:
     env : mapping, optional
         The child's environment (e.g. a loopback EPICS environment for CHANNEL sources).
     port : int, optional
-        Its port (a free one by default).
+        Its port (by default the system picks one; :attr:`port` and :attr:`address`
+        say which once :meth:`start` returns).
     """
 
     def __init__(self, data_dir: str, env: Mapping[str, str] | None = None, port: int | None = None) -> None:
-        from ..testing import free_port
-
         self.data_dir = os.path.realpath(data_dir)
-        self.port = port or free_port()
+        self.port = port or 0
         self.env = dict(os.environ if env is None else env)
         self.address = f"tango://127.0.0.1:{self.port}/ctlshell/nexus/writer#dbase=no"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -68,7 +71,10 @@ class WriterProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise CtlshellError(f"ctlshell nxwriter exited with {self.proc.returncode}: {self.output()[-2000:]}")
-            if "NexusWriter ready" in self.output():
+            ready = _READY.search(self.output())
+            if ready:
+                self.address = ready.group(1)
+                self.port = int(ready.group(2))
                 atexit.register(self.stop)  # a shell that exits takes its writer along (file closed)
                 return self
             time.sleep(0.05)
@@ -77,22 +83,15 @@ class WriterProcess:
 
     def kill(self) -> None:
         """SIGKILL, as a crash would (the tests use it to check what survives)."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        if self.proc is not None:
+            stop_process(self.proc, 10, signal.SIGKILL)
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (the device closes its file), SIGKILL if it does not end; idempotent."""
         if self.proc is None:
             return
         atexit.unregister(self.stop)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
+        stop_process(self.proc, timeout)
         self.proc = None
         self._log.close()
         try:

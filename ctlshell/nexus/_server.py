@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
                                 "(NXSDataWriter's interface) that writes NeXus files.")
     p.add_argument("--data-dir", default=".", help="files are written only under this directory (default: .)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free one, printed at start)")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: one the system picks, printed at start)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help=f"device name without database ({DEFAULT_DEVICE})")
     p.add_argument("--instance", default="ctlshell", help="server instance in the Tango database (ctlshell)")
     p.add_argument("--nodb", action="store_true", help="run without a Tango database even if TANGO_HOST is set")
@@ -47,10 +47,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ctlshell nxwriter: data directory {data_dir} does not exist", file=sys.stderr)
         return 2
     use_db = bool(os.environ.get("TANGO_HOST")) and not args.nodb
-    if not use_db and args.port == 0:
-        from ..testing import free_port
-
-        args.port = free_port()
     from ._device import NexusWriter
 
     NexusWriter.DATA_DIR = data_dir
@@ -68,9 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{args.device} (server NexusWriter/{args.instance} in the Tango database {os.environ['TANGO_HOST']})"
     else:
         server_args = ["nxwriter", "-nodb", "-dlist", args.device, *endpoint]
-        where = f"tango://{args.host}:{args.port}/{args.device}#dbase=no"
+        where = ""
 
     def ready() -> None:
+        nonlocal where
+        if not where:  # port 0: the system chose it; the address says which
+            from ._ior import server_host_port
+
+            where = f"tango://{args.host}:{server_host_port()[1]}/{args.device}#dbase=no"
         print(f"NexusWriter ready: {where} (data directory {data_dir})", flush=True)
 
     NexusWriter.run_server(args=server_args, post_init_callback=ready)

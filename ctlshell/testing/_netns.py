@@ -14,12 +14,14 @@ test stops); the namespace goes away with its holder process, stopped by PID.
 from __future__ import annotations
 
 import functools
+import signal
 import os
 import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
+from ..core import stop_process
 from ._env import child_command
 from ._process import ServerProcess
 
@@ -126,9 +128,7 @@ class NetNamespace:
         """Stop the holder (by PID): the namespace and its interfaces go. Idempotent."""
         if self._holder is None:
             return
-        if self._holder.poll() is None:
-            self._holder.kill()
-        self._holder.wait(10)
+        stop_process(self._holder, 10, signal.SIGKILL)
         self._holder = None
 
     def __enter__(self) -> NetNamespace:

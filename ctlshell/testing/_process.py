@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 
+from ..core import stop_process
 from ._env import child_command
 
 __all__ = ["ServerProcess"]
@@ -70,15 +71,7 @@ class ServerProcess:
         self._end(signal.SIGKILL, 10.0)
 
     def _end(self, sig: int, timeout: float) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
+        stop_process(self.proc, timeout, sig)
         self.proc = None
 
     def close(self) -> None:

@@ -14,6 +14,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from ctlshell.core import stop_process
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -79,12 +81,8 @@ class LabServer:
             return
         kids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True,
                               text=True).stdout.split()
-        self.proc.send_signal(signal.SIGTERM)  # the server shuts its kernels down
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
+        # SIGTERM: the server shuts its kernels down; its group is killed if it hangs
+        stop_process(self.proc, timeout, group=True)
         for pid in kids:  # kernels live in process groups of their own: by PID only
             try:
                 os.kill(int(pid), signal.SIGKILL)

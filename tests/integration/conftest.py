@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,10 +20,11 @@ from typing import Any
 import pytest
 
 import ctlshell
-from ctlshell.api import session
+from ctlshell.core import stop_process
 from ctlshell.testing import IocProcess, child_command, loopback_env
 
-from ..conftest import HOST_PORT, IOC_PORTS
+from . import leaks
+from ..conftest import HOST_PORT, IOC_PORTS, PVA_HOST_PORT
 
 CLIENT = Path(__file__).with_name("pyepics_client.py")
 _port_cycle = itertools.cycle(IOC_PORTS)
@@ -131,9 +134,7 @@ class Background:
         try:
             self.proc.wait(timeout)
         finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, 10, signal.SIGKILL)  # a monitor that overran its time
             self._reader.join(5)
             err = self.proc.stderr.read() if self.proc.stderr else ""
             for stream in (self.proc.stdout, self.proc.stderr):
@@ -144,34 +145,36 @@ class Background:
         return json.loads(self._lines[-1][2:])
 
 
-@pytest.fixture
-def no_leaks() -> Iterator[None]:
-    """Fail when a test leaves threads or runtime tasks behind."""
-    s = session()
-    # the runtime, its sweeper, the hosted server and a CA circuit to it exist before we count:
-    # they live for the whole session and are not what a bad call could leak
-    warm = ctlshell.host(f"WARMUP{uuid.uuid4().hex[:6]}", 0.0)
-    ctlshell.get(f"ca://{warm.name}")
-    warm.remove()
+def _runtime_tasks() -> list[str] | None:
+    """Names of the tasks on the session's runtime loop; None when no runtime runs (never starts one)."""
+    from ctlshell.api import _sessions
 
-    async def tasks() -> set[str]:
-        return {t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+    current = _sessions._session
+    if current is None or not current.runtime.started:
+        return None
 
-    threads_before = {t.ident for t in threading.enumerate()}
-    tasks_before = s.run(tasks(), None, "count tasks")
+    async def tasks() -> list[str]:
+        return [leaks._task_name(t) for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    try:
+        return current.runtime.call(tasks(), 5.0, "listing the runtime's tasks")
+    except ctlshell.CtlshellError:  # shut down meanwhile (a test of shutdown)
+        return None
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves threads, runtime tasks, listening servers or half-closed
+    sockets behind in the test process (every integration test; see ``leaks.py``)."""
+    before = leaks.snapshot(_runtime_tasks)
     yield
-    import time
-
-    deadline = time.monotonic() + 3
-    while True:
-        extra_threads = [t.name for t in threading.enumerate() if t.ident not in threads_before
-                         and not t.name.startswith("Dummy")]
-        extra_tasks = s.run(tasks(), None, "count tasks") - tasks_before
-        if not extra_threads and not extra_tasks or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not extra_threads, f"threads left behind: {extra_threads}"
-    assert not extra_tasks, f"tasks left behind: {extra_tasks}"
+    # the session's own servers listen on the ports conftest gave them
+    before.listening |= {(ip, port) for ip in ("127.0.0.1", "0.0.0.0") for port in (HOST_PORT, PVA_HOST_PORT)}
+    # every ctlshell operation ends within the session timeout (CTLSHELL_TIMEOUT): what is
+    # still there a second after it is left behind (an aborted scan's read runs until then)
+    grace = float(os.environ.get("CTLSHELL_TIMEOUT", "5")) + 1.0
+    found = leaks.wait_for_no_leaks(before, lambda: leaks.snapshot(_runtime_tasks), grace)
+    assert not found, f"{request.node.nodeid} left behind:\n  " + "\n  ".join(found)
 
 
 # Tango database and device servers (fixtures live in their own module)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from ctlshell.core import stop_process
 from ctlshell.testing import free_port
 
 THERMO = Path(__file__).with_name("nexus_thermo.py")
@@ -78,12 +79,7 @@ class ThermoServer:
             raise RuntimeError(f"thermo server exited: {self.proc.stdout.read()}")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 
@@ -119,12 +115,7 @@ class NXSDataWriterServer:
         return self.proc.pid
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 
@@ -165,11 +156,5 @@ def mariadb_server() -> Iterator[dict[str, str]]:
                 time.sleep(0.2)
         yield {"dbtype": "MYSQL", "hostname": "127.0.0.1", "port": str(port), "user": "root", "dbname": "mysql"}
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc, 30)
         shutil.rmtree(root, ignore_errors=True)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import psutil
+
+from ctlshell.core import stop_process
 from ctlshell.testing import free_port, loopback_env
 
 SCRIPT = Path(sys.executable).with_name("ctlshell")
@@ -65,20 +69,25 @@ def test_unknown_profile_and_a_bad_nxwriter_data_dir_say_so_in_one_line(tmp_path
 def test_nxwriter_serves_the_writer_device_on_loopback(tmp_path):
     import tango
 
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TANGO_HOST"}  # no database: the default
-    proc = subprocess.Popen([str(SCRIPT), "nxwriter", "--data-dir", str(tmp_path), "--port", str(port)],
+    # no --port: the system picks one when the server binds, and the first line says which
+    proc = subprocess.Popen([str(SCRIPT), "nxwriter", "--data-dir", str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        address = f"tango://127.0.0.1:{port}/ctlshell/nexus/writer#dbase=no"
-        assert first.strip() == f"NexusWriter ready: {address} (data directory {tmp_path})"
+        ready = re.fullmatch(r"NexusWriter ready: (tango://127\.0\.0\.1:(\d+)/ctlshell/nexus/writer#dbase=no) "
+                             r"\(data directory (.*)\)", first.strip())
+        assert ready, first
+        address, port, data_dir = ready.groups()
+        assert data_dir == str(tmp_path) and 0 < int(port) < 65536
         p = tango.DeviceProxy(address)
         assert str(p.state()) == "ON" and p.status() == "Ready" and p.Summary == "ON: ready, no file open"
+        # the port printed is the one it listens on, on loopback only
+        listening = {c.laddr for c in psutil.Process(proc.pid).net_connections("tcp") if c.status == "LISTEN"}
+        assert ("127.0.0.1", int(port)) in listening, listening
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_process(proc)
         proc.stdout.close()  # type: ignore[union-attr]
 
 

@@ -56,15 +56,16 @@ def test_fifty_subscribers_share_one_upstream_and_a_slow_one_delays_nobody(prefi
             pv.value = float(v)
             time.sleep(0.02)
         published = time.monotonic()
-        deadline = published + 3
+        deadline = published + 10
         while len(arrivals) < 49 and time.monotonic() < deadline:
             time.sleep(0.01)
         assert len(arrivals) == 49, "every fast subscriber gets the final value"
-        assert max(arrivals.values()) - published < 1.0, "the sleeping subscriber held the others up"
+        # a subscriber that held the others up would cost them 20 x 0.25 s = 5 s
+        assert max(arrivals.values()) - published < 2.5, "the sleeping subscriber held the others up"
         assert all(seen[-1] == final and len(seen) >= 15 for seen in fast_seen.values())
         assert all(s.dropped == 0 for s in subs)
 
-        deadline = time.monotonic() + 3
+        deadline = time.monotonic() + 10
         while (not slow_seen or slow_seen[-1] != final) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert slow_seen[-1] == final, "the slow subscriber still ends on the newest value"

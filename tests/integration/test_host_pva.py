@@ -166,8 +166,8 @@ def test_a_pv_hosted_again_reaches_waiting_clients_at_once(hosted, prefix):
         time.sleep(2.0)  # pvxs's search interval has grown by now
         again = hosted("AGAIN", "text now", writable=True)
         t0 = time.monotonic()
-        seen.wait_for(lambda r: r.value == "text now", timeout=5)
-        assert time.monotonic() - t0 < 1.5
+        seen.wait_for(lambda r: r.value == "text now", timeout=10)
+        assert time.monotonic() - t0 < 3.0  # not at pvxs's next search, seconds away by now
         ctlshell.put(f"pva://{prefix}AGAIN", "written", wait=True)
         assert again.value == "written"
     got = other.result()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 
 import pytest
@@ -78,11 +79,23 @@ def test_verbs_against_a_caproto_ioc(ip, ioc, prefix, tmp_path):
     assert re.fullmatch(r"(localhost|127\.0\.0\.1):\d+", described.server), described.server  # the IOC
 
     # monitor for a while: prints each update (stdout is not a terminal here), returns the monitor
+    # while it runs, another thread puts 8.25 and then 7.5 again: the monitor in the
+    # foreground prints both as they come (the IOC's value ends as the test found it)
+    def putter() -> None:
+        time.sleep(0.4)
+        ctlshell.put(b, 8.25, wait=True)
+        time.sleep(0.3)
+        ctlshell.put(b, 7.5, wait=True)
+
+    other = threading.Thread(target=putter, name="test-concurrent-put")
     with capture_output() as cap:
-        mon = ip.run_line_magic("pv", f"monitor {b} --duration 1.5 --rate 20")
-        # (a put from another thread while it runs)
-    assert mon.closed and mon.delivered >= 1 and mon.dropped == 0
-    assert f"{b}  7.5" in cap.stdout and "monitor stopped: " in cap.stdout
+        other.start()
+        mon = ip.run_line_magic("pv", f"monitor {b} --duration 3 --rate 20")
+    other.join(30)
+    assert mon.closed and mon.delivered >= 3 and mon.dropped == 0
+    printed = [line.split()[1] for line in cap.stdout.splitlines() if line.startswith(f"{b}  ")]
+    assert printed[:3] == ["7.5", "8.25", "7.5"], cap.stdout
+    assert "monitor stopped: " in cap.stdout
 
     # snapshot: save, change, diff, restore
     snap = tmp_path / "snap.json"

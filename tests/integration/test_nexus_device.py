@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tango
 
-from ctlshell.core import ValidationError
+from ctlshell.core import ValidationError, stop_process
 from ctlshell.nexus import WriterClient, WriterProcess, WriterStateError
 from ctlshell.nexus import recover as clear_write_flags
 
@@ -261,12 +261,7 @@ def test_with_tango_host_the_writer_registers_itself_and_is_found_by_name(tmp_pa
         assert meta["scientificMetadata"]["name"] == "entry"
     finally:
         for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            stop_process(p)
         log.close()
 
 

@@ -8,6 +8,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
 
 import pint
 import pytest
@@ -17,7 +18,14 @@ from ctlshell.karabo import background, sleep, unit
 
 
 def test_sleep_takes_time_units_and_refuses_others() -> None:
-    assert sleep(10 * unit.ms) is None
+    """200 ms is 0.2 s (not 200 s, not nothing); a plain number is seconds; the result comes back."""
+    started = time.monotonic()
+    assert sleep(200 * unit.ms) is None
+    took = time.monotonic() - started
+    assert 0.2 <= took < 10.0, f"sleep(200 ms) took {took:.3f} s"  # a sleep never ends early
+    started = time.monotonic()
+    assert sleep(0.1, "done") == "done"
+    assert time.monotonic() - started >= 0.1
     with pytest.raises(pint.DimensionalityError):
         sleep(1 * unit.m)
     with pytest.raises(ValidationError):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,9 @@ from ctlshell.core import (
     PVStore,
     ValidationError,
 )
+from ctlshell.core._registry import INSTALL_HINTS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # -- Config ------------------------------------------------------------------
 
@@ -173,7 +178,13 @@ def test_missing_library_for_scheme_without_hint() -> None:
         reg.get("local")
 
 
-def test_missing_ctlshell_module_means_not_supported_yet() -> None:
-    reg = BackendRegistry({"tango": "ctlshell.backends.no_such_tango_backend:TangoBackend"})
-    with pytest.raises(BackendUnavailableError, match=r"^tango:// is not supported by this version of ctlshell yet$"):
-        reg.get("tango")
+@pytest.mark.parametrize("scheme", sorted(INSTALL_HINTS))
+def test_install_hints_name_extras_that_pyproject_defines(scheme: str) -> None:
+    """``pip install 'ctlshell[pva]'`` must install p4p: the extra exists and holds the library."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    match = re.fullmatch(r"pip install 'ctlshell\[(\w+)\]' \(needs (\w+)\)", INSTALL_HINTS[scheme])
+    assert match, INSTALL_HINTS[scheme]
+    extra, library = match.groups()
+    assert extra in extras, f"the hint for {scheme}:// names ctlshell[{extra}], which pyproject.toml does not define"
+    names = {re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0] for req in extras[extra]}
+    assert library in names, f"ctlshell[{extra}] does not install {library}: {extras[extra]}"

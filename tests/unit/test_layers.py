@@ -56,3 +56,18 @@ def test_import_ctlshell_loads_no_protocol_library():
         capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_the_testing_contract_names_every_production_module():
+    """A new top-level module is covered by the contract that keeps ctlshell.testing out of the product."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c.get("forbidden_modules") == ["ctlshell.testing"]]
+    package = ROOT / "ctlshell"
+    top = {f"ctlshell.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__"}
+    top |= {f"ctlshell.{p.parent.name}" for p in package.glob("*/__init__.py")}
+    missing = top - {"ctlshell.testing"} - set(contract["source_modules"])
+    assert not missing, f"add {sorted(missing)} to the ctlshell.testing contract in pyproject.toml"
+    # and the root package itself: it may not import the helpers either
+    assert "testing" not in (package / "__init__.py").read_text()

@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import logging
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -84,16 +85,30 @@ def test_coroutines_own_timeout_error_is_kept(rt: Runtime) -> None:
 
 
 def test_loop_keeps_running_while_caller_blocks(rt: Runtime) -> None:
-    ticks: list[int] = []
+    """While a caller blocks in call(), the coroutine runs on the loop thread and the loop
+    goes on running other tasks: a ticker started before keeps ticking during the wait."""
+    ticks: list[str] = []
 
     async def ticker() -> None:
-        for i in range(3):
-            ticks.append(i)
-            await asyncio.sleep(0.001)
+        while True:
+            ticks.append(threading.current_thread().name)
+            await asyncio.sleep(0.01)
 
-    fut = rt.submit(ticker())
-    assert fut.result(2.0) is None
-    assert ticks == [0, 1, 2]
+    async def blocked() -> tuple[int, int, bool]:
+        before = len(ticks)
+        await asyncio.sleep(0.3)
+        return before, len(ticks), rt.in_loop_thread()
+
+    task = rt.submit(ticker())
+    try:
+        wait = time.monotonic()
+        before, after, on_loop = rt.call(blocked(), timeout=30)
+        assert time.monotonic() - wait >= 0.3  # the caller did block for the whole coroutine
+    finally:
+        task.cancel()
+    assert on_loop, "call() ran the coroutine off the runtime's loop thread"
+    assert after > before, "nothing else ran on the loop while the caller was blocked"
+    assert set(ticks) == {NAME}  # the ticker, too, ran on the runtime's named thread
 
 
 def test_call_from_loop_thread_raises_instead_of_deadlocking(rt: Runtime) -> None:

@@ -45,7 +45,10 @@ def test_strip_chart_ring_is_bounded_and_drawing_capped(prefix):
         t0, d0 = time.monotonic(), chart.drawn
         time.sleep(2.0)
         rate = (chart.drawn - d0) / (time.monotonic() - t0)
-        assert 3 <= rate <= 11, rate  # the cap is 10 frames/s, whatever the update rate
+        # the cap is 10 frames/s, whatever the update rate (2 kHz): an upper bound that
+        # load cannot break; under load it draws fewer, but it draws
+        assert rate <= 11, rate
+        wait_for(lambda: chart.drawn >= d0 + 3, 20)
         ring = chart.rings[pv.address]
         assert len(ring) == 200 and ring.arrays()[0].shape == (200,)
         x, y = chart.lines[pv.address].get_data()
