@@ -25,7 +25,9 @@ from event_model import DataKey
 from ophyd_async.core import SignalBackend, make_datakey
 
 from ..api import session
-from ..core import Address, KeepLatest, Metadata, Reading, Severity, Subscription, ValidationError, parse_address
+from ..core import (Address, DisconnectedError, KeepLatest, Metadata, Reading, Severity,
+                    Subscription, ValidationError, parse_address)
+from ._disconnect import pause_for_disconnect
 
 __all__ = ["AddressBackend", "datatype_for"]
 
@@ -135,7 +137,17 @@ class AddressBackend(SignalBackend[Any]):
 
     async def _read(self) -> Reading:
         s = session()
-        return await self._on_runtime(s.cache.get(self.address, s.config.timeout))
+        try:
+            reading = await self._on_runtime(s.cache.get(self.address, s.config.timeout))
+        except DisconnectedError as exc:  # (a timeout stays an error: a move's status fails)
+            if pause_for_disconnect(self.address, exc):
+                await asyncio.sleep(3600)  # mid-run: cancelled by the pause
+            raise
+        if not reading.connected:
+            if pause_for_disconnect(self.address, reading.status or "no connection"):
+                await asyncio.sleep(3600)
+            raise DisconnectedError(f"{self.address} is disconnected")
+        return reading
 
     async def raw(self) -> Reading:
         """The channel's ctlshell reading (an enum as its index)."""
@@ -164,6 +176,10 @@ class AddressBackend(SignalBackend[Any]):
         meta = self._metadata()
 
         def deliver(reading: Reading) -> None:  # a delivery thread of ctlshell's
+            if not reading.connected:  # a staged (monitored) signal is read from here in a run
+                if self._callback is callback:
+                    pause_for_disconnect(self.address, reading.status or "no connection")
+                return  # a value of None is no reading
             if self._callback is callback and not loop.is_closed():
                 loop.call_soon_threadsafe(callback, to_reading(reading, meta))
 

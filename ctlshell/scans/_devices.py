@@ -4,7 +4,9 @@
   ophyd-async signal for any address.
 - :class:`AddressMotor` -- a movable: a setpoint, a readback, and the way to stop
   it. :func:`motor` finds them for an EPICS motor record or a ctlshell motor device
-  (``NAME`` with ``NAME.RBV``, ``NAME.MOVN``/``NAME.DMOV`` and ``NAME.STOP``).
+  (``NAME`` with ``NAME.RBV``, ``NAME.MOVN``/``NAME.DMOV`` and ``NAME.STOP``), and
+  for a Tango motor's attribute (``tango://.../DEVICE/position``: moving while the
+  device's ``State`` is MOVING, stopped by its ``Stop`` command).
 - :func:`device` -- a motor where the address is one, else a signal.
 
 Each device is connected on bluesky's event loop when it is made; a bad address
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from bluesky.protocols import Location
@@ -29,7 +32,7 @@ from ophyd_async.core import (
     StandardReadableFormat,
 )
 
-from ..api import info, session
+from ..api import command, info, session
 from ..core import CtlshellError, parse_address
 from ._backend import AddressBackend
 from ._engine import run_engine
@@ -50,8 +53,10 @@ _lock = threading.Lock()
 
 def _name(address: str) -> str:
     """The device name of an address: its name, with ``.`` and ``/`` (which bluesky
-    keeps out of data keys) as ``_``: ``DEMO:MOTOR.RBV`` -> ``DEMO:MOTOR_RBV``."""
-    return parse_address(address, session().config.default_scheme).name.replace(".", "_").replace("/", "_")
+    keeps out of data keys) as ``_``: ``DEMO:MOTOR.RBV`` -> ``DEMO:MOTOR_RBV``; a Tango
+    address's options (``#dbase=no``) are not part of it."""
+    name = parse_address(address, session().config.default_scheme).name.partition("#")[0]
+    return name.replace(".", "_").replace("/", "_")
 
 
 def _connect(dev: Any, timeout: float) -> Any:
@@ -98,15 +103,25 @@ class AddressMotor(StandardReadable):
     stop : str, optional
         Written 1 to stop (``.STOP`` of a motor record).
     name : str
+    moving : str, optional
+        Read while a move that completed its put early goes on (``.MOVN``, a Tango
+        ``State``); moving while ``is_moving`` of its value is true.
+    is_moving : callable, optional
+        Whether a value of ``moving`` means moving (default: a non-zero value).
+
+    A ``stop`` address naming a Tango command (``...->Stop``) is executed, not written.
     """
 
     def __init__(self, setpoint: str, readback: str | None = None, stop: str | None = None,
-                 name: str = "", moving: str | None = None) -> None:
+                 name: str = "", moving: str | None = None,
+                 is_moving: Callable[[Any], bool] = bool) -> None:
         with self.add_children_as_readables(StandardReadableFormat.HINTED_SIGNAL):
             self.user_readback = _make_signal(readback or setpoint, "")
         self.user_setpoint = SignalRW(AddressBackend(setpoint), timeout=None)
         self.stop_address = stop
-        self._stop_backend = AddressBackend(stop) if stop else None
+        self._stop_command = parse_address(stop, session().config.default_scheme) if stop and "->" in stop else None
+        self._stop_backend = AddressBackend(stop) if stop and self._stop_command is None else None
+        self._is_moving = is_moving
         self.motor_stop = SignalRW(self._stop_backend, timeout=None) if self._stop_backend else None
         self._moving_backend = AddressBackend(moving) if moving else None
         self.motor_moving = SignalR(self._moving_backend, timeout=None) if self._moving_backend else None
@@ -135,7 +150,7 @@ class AddressMotor(StandardReadable):
         tolerance = max(10.0 ** -precision, 1e-9 * abs(target))
         last, still = None, 0
         while True:
-            moving = bool((await self._moving_backend.raw()).value)  # an enum's index, not its label
+            moving = self._is_moving((await self._moving_backend.raw()).value)  # an enum's index, not its label
             position = float(await self.user_readback.get_value())
             if not moving and abs(position - target) <= tolerance:
                 return
@@ -147,7 +162,11 @@ class AddressMotor(StandardReadable):
 
     async def stop(self, success: bool = True) -> None:
         """Stop the motion (bluesky calls this on pause, abort and Ctrl-C)."""
-        if self._stop_backend is not None:
+        if self._stop_command is not None:
+            s, command = session(), self._stop_command
+            backend = s.registry.get(command.scheme)
+            await AddressBackend._on_runtime(backend.execute(command.name, None, s.config.timeout))  # noqa: SLF001
+        elif self._stop_backend is not None:
             await self._stop_backend.put(1, wait=False)  # no put-callback: a move is in progress
 
     async def locate(self) -> Location[float]:
@@ -155,10 +174,31 @@ class AddressMotor(StandardReadable):
         return Location(setpoint=setpoint, readback=readback)
 
 
+def _is_tango_moving(state: Any) -> bool:
+    return str(state) == "MOVING"
+
+
+def _tango_motor_parts(address: str) -> tuple[str, str | None, str | None, str | None]:
+    """(setpoint, readback, stop, moving) of a Tango motor's attribute at ``address``:
+    the attribute itself, the device's ``Stop`` command and its ``State``."""
+    path, hash_, fragment = address.partition("#")
+    device = path.rsplit("/", 1)[0]
+    tail = hash_ + fragment
+    return address, None, f"{device}->Stop{tail}", f"{device}/State{tail}"
+
+
 def _motor_parts(address: str) -> tuple[str, str | None, str | None, str | None]:
     """(setpoint, readback, stop, moving) of a motor record or ctlshell motor at ``address``."""
     addr = parse_address(address, session().config.default_scheme)
     base = str(addr)
+    if addr.scheme == "tango" and "->" not in addr.name:
+        setpoint, _, stop, moving = _tango_motor_parts(base)
+        try:
+            info(moving, timeout=PROBE_TIMEOUT)
+            command(stop).info(timeout=PROBE_TIMEOUT)
+        except CtlshellError:
+            return base, None, None, None  # a plain attribute: set by writing it
+        return setpoint, None, stop, moving
     parts: list[str | None] = []
     for field in (".RBV", ".STOP", ".MOVN"):
         if field != ".RBV" and parts[0] is None:
@@ -187,8 +227,10 @@ def motor(address: str, name: str | None = None, *, readback: str | None = None,
         if key in _devices:
             return _devices[key]
     setpoint, found_rbv, found_stop, found_moving = _motor_parts(address)
+    tango = parse_address(setpoint, session().config.default_scheme).scheme == "tango"
     dev = AddressMotor(setpoint, readback or found_rbv, stop or found_stop, name=name or _name(address),
-                       moving=found_moving if readback is None else None)
+                       moving=found_moving if readback is None else None,
+                       is_moving=_is_tango_moving if tango else bool)
     _connect(dev, timeout or session().config.timeout)
     with _lock:
         return _devices.setdefault(key, dev)

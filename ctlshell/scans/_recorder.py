@@ -3,22 +3,37 @@ or an existing NXSDataWriter), by its Tango interface only.
 
 start + the primary descriptor -> ``OpenFile`` / ``OpenEntry`` with the configuration
 made from them (or the user's own XML); each primary event -> ``Record``; stop ->
-``CloseEntry`` with the exit status, ``CloseFile``. A writer that fails raises from
-the callback, so the RunEngine ends the run at once (by default); what was recorded
-before stays in the file (the writer flushes per record).
+``CloseEntry`` with the exit status, ``CloseFile``.
+
+``Record`` is off the RunEngine's critical path: events are queued (in order, a
+bounded queue) to one recording thread, so a plan does not wait for the writer's
+round trip and HDF5 write of each point. A writer that fails is raised from the
+next document the RunEngine hands the recorder (the next event, at the latest the
+stop), so the run ends then (by default); stop waits until every queued point is
+recorded before ``CloseEntry``, so nothing taken is lost; what was recorded before a
+failure stays in the file (the writer flushes per record).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 from typing import Any
 
 from ._nexus_config import config_xml, entry_values, event_values
 
-__all__ = ["NexusRecorder"]
+__all__ = ["NexusRecorder", "RecordingError"]
+
+#: Points queued to the recording thread at most (a plan faster than the writer then waits).
+QUEUE_SIZE = 1000
 
 log = logging.getLogger(__name__)
+
+
+class RecordingError(RuntimeError):
+    """The writer failed to record a point of the run (the run ends; see the message)."""
 
 
 class NexusRecorder:
@@ -54,16 +69,53 @@ class NexusRecorder:
         self._primary: str | None = None
         self._open = False
         self.token: Any = None  # the RunEngine subscription (record_runs)
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(QUEUE_SIZE)
+        self._failure: BaseException | None = None
+        self._worker: threading.Thread | None = None
+        self._failed_run = False  # the writer failed in this run (closing it is then best effort)
 
     def __call__(self, name: str, doc: dict[str, Any]) -> None:
+        self._raise_failure()
         handler = getattr(self, f"_{name}", None)
         if handler is not None:
             handler(doc)
+
+    def _raise_failure(self) -> None:
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            self._failed_run = True
+            raise RecordingError(f"recording the run to NeXus failed: {failure}") from failure
+
+    # -- the recording thread -------------------------------------------------------
+    def _record_queued(self) -> None:
+        while True:
+            values = self._queue.get()
+            try:
+                if values is None:
+                    return
+                if self._failure is None:  # after a failure, points are not sent (the run is ending)
+                    self.writer.record(values)
+            except BaseException as exc:  # noqa: BLE001 -- handed to the RunEngine's thread
+                self._failure = exc
+                log.error("recording a point failed: %s", exc)
+            finally:
+                self._queue.task_done()
+
+    def _start_worker(self) -> None:
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._record_queued, name="ctlshell-nexus-record", daemon=True)
+            self._worker.start()
+
+    def _drain(self) -> None:
+        """Wait until every queued point is recorded (or failed)."""
+        if self._worker is not None and self._worker.is_alive():
+            self._queue.join()
 
     def _start(self, doc: dict[str, Any]) -> None:
         self._start_doc = doc
         self._primary = None
         self._open = False
+        self._failed_run = False
 
     def _descriptor(self, doc: dict[str, Any]) -> None:
         if doc.get("name") != "primary" or self._open:
@@ -71,6 +123,7 @@ class NexusRecorder:
         start = self._start_doc
         self._primary = doc["uid"]
         file_name = self.file_pattern.format(**start)
+        self._start_worker()
         self.writer.open(file_name, self.xml or config_xml(start, doc))
         self._open = True
         self.files.append(os.path.join(self.data_dir, file_name))
@@ -78,15 +131,29 @@ class NexusRecorder:
 
     def _event(self, doc: dict[str, Any]) -> None:
         if self._open and doc.get("descriptor") == self._primary:
-            self.writer.record(event_values(doc))
+            self._queue.put(event_values(doc))
 
     def _stop(self, doc: dict[str, Any]) -> None:
         if self._open:
+            self._drain()  # every point taken is in the file before the entry closes
             self._open = False
-            self.writer.close({"exit_status": str(doc.get("exit_status", ""))})
+            failed = self._failure is not None or self._failed_run
+            try:
+                self.writer.close({"exit_status": "fail" if failed else str(doc.get("exit_status", ""))})
+            except Exception:
+                if not failed:
+                    raise
+                log.warning("closing the run's file after the writer failed did not work either", exc_info=True)
+            self._raise_failure()
 
     def close(self) -> None:
-        """Close what is open and stop a writer started here."""
+        """Record what is queued, close what is open, end the recording thread and stop
+        a writer started here."""
+        self._drain()
+        if self._worker is not None and self._worker.is_alive():
+            self._queue.put(None)
+            self._worker.join(10)
+        self._worker = None
         if self._open:
             try:
                 self.writer.close({"exit_status": "abort"})

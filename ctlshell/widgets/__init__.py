@@ -29,10 +29,12 @@ from ._plotbase import LivePlot
 from ._plots import ScanView, StripChart, WaveformView
 from ._readout import Readout
 from ._ring import Ring
+from ._runplot import RunPlot
 from ._table import MonitorTable
 from ._ticker import ticker
 
 __all__ = [
+    "RunPlot",
     "Control", "ControlKind", "DevicePanel", "Live", "LivePlot", "MonitorTable", "Readout", "Ring", "ScanView",
     "StripChart", "WaveformView", "control_kind", "plot", "ticker",
 ]

@@ -245,3 +245,35 @@ def test_the_ctrl_c_handler_is_given_back_after_a_run(demo, prefix):
     before = signal.getsignal(signal.SIGINT)
     RE(count([f"{prefix}DET:COUNTS"]))
     assert signal.getsignal(signal.SIGINT) is before  # Ctrl-C is a KeyboardInterrupt again
+
+
+def test_a_writer_that_fails_mid_run_ends_the_run_and_keeps_what_it_recorded(demo, prefix, tmp_path):
+    import h5py
+
+    from ctlshell.scans import record_runs, stop_recording
+    from ctlshell.scans._recorder import RecordingError
+
+    det, mot = f"{prefix}DET:COUNTS", f"{prefix}MOTOR"
+    ctlshell.put(f"{mot}.VELO", 2.0, wait=True)  # 0.2 mm steps take 0.1 s: 26 points take > 2.5 s
+    recorder = record_runs(data_dir=str(tmp_path))
+    events: list[dict] = []
+    token = RE.subscribe(lambda name, doc: events.append(doc) if name == "event" else None)
+
+    def stop_the_writer() -> None:
+        while len(events) < 6:
+            time.sleep(0.005)
+        recorder._process.stop()  # the writer process this recorder started, by its PID
+
+    actor = threading.Thread(target=stop_the_writer)
+    actor.start()
+    try:
+        with pytest.raises(RecordingError, match="recording the run to NeXus failed"):
+            RE(scan([det], mot, 0, 5, 26))
+    finally:
+        actor.join()
+        RE.unsubscribe(token)
+        recorder._process = None  # already stopped
+        stop_recording(recorder)
+    assert 6 <= len(events) < 26  # the run ended on the failure, not at its end
+    with h5py.File(recorder.files[0], "r") as f:
+        assert 3 <= len(f["entry/data"][f["entry/data"].attrs["signal"]]) <= len(events)
