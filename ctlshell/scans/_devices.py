@@ -178,7 +178,7 @@ def _is_tango_moving(state: Any) -> bool:
     return str(state) == "MOVING"
 
 
-def _tango_motor_parts(address: str) -> tuple[str, str | None, str | None, str | None]:
+def _tango_motor_parts(address: str) -> tuple[str, None, str, str]:
     """(setpoint, readback, stop, moving) of a Tango motor's attribute at ``address``:
     the attribute itself, the device's ``Stop`` command and its ``State``."""
     path, hash_, fragment = address.partition("#")
