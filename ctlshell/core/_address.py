@@ -46,7 +46,11 @@ class Address:
     name: str
 
     def __str__(self) -> str:
-        return f"{self.scheme}://{self.name}"
+        text: str | None = self.__dict__.get("_text")
+        if text is None:  # one string per address, however often it is shown or used as a key
+            text = f"{self.scheme}://{self.name}"
+            object.__setattr__(self, "_text", text)  # not a field: equality, order and hash ignore it
+        return text
 
 
 def parse_address(text: object, default_scheme: str = "ca") -> Address:

@@ -47,7 +47,7 @@ class ChannelState(enum.Enum):
         return self.value
 
 
-@dataclass
+@dataclass(eq=False, slots=True)
 class Entry:
     """The cache's record of one address (mutable, owned by the loop)."""
 
@@ -78,6 +78,17 @@ class Entry:
     def seen(self, reading: Reading) -> None:
         self.touch()
         self.update(reading)
+
+    def fan_out(self, reading: Reading) -> None:
+        """One upstream update to every subscriber: on the loop or on the backend's thread.
+
+        A bound method of the entry is what the backend calls (one small object per
+        channel, not a closure and its cells)."""
+        with self.lock:
+            self.update(reading)
+            self.updates += 1
+            for sub in self.subscribers:
+                sub.offer(reading)
 
     def update(self, reading: Reading) -> None:
         """Last reading and state (any thread, under ``lock`` on a backend's; no activity:
@@ -241,7 +252,7 @@ class ChannelCache:
         if entry.upstream is None:
             entry.upstream_opens += 1
             try:
-                entry.upstream = await entry.backend.subscribe(address.name, lambda r: self._fan_out(entry, r))
+                entry.upstream = await entry.backend.subscribe(address.name, entry.fan_out)
             except BaseException:
                 self._remove(entry, sub)
                 sub.close()
@@ -249,12 +260,8 @@ class ChannelCache:
         return sub
 
     def _fan_out(self, entry: Entry, reading: Reading) -> None:
-        """One upstream update to every subscriber: on the loop or on the backend's thread."""
-        with entry.lock:
-            entry.update(reading)
-            entry.updates += 1
-            for sub in entry.subscribers:
-                sub.offer(reading)
+        """One upstream update to every subscriber of ``entry`` (see :meth:`Entry.fan_out`)."""
+        entry.fan_out(reading)
 
     @staticmethod
     def _remove(entry: Entry, sub: Subscription) -> None:

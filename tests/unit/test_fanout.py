@@ -127,6 +127,22 @@ def test_keep_last_n_drops_oldest(subs: list[Subscription]) -> None:
     assert balanced(sub)
 
 
+@pytest.mark.parametrize("n", [1, 64, 65, 500])  # both sides of the short queue's size (SMALL_QUEUE)
+def test_keep_last_n_keeps_the_newest_n_in_order_at_any_size(subs: list[Subscription], n: int) -> None:
+    gate = Gate()
+    sub = Subscription("local://X", gate, KeepLast(n))
+    subs.append(sub)
+    sub.offer(r(-1))
+    assert gate.entered.wait(2.0)
+    for i in range(n + 10):
+        sub.offer(r(i))
+    assert (sub.pending, sub.dropped) == (n, 10)
+    gate.release.set()
+    wait_for(lambda: sub.pending == 0 and sub.delivered == n + 1)
+    assert gate.values == [-1, *range(10, n + 10)]
+    assert balanced(sub)
+
+
 def test_raising_callback_does_not_stop_delivery(subs: list[Subscription],
                                                  caplog: pytest.LogCaptureFixture) -> None:
     got: list[object] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .. import _dso  # noqa: F401  (first: epicscorelibs.path loads without setuptools)
 import aioca
 from epicscorelibs.ca import cadef
 

@@ -18,6 +18,7 @@ import time
 from functools import partial
 from typing import Any
 
+from .. import _dso  # noqa: F401  (first: epicscorelibs.path loads without setuptools)
 from p4p import Value
 from p4p.client.asyncio import Context, Disconnected, RemoteError
 from p4p.client.raw import Context as RawContext
