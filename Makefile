@@ -85,6 +85,7 @@ chromium: $(CHROMIUM)
 
 test: $(STAMP) $(CHROMIUM) postgres mariadb tango-test tmux
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory docs
 	$(NORT) $(BIN)/python -m pytest
 	$(NORT) $(BIN)/python tests/compat/run_suite.py --expect tests/compat/known_gaps.txt
 
@@ -135,3 +136,9 @@ clean:
 STRESS_TESTS ?=
 test-stress: $(STAMP) $(CHROMIUM) postgres mariadb tango-test tmux
 	$(NORT) $(BIN)/python -m tests.stress -n 2 -- $(BIN)/python -m pytest $(STRESS_TESTS)
+
+# issue 21: the Sphinx site (docs/, MyST pages, API reference from the numpydoc docstrings)
+# into docs/_build/html; any warning fails it, and so fails make test, which runs it after lint
+.PHONY: docs
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html

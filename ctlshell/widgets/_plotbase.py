@@ -22,7 +22,7 @@ class LivePlot(Live):
     ----------
     figure : matplotlib.figure.Figure
     drawn : int
-        Frames the canvas actually rendered (its ``draw_event``s).
+        Frames the canvas actually rendered (its ``draw_event`` events).
     paused : bool
         While True, data keep flowing into the buffers but nothing is redrawn.
     autoscale : bool
