@@ -1,4 +1,4 @@
-"""The README's proxy example runs as written (against a hosted daemon, on loopback)."""
+"""The docs' proxy example runs as written (against a hosted daemon, on loopback)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from ..readme import run_example
 
 
 def test_readme_proxy_example_runs() -> None:
-    out = run_example("### Driving devices: Karabo-style proxies")
+    out = run_example("docs/guide/proxies.md", "# Driving devices")
     assert out[0] == "DimensionalityError"
     assert out[1] == "250.0 mm True None"
     assert "read-only" in out[2]

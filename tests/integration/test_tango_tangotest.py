@@ -314,10 +314,10 @@ def test_state_and_status_are_first_class_readings(tangotest, bare):
 
 
 def test_readme_tangotest_example_runs(tangotest):
-    """The README's TangoTest example, as written (its own database and TangoTest)."""
+    """The docs'  TangoTest example, as written (its own database and TangoTest)."""
     from ..readme import run_example
 
-    out = run_example("Debian's C++ TangoTest (")
+    out = run_example("docs/guide/tango.md", "## TangoTest")
     assert out[0].startswith("INVALID API_AttrValueNotSet: ")
     assert out[1] == "3.0 ('a',)"
     assert out[2] == "['sys/tg_test/1']"
