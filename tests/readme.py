@@ -67,7 +67,7 @@ def pages() -> list[Path]:
 def blocks(page: str | Path) -> list[Block]:
     """Every fenced code block of ``page``, in order."""
     path = ROOT / page
-    name = path.relative_to(ROOT).as_posix()
+    name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.as_posix()
     lines = path.read_text().splitlines()
     found: list[Block] = []
     heading = ""
