@@ -129,6 +129,7 @@ bench-scans: $(STAMP)
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
 	rm -rf .mypy_cache .ruff_cache
+	rm -rf docs/_build
 
 # issue 21, acceptance 1: the suite (or STRESS_TESTS="tests/unit/test_poller.py ...")
 # with two CPU-burning processes beside it, started and stopped by PID (tests/stress.py)

@@ -20,8 +20,8 @@ TESTS = ROOT / "tests"
 _RUNNERS = ("run_example", "example_code")
 
 
-def _calls() -> list[tuple[str, int, tuple[str, str, int]]]:
-    """(test file, line, (page, heading, index)) of every runner call under tests/."""
+def _calls() -> list[tuple[str, int, tuple[str, str, int, str]]]:
+    """(test file, line, (page, heading, index, language)) of every runner call under tests/."""
     found = []
     for path in sorted(TESTS.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -31,12 +31,13 @@ def _calls() -> list[tuple[str, int, tuple[str, str, int]]]:
             if name not in _RUNNERS or path.name in ("readme.py", Path(__file__).name):
                 continue
             args = [a.value if isinstance(a, ast.Constant) else None for a in node.args[:3]]
-            index = next((k.value.value for k in node.keywords
-                          if k.arg == "index" and isinstance(k.value, ast.Constant)), args[2] if len(args) > 2 else 0)
+            keywords = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            index = keywords.get("index", args[2] if len(args) > 2 else 0)
+            language = keywords.get("language", "python")
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
             assert len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str) \
                 and isinstance(index, int), f"{where}: {name}() needs its page, heading (and index) as literals"
-            found.append((where, node.lineno, (args[0], args[1], index)))
+            found.append((where, node.lineno, (args[0], args[1], index, language)))
     return found
 
 
@@ -55,7 +56,7 @@ def test_the_runner_calls_are_found() -> None:
 
 
 @pytest.mark.parametrize("where, key", [(w, k) for w, _, k in _calls()], ids=lambda v: str(v))
-def test_each_runner_call_names_an_example_that_exists(where: str, key: tuple[str, str, int]) -> None:
+def test_each_runner_call_names_an_example_that_exists(where: str, key: tuple[str, str, int, str]) -> None:
     block = find_example(*key)  # fails with "no line starting with ..." when the example moved
     assert block.not_run is None, f"{where} runs {block.page}:{block.line}, which is marked not-run"
 
