@@ -70,3 +70,15 @@ def test_resolve_takes_a_name_or_a_directory(tmp_path):
     assert profiles.resolve(str(d)) == profiles.Profile("mine", d.resolve())
     with pytest.raises(ValidationError, match="does not exist"):
         profiles.resolve(str(tmp_path / "nope"))
+
+
+def test_a_site_path_given_as_data_wins_over_the_environment(tmp_path, monkeypatch):
+    given, env = tmp_path / "given", tmp_path / "env"
+    site_profile(given, "beamline7", "00-x.py")
+    site_profile(env, "beamline7", "00-y.py")
+    monkeypatch.setenv(profiles.PATH_VARIABLE, str(env))
+    assert profiles.find("beamline7", site=[given]).path == (given / "beamline7").resolve()
+    assert profiles.find("beamline7").path == (env / "beamline7").resolve()
+    assert profiles.names(site=[]) == ["default", "demo"]
+    with pytest.raises(ValidationError, match=r"profiles: default, demo$"):
+        profiles.resolve("beamline7", site=[])
