@@ -1,6 +1,8 @@
 """The ``ctlshell`` console script: IPython's terminal with ctlshell loaded and a profile.
 
-``ctlshell [--profile NAME]``   the shell (``%pv`` and the verbs; profiles in ``ctlshell/profiles``)
+``ctlshell [--profile NAME]``   the shell (``%pv`` and the verbs) with a profile (``default``,
+                                ``demo`` or a site's, see :mod:`ctlshell.profiles`)
+``ctlshell --profile-dir DIR``  the same with the profile in directory DIR
 ``ctlshell --demo``             the same as ``--profile demo``: the demo beamline hosted in-process
 ``ctlshell -c CMD``             run one command (with the same set-up) and exit
 ``ctlshell serve module:Class [--prefix P] [--state FILE]``
@@ -14,7 +16,6 @@ Other options (``--colors=NoColor``, ``--TerminalInteractiveShell.x=y``) go to I
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
@@ -57,9 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Subcommands: `ctlshell serve module:Class ...` serves a daemon headless (ctlshell serve --help); "
                "`ctlshell nxwriter` runs the NeXus writer device (ctlshell nxwriter --help); "
                "`ctlshell kernelspec` installs the Jupyter kernel. Unknown options are passed to IPython.")
-    p.add_argument("--profile", default="default", metavar="NAME", help="profile from ctlshell/profiles "
-                   "(default, demo)")
-    p.add_argument("--demo", action="store_true", help="the same as --profile demo")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--profile", default="default", metavar="NAME", help="profile by name: default, demo, or "
+                       "a site's in a directory of CTLSHELL_PROFILE_PATH")
+    which.add_argument("--profile-dir", metavar="DIR", help="profile in this directory (ipython_config.py, startup/)")
+    which.add_argument("--demo", action="store_true", help="the same as --profile demo")
     p.add_argument("-c", dest="command", metavar="CMD", help="run CMD and exit")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
@@ -85,28 +88,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.version:
         print(ctlshell.__version__)
         return 0
-    profile = "demo" if args.demo else args.profile
-    from .ipython import profile_path
+    from . import profiles
 
     try:
-        path = profile_path(profile)
+        profile = profiles.from_dir(args.profile_dir) if args.profile_dir else profiles.find(
+            "demo" if args.demo else args.profile)
     except ValueError as exc:
         print(f"ctlshell: {exc}", file=sys.stderr)
         return 2
-    if profile == "demo":
-        for key, value in LOOPBACK.items():  # a demo is self-contained: loopback unless told otherwise
-            os.environ.setdefault(key, value)
-    banner = BANNER.format(version=ctlshell.__version__) + (DEMO_BANNER if profile == "demo" else "")
     from IPython import start_ipython
-    from traitlets.config import Config
 
-    config = Config()
-    config.InteractiveShellApp.extensions = ["ctlshell"]
-    config.InteractiveShellApp.exec_files = [path]
-    config.TerminalInteractiveShell.banner2 = banner
+    from .ipython._launch import profile_config
+
+    config, first = profile_config(profile)
+    config.TerminalInteractiveShell.banner2 = BANNER.format(version=ctlshell.__version__)
     config.TerminalInteractiveShell.confirm_exit = False
     config.TerminalIPythonApp.display_banner = args.command is None
-    ipy_argv = ["--no-autoindent", *ipython_args]
+    ipy_argv = ["--no-autoindent", *first, *ipython_args]
     if args.command is not None:
         ipy_argv += ["-c", args.command]
     try:

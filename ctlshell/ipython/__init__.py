@@ -7,7 +7,8 @@
   by :mod:`._tango_names`),
 - text and HTML display of readings, channels and monitors (:mod:`._views`),
 - one-line ctlshell errors (:mod:`._errors`),
-- ``%ctlshell_profile NAME``, which runs a profile from ``ctlshell/profiles``.
+- ``%ctlshell_profile NAME|DIR``, which runs the startup files of a profile
+  (:mod:`ctlshell.profiles`).
 
 ``%unload_ext ctlshell`` removes all of it, stops the monitors it started and shuts
 the ctlshell runtime down. Importing this package imports no protocol library and no
@@ -23,7 +24,7 @@ from typing import Any
 from ._errors import SETTINGS
 from ._names import NameIndex
 
-__all__ = ["SETTINGS", "add_name_source", "load_ipython_extension", "profile_path", "unload_ipython_extension"]
+__all__ = ["SETTINGS", "add_name_source", "load_ipython_extension", "run_profile", "unload_ipython_extension"]
 
 _STATE: dict[int, dict[str, Any]] = {}
 _SOURCES: list[Any] = []
@@ -53,21 +54,24 @@ def add_name_source(source: Any) -> None:
         state["names"].add_source(source)
 
 
-def profile_path(name: str) -> str:
-    """The file of a profile in ``ctlshell/profiles`` (``default``, ``demo``, ...).
+def run_profile(shell: Any, spec: str) -> None:
+    """Run the startup files of a profile (a name or a directory) in ``shell``'s namespace.
+
+    Its ``ipython_config.py`` is not applied (a running shell has read its configuration).
 
     Raises
     ------
-    ValueError
-        No profile of that name (the message lists the ones there are).
+    ValidationError
+        No such profile (see :func:`ctlshell.profiles.resolve`).
     """
-    here = os.path.join(os.path.dirname(os.path.dirname(__file__)), "profiles")
-    known = sorted(f[:-3] for f in os.listdir(here) if f.endswith(".py") and not f.startswith("_"))
-    if name not in known:
-        from ..core import ValidationError
+    from .. import profiles
 
-        raise ValidationError(f"no ctlshell profile {name!r}; profiles: {', '.join(known)}")
-    return os.path.join(here, f"{name}.py")
+    profile = profiles.resolve(spec)
+    for file in profile.startup_files():
+        if file.suffix == ".ipy":
+            shell.safe_execfile_ipy(str(file), raise_exceptions=True)
+        else:
+            shell.safe_execfile(str(file), shell.user_ns, raise_exceptions=True)
 
 
 def load_ipython_extension(shell: Any) -> None:
@@ -106,8 +110,8 @@ def load_ipython_extension(shell: Any) -> None:
     shell.register_magics(ScanMagics(shell))
 
     def ctlshell_profile(line: str) -> None:
-        """%ctlshell_profile NAME: run a ctlshell profile (default, demo) in this namespace."""
-        shell.safe_execfile(profile_path(line.strip() or "default"), shell.user_ns, raise_exceptions=True)
+        """%ctlshell_profile NAME|DIR: run a ctlshell profile's startup files (default, demo, a site's) here."""
+        run_profile(shell, line.strip() or "default")
 
     shell.register_magic_function(ctlshell_profile, magic_kind="line", magic_name="ctlshell_profile")
     matcher = make_matcher(names, lambda: shell.user_ns)

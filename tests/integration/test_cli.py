@@ -15,6 +15,7 @@ from ctlshell.core import stop_process
 from ctlshell.testing import free_port, loopback_env
 
 SCRIPT = Path(sys.executable).with_name("ctlshell")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -95,6 +96,7 @@ def test_kernelspec_installs_a_kernel_that_loads_the_extension(tmp_path):
     proc = run("kernelspec", "--prefix", str(tmp_path), "--profile", "demo", "--name", "ctlshell-demo")
     assert proc.returncode == 0, proc.stderr
     spec = json.loads((tmp_path / "share/jupyter/kernels/ctlshell-demo/kernel.json").read_text())
-    assert spec["argv"][1:5] == ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    assert "--InteractiveShellApp.extensions=ctlshell" in spec["argv"]
-    assert "--InteractiveShellApp.exec_lines=%ctlshell_profile demo" in spec["argv"]
+    # the kernel runs the profile directory (tests/integration/test_profiles.py: that it uses it)
+    assert spec["argv"][1:] == ["-m", "ctlshell.ipython.kernel", "-f", "{connection_file}",
+                                f"--profile-dir={(ROOT / 'profiles' / 'demo').resolve()}"]
+    assert spec["display_name"] == "ctlshell (demo)"

@@ -1,4 +1,4 @@
-"""The default ctlshell profile: the blocking verbs in the namespace beside ``%pv``."""
+"""The blocking verbs in the user namespace beside ``%pv`` (``get``, ``put``, ``host``, ...)."""
 
 import ctlshell  # noqa: F401  (in the user namespace)
 from ctlshell import (  # noqa: F401

@@ -1,0 +1,6 @@
+"""The blocking verbs in the user namespace beside ``%pv`` (as in the default profile)."""
+
+import ctlshell  # noqa: F401  (in the user namespace)
+from ctlshell import (  # noqa: F401
+    get, host, hosted, info, journal, monitor, put, restrict_writes, status, unhost,
+)
