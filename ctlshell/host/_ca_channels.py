@@ -54,6 +54,10 @@ class _Mirror:
 
     softpv: SoftPV
     published: Reading
+    #: the server's publication of every change still waiting for the loop (set by the
+    #: server): awaited before a client's write completes, so that its completion never
+    #: overtakes what changed before it (a motor's readback before its move's end)
+    flush_pending: Any = None
 
     def check_access(self, hostname: str, username: str) -> AccessRights:
         store = self.softpv._store
@@ -79,6 +83,8 @@ class _Mirror:
                                                      _client.get(), origin=self)
             if reading is not None:  # else the handler published through the store
                 await write_reading(self, reading)
+            if self.flush_pending is not None:
+                await self.flush_pending()
             return
         await super().write(value, flags=flags, verify_value=False,  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
                             update_fields=update_fields, **metadata)

@@ -149,6 +149,9 @@ class CaServer:
         self._channels: dict[str, Any] = {}
         self._dirty: dict[str, Reading] = {}
         self._flush_scheduled = False
+        #: one publication at a time: a client's write completes only after the one in
+        #: progress (whose readings are popped but perhaps not yet written) has ended
+        self._flushing = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -225,7 +228,9 @@ class CaServer:
 
     # -- mirroring -------------------------------------------------------------------
     def _attach(self, pv: SoftPV) -> None:
-        self._channels[pv.name] = make_channel(pv)
+        channel = make_channel(pv)
+        channel.flush_pending = self._flush
+        self._channels[pv.name] = channel
         pv.add_listener(self._on_change)
 
     def _detach(self, pv: SoftPV) -> None:
@@ -283,12 +288,13 @@ class CaServer:
         asyncio.ensure_future(self._flush())
 
     async def _flush(self) -> None:
-        self._flush_scheduled = False
-        while self._dirty:
-            name, reading = self._dirty.popitem()  # atomic against writers on other threads
-            channel = self._channels.get(name)
-            if channel is not None and getattr(channel, "published", None) is not reading:
-                try:
-                    await write_reading(channel, reading)
-                except Exception:
-                    log.exception("publishing %s on CA failed", name)
+        async with self._flushing:
+            self._flush_scheduled = False
+            while self._dirty:
+                name, reading = self._dirty.popitem()  # atomic against writers on other threads
+                channel = self._channels.get(name)
+                if channel is not None and getattr(channel, "published", None) is not reading:
+                    try:
+                        await write_reading(channel, reading)
+                    except Exception:
+                        log.exception("publishing %s on CA failed", name)

@@ -24,7 +24,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -67,12 +67,15 @@ class WriteRequest:
         Who wrote it.
     """
 
-    def __init__(self, attr: str, value: Any, client: Client, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, attr: str, value: Any, client: Client, loop: asyncio.AbstractEventLoop,
+                 after_pushes: Callable[[Callable[[], None]], bool] | None = None) -> None:
         self.attr, self.value, self.client = attr, value, client
         self.received = time.time()
         self._loop = loop
         self._future: asyncio.Future[Any] = loop.create_future()
         self._answered = False
+        #: the device's: runs the answer once what it pushed before is stored (False: not running)
+        self._after_pushes = after_pushes
 
     def done(self, value: Any = None) -> None:
         """The device has acted: store the written value (or ``value`` instead)."""
@@ -99,10 +102,16 @@ class WriteRequest:
             else:
                 self._future.set_exception(error)
 
-        try:
-            self._loop.call_soon_threadsafe(settle)
-        except RuntimeError:
-            pass  # the loop is closed: the session ended
+        def send() -> None:
+            try:
+                self._loop.call_soon_threadsafe(settle)
+            except RuntimeError:
+                pass  # the loop is closed: the session ended
+
+        # the answer goes out after the values the device pushed before it (a motor's
+        # last readback before its move's end), never ahead of them
+        if self._after_pushes is None or not self._after_pushes(send):
+            send()
 
     def __repr__(self) -> str:
         return f"<WriteRequest {self.attr} = {self.value!r} from {self.client}>"
@@ -156,6 +165,9 @@ class Device:
         self._push: collections.deque[tuple[str, Any, float | None]] = collections.deque(
             maxlen=self.push_queue_size)
         self._push_ready = threading.Event()
+        #: answers to writes, sent by the push thread once the pushes before them are stored
+        self._answers: list[Callable[[], None]] = []
+        self._answers_lock = threading.Lock()
         self._pull: queue.Queue[WriteRequest] = queue.Queue(self.pull_queue_size)
         self._threads: list[threading.Thread] = []
         self._executor: ThreadPoolExecutor | None = None
@@ -276,12 +288,38 @@ class Device:
         except Exception:
             log.exception("%s.run ended with an error", type(self).__name__)
 
+    def _after_pushes(self, send: Callable[[], None]) -> bool:
+        """Queue ``send`` behind every value pushed so far (False: the push thread is not running)."""
+        with self._answers_lock:
+            if self.stopping.is_set() or not self._threads:
+                return False
+            self._answers.append(send)
+        self._push_ready.set()
+        return True
+
+    def _take_answers(self) -> list[Callable[[], None]]:
+        with self._answers_lock:
+            answers, self._answers = self._answers, []
+        return answers
+
     def _drain(self) -> None:
         q, ready = self._push, self._push_ready
-        while not self.stopping.is_set():
-            ready.wait(0.5)
-            ready.clear()
-            while q:
+        try:
+            while not self.stopping.is_set():
+                ready.wait(0.5)
+                ready.clear()
+                self._drain_once(q)
+        finally:
+            with self._answers_lock:
+                answers, self._answers = self._answers, []
+                self.stopping.set()  # no answer queued after this one is left
+            for send in answers:
+                send()
+
+    def _drain_once(self, q: collections.deque[tuple[str, Any, float | None]]) -> None:
+        while True:
+            answers = self._take_answers()  # answered before the batch below was taken
+            if q:
                 newest: dict[str, tuple[Any, float | None]] = {}
                 taken = 0
                 for _ in range(len(q)):  # one batch; newest value per PV
@@ -297,6 +335,10 @@ class Device:
                         self._pvs[attr].write(value, origin=self, timestamp=stamp)
                     except Exception as exc:
                         log.warning("%s: pushed %s = %r refused: %s", type(self).__name__, attr, value, exc)
+            for send in answers:
+                send()
+            if not q and not answers:
+                return
 
     def _handler(self, attr: str) -> Any:
         spec = self.specs[attr]
@@ -306,7 +348,7 @@ class Device:
             return await loop.run_in_executor(self._executor, getattr(self, f"write_{attr}"), value)
 
         async def queued(value: Any, client: Client) -> Any:
-            request = WriteRequest(attr, value, client, asyncio.get_running_loop())
+            request = WriteRequest(attr, value, client, asyncio.get_running_loop(), self._after_pushes)
             try:
                 self._pull.put_nowait(request)
             except queue.Full:

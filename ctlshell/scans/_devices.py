@@ -47,6 +47,8 @@ PROBE_TIMEOUT = 1.0
 #: How often a move that completed its put early is checked, and how many unchanged
 #: reads of a motor not moving end it short of its target (a limit, a stop).
 SETTLE_POLL, SETTLED_READS = 0.02, 10
+#: Seconds a completed move may take to start before the motor is taken as not moving.
+NO_MOTION_GRACE = 2.0
 _devices: dict[str, Any] = {}
 _lock = threading.Lock()
 
@@ -148,14 +150,19 @@ class AddressMotor(StandardReadable):
         meta = self.user_readback._connector.backend.meta  # type: ignore[attr-defined]  # noqa: SLF001 (our own backend: an AddressBackend)
         precision = meta.precision if meta is not None and meta.precision else 6
         tolerance = max(10.0 ** -precision, 1e-9 * abs(target))
-        last, still = None, 0
+        last, still, start, started = None, 0, None, False
+        give_up = asyncio.get_running_loop().time() + NO_MOTION_GRACE
         while True:
             moving = self._is_moving((await self._moving_backend.raw()).value)  # an enum's index, not its label
             position = float(await self.user_readback.get_value())
             if not moving and abs(position - target) <= tolerance:
                 return
+            start = position if start is None else start
+            # a motor that has not begun to move is not yet "settled short" (a loaded
+            # server may start it late); one that never moves (at a limit) ends after the grace
+            started = started or moving or position != start
             still = still + 1 if not moving and position == last else 0
-            if still >= SETTLED_READS:
+            if still >= SETTLED_READS and (started or asyncio.get_running_loop().time() > give_up):
                 return
             last = position
             await asyncio.sleep(SETTLE_POLL)

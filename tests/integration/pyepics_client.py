@@ -10,6 +10,8 @@ Usage: pyepics_client.py VERB ARGS... ; prints one JSON line prefixed '@@'.
                                    with the server's status: {"status", "message", "elapsed", "readback"}
   gets NAME N                      N gets one after another: their durations (s)
   reads NAME N                     N reads on one channel: value and severity of each
+  moves SET RBV JSONLIST           for each target: a put to SET with completion, then at
+                                   once a get of RBV: [target, readback] pairs
   beside SLOW FAST N               a read of SLOW left pending while N gets of FAST run on
                                    the same connection: their durations, then SLOW's value
 """
@@ -206,6 +208,15 @@ def count(name, seconds):
     out(seen)
 
 
+def moves(setpoint, readback, targets):
+    set_id, rbv_id = connect(setpoint), connect(readback)
+    pairs = []
+    for target in targets:
+        ca.put(set_id, target, wait=True, timeout=30)
+        pairs.append([target, ca.get(rbv_id, timeout=10)])
+    out(pairs)
+
+
 if __name__ == "__main__":
     verb, args = sys.argv[1], sys.argv[2:]
     if verb == "describe":
@@ -224,6 +235,8 @@ if __name__ == "__main__":
         reads(args[0], int(args[1]))
     elif verb == "beside":
         beside(args[0], args[1], int(args[2]))
+    elif verb == "moves":
+        moves(args[0], args[1], json.loads(args[2]))
     elif verb == "count":
         count(args[0], float(args[1]))
     else:

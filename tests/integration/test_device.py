@@ -4,6 +4,7 @@ client's put-with-callback completes only when the device says the action is don
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
@@ -95,6 +96,19 @@ def test_put_callback_completes_when_the_move_is_done(prefix, hosted_objects):
     assert ctlshell.get(f"ca://{prefix}RBV").value == pytest.approx(1.0)
     assert ctlshell.get(f"ca://{prefix}MOVN").value == 0
     assert [(e.pv, e.old, e.new) for e in ctlshell.journal(prefix + "VAL")] == [(prefix + "VAL", 0.0, 1.0)]
+
+
+def test_a_readback_read_right_after_a_move_completes_is_the_new_position(prefix, hosted_objects):
+    """What a scan does at every point: put with completion, then read the readback. The
+    completion must not overtake the readback's last update (found as scans recording the
+    previous point's position under load)."""
+    motor = hosted_objects(Motor(prefix))
+    ctlshell.put(f"ca://{prefix}VELO", 10.0, wait=True)
+    targets = [round(0.25 * i, 2) for i in range(1, 41)]  # 40 moves of 25 ms each
+    pairs = pyepics("moves", prefix + "VAL", prefix + "RBV", json.dumps(targets))
+    stale = [(t, rbv) for t, rbv in pairs if abs(rbv - t) > 1e-9]
+    assert stale == [], f"{len(stale)} of {len(pairs)} reads gave an older position: {stale[:5]}"
+    assert motor.stats()["position"] == targets[-1]
 
 
 def test_direct_write_acts_at_once_during_a_move(prefix, hosted_objects):
