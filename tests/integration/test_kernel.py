@@ -79,7 +79,8 @@ def test_kernel_shows_html_and_keeps_a_monitor_table_live(kernel):
 
 def test_kernel_plot_redraws_one_figure_while_collecting(kernel, tmp_path):
     png = tmp_path / "current.png"
-    msgs = execute(kernel, f"%pv plot DEMO:RING:CURRENT --duration 1.6 --output {png}")
+    # ticks every 0.5 s; 4 s leaves room for several redraws when a loaded machine draws slowly
+    msgs = execute(kernel, f"%pv plot DEMO:RING:CURRENT --duration 4 --output {png}")
     figures = [m for m in msgs if m["msg_type"] in ("display_data", "update_display_data")
                and "image/png" in m["content"]["data"]]
     assert figures[0]["msg_type"] == "display_data" and len(figures) >= 2
