@@ -212,7 +212,7 @@ class StepSet:
         self.count: dict[str, int] = {}
         for fl in self.fields:
             shape = self.shapes.get(fl.path, fl.shape)
-            if 0 in shape:
+            if 0 in shape and fl.path not in f:  # shaped by its first record
                 self.pending.add(fl.path)
                 continue
             has_time, has_sev = STAMPED.get(fl.source.kind, (False, False)) if fl.source else (False, False)
