@@ -18,7 +18,7 @@ from typing import Any
 
 import h5py
 import numpy as np
-from h5py import h5s
+from h5py import h5s, h5t
 
 from ..core import ValidationError
 from ._config import Attr, Config, Field
@@ -212,7 +212,7 @@ class StepSet:
         self.count: dict[str, int] = {}
         for fl in self.fields:
             shape = self.shapes.get(fl.path, fl.shape)
-            if 0 in shape:
+            if 0 in shape and fl.path not in f:  # shaped by its first record
                 self.pending.add(fl.path)
                 continue
             has_time, has_sev = STAMPED.get(fl.source.kind, (False, False)) if fl.source else (False, False)
@@ -289,6 +289,7 @@ class _Appender:
         self.row = tuple(ds.shape[1:])
         self.dtype = ds.dtype
         self.mspace = h5s.create_simple((1, *self.row))
+        self.mtype = h5t.py_create(self.dtype)  # made once: h5py would make (and register) one per write
         self.start = (0,) * len(self.row)
         self.count = (1, *self.row)
         self.fspace = ds.id.get_space()
@@ -299,4 +300,4 @@ class _Appender:
         self.id.set_extent((n + 1, *self.row))
         self.fspace.set_extent_simple((n + 1, *self.row), self.maxdims)
         self.fspace.select_hyperslab((n, *self.start), self.count)
-        self.id.write(self.mspace, self.fspace, arr)
+        self.id.write(self.mspace, self.fspace, arr, mtype=self.mtype)

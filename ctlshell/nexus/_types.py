@@ -21,7 +21,7 @@ STRING = "str"
 NX_TYPES: dict[str, str] = {
     "NX_FLOAT64": "f8", "NX_FLOAT": "f8", "NX_NUMBER": "f8", "NX_FLOAT32": "f4",
     "NX_INT": "i8", "NX_INT64": "i8", "NX_INT32": "i4", "NX_INT16": "i2", "NX_INT8": "i1",
-    "NX_POSINT": "i8", "NX_UINT": "u8", "NX_UINT64": "u8", "NX_UINT32": "u4", "NX_UINT16": "u2",
+    "NX_POSINT": "u8", "NX_UINT": "u8", "NX_UINT64": "u8", "NX_UINT32": "u4", "NX_UINT16": "u2",
     "NX_UINT8": "u1", "NX_BOOLEAN": "bool", "NX_CHAR": STRING, "NX_DATE_TIME": STRING, "ISO8601": STRING,
 }
 
@@ -31,7 +31,14 @@ def dtype_of(nx_type: str) -> str:
     return NX_TYPES[nx_type]
 
 
+#: the range of each numeric dtype, looked up once (np.iinfo/np.finfo cost more than the check)
+_INT_RANGE = {k: (int(np.iinfo(k).min), int(np.iinfo(k).max)) for k in ("i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8")}
+_FLOAT_MAX = {k: float(np.finfo(k).max) for k in ("f4", "f8")}
+
+
 def _scalar(value: Any, kind: str, where: str) -> Any:
+    if type(value) is float and kind == "f8":  # the common case: a JSON number into NX_FLOAT64
+        return value
     if kind == STRING:
         if isinstance(value, str):
             return value
@@ -49,11 +56,11 @@ def _scalar(value: Any, kind: str, where: str) -> Any:
             if not math.isfinite(value) or not float(value).is_integer():
                 raise ValidationError(f"{where}: expected an integer, got {value!r}")
             value = int(value)
-        info = np.iinfo(kind)
-        if not info.min <= value <= info.max:
-            raise ValidationError(f"{where}: {value} is out of range for {kind} ({info.min}..{info.max})")
+        low, high = _INT_RANGE[kind]
+        if not low <= value <= high:
+            raise ValidationError(f"{where}: {value} is out of range for {kind} ({low}..{high})")
         return value
-    if math.isfinite(value) and abs(value) > float(np.finfo(kind).max):
+    if math.isfinite(value) and abs(value) > _FLOAT_MAX[kind]:
         raise ValidationError(f"{where}: {value!r} is out of range for {kind}")
     return value
 

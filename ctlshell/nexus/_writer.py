@@ -207,9 +207,14 @@ class FileWriter(RecordValues):
         assert self._file is not None
         tops = {g.path.split("/")[1] for g in config.groups}
         clash = sorted(t for t in tops if t in self._file)
-        if clash:
+        # NXSDataWriter's SkipAcquisition: an entry already in the file is reattached to
+        # (nothing of it rewritten, records appended); without it, refused
+        reattach = bool(clash) and self.skip_acquisition
+        if clash and not reattach:
             raise ValidationError(f"{', '.join('/' + c for c in clash)} already in {self._file_name}; "
-                                  "give the entry another name")
+                                  "give the entry another name, or set SkipAcquisition to append to it")
+        if reattach:
+            self._check_reattach(config)
         config = self._with_source_units(config)
         self._failed, self._pending = [], config
         self._learn_shapes(config)
@@ -220,11 +225,12 @@ class FileWriter(RecordValues):
             for g in config.groups:
                 f.require_group(g.path).attrs["NX_class"] = g.nx_class
             for fl in config.fields:
-                if fl.strategy == "POSTRUN":
+                if fl.strategy == "POSTRUN" and fl.path not in f:
                     postrun_field(f, fl)
             self._write_once(items, config)
             for link in config.links:
-                f[link.path] = self._link(link)
+                if link.path not in f:
+                    f[link.path] = self._link(link)
             self._entries += 1
             log_text(f, f"{self._logs}/nexus__entry__{self._entries}_xml", self._xml, "CONFIG",
                      '<datasource name="nxsdatawriter_xmlsettings" type="" />')
@@ -232,9 +238,10 @@ class FileWriter(RecordValues):
             self._readable()
         except OSError as exc:
             self._io(exc)
-        except Exception as exc:  # nothing of the entry stays behind
+        except Exception as exc:  # nothing of the entry stays behind (a reattached one stays as it was)
             for t in tops:
-                self._file.pop(t, None)
+                if not reattach:
+                    self._file.pop(t, None)
             self._file.pop(f"{self._logs}/nexus__entry__{self._entries}_xml", None)
             self._failed = []
             if isinstance(exc, CtlshellError):
@@ -245,6 +252,18 @@ class FileWriter(RecordValues):
         self._base, self._splits, self._split_times = self._file_name, [], []
         if self._steps_per_file:  # NXSDataWriter: records go to NAME_00001.h5, ... copies of this file
             self._split_to(1)
+
+    def _check_reattach(self, config: Config) -> None:
+        """An entry reattached to must hold every STEP field of ``config`` as a growing
+        dataset of the field's type, or nothing of the configuration's own: refused, else."""
+        assert self._file is not None
+        for fl in config.step_fields():
+            ds = self._file.get(fl.path)
+            if ds is None:
+                continue  # made by the first record, as in a new entry
+            if not isinstance(ds, h5py.Dataset) or ds.maxshape[fl.grows - 1] is not None:
+                raise ValidationError(f"cannot append to {fl.path} in {self._file_name}: "
+                                      "it is not a growing dataset of a STEP field")
 
     def _link(self, link: Link) -> h5py.SoftLink | h5py.ExternalLink:
         """A soft link in this file, or an external link to a file inside the data directory."""

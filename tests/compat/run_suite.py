@@ -83,10 +83,12 @@ def run_file(tests: Path, work: Path, writer: str, name: str, k: str | None, tim
         shutil.copytree(tests, folder)
         for mine in ("ServerSetUp.py", "SimpleServerSetUp.py"):
             shutil.copy(HERE / mine, folder / mine)
+        shutil.copy(HERE / "keep_files_conftest.py", folder / "conftest.py")
     logs = work / f"logs-{writer}"
     logs.mkdir(exist_ok=True)
     junit = work / f"{writer}-{name}.xml"
     env = dict(os.environ, CTLSHELL_COMPAT_WRITER=writer, CTLSHELL_COMPAT_LOGS=str(logs),
+               CTLSHELL_COMPAT_KEEP=str(work / f"files-{writer}"),
                PYTHONPATH=str(folder), TANGO_HOST="127.0.0.1:10000", PYTHONUNBUFFERED="1")
     args = [sys.executable, "-m", "pytest", name, "-q", "-p", "no:cacheprovider", "-o", "addopts=",
             "--rootdir", str(folder), f"--junitxml={junit}", "-o", "junit_family=xunit1"]
@@ -109,7 +111,8 @@ def inside(args: argparse.Namespace) -> int:
     work = Path(args.work or tempfile.mkdtemp(prefix="ctlshell-compat-"))
     work.mkdir(parents=True, exist_ok=True)
     db = TangoDatabase(port=10000).start()
-    rows, missing, gaps = [], [], []
+    rows, missing, gaps, passed_by_both = [], [], [], []
+    compared, differ = 0, []
     t0 = time.monotonic()
     try:
         for name in args.files:
@@ -123,10 +126,12 @@ def inside(args: argparse.Namespace) -> int:
             passed = {w: sum(1 for i in ran if res[w].get(i) == "passed") for w in args.writers}
             rows.append((name, len(ran), passed))
             if {"ctlshell", "nxsdatawriter"} <= set(args.writers):
+                passed_by_both += [i for i in ran if all(res[w].get(i) == "passed" for w in args.writers)]
                 gaps += [f"{name}::{i}" for i in ran
                          if res["nxsdatawriter"].get(i) == "passed" and res["ctlshell"].get(i) != "passed"]
                 missing += [f"{name}::{i} ({res['ctlshell'].get(i, 'not run')})" for i in ran
                             if res["nxsdatawriter"].get(i) == "passed" and res["ctlshell"].get(i) != "passed"]
+        compared, differ = compare_files(work, passed_by_both)
     finally:
         db.close()
         if not (args.keep or args.work):
@@ -141,8 +146,16 @@ def inside(args: argparse.Namespace) -> int:
         print(f"\npassed by NXSDataWriter, not by ctlshell ({len(missing)}):")
         for m in missing:
             print("  " + m)
+    if compared:
+        print(f"\nfiles written by both writers for the same configuration and records (tests both pass): "
+              f"{compared} compared with h5py, {compared - len(differ)} the same in structure")
+        for d in differ:
+            print("  differs: " + d)
     if args.keep or args.work:
         print(f"\nwork folder (files, logs): {work}")
+    if differ and args.expect:
+        print(f"\nFAIL: {len(differ)} file(s) differ between the writers")
+        return 1
     if args.expect:
         known = _known(Path(args.expect))
         new = [g for g in gaps if g not in known]
@@ -153,6 +166,31 @@ def inside(args: argparse.Namespace) -> int:
             print(f"\nFAIL: {len(new)} test(s) NXSDataWriter passes fail with ctlshell and are not in {args.expect}")
             return 1
     return 0
+
+
+def compare_files(work: Path, tests: list[str]) -> tuple[int, list[str]]:
+    """Walk the files each writer wrote in each test both passed (kept by the suite's
+    conftest) with h5py, and compare their structure as tests/unit/nexus_ref.py does: the
+    same objects, NX_class, shapes, dtypes, attributes, link targets resolving (not the
+    values: each run of the suite draws new random data; its own checks read them)."""
+    from tests.unit.nexus_ref import assert_same, facts
+
+    compared, differ = 0, []
+    for test in tests:
+        mine, ref = work / "files-ctlshell" / test, work / "files-nxsdatawriter" / test
+        if not (mine.is_dir() and ref.is_dir()):
+            continue
+        for ref_file in sorted(ref.iterdir()):
+            mine_file = mine / ref_file.name
+            if not mine_file.exists():
+                differ.append(f"{test}/{ref_file.name}: written by NXSDataWriter only")
+                continue
+            compared += 1
+            try:
+                assert_same(facts(str(ref_file)), facts(str(mine_file)), values=False)  # the suite's data is random
+            except (AssertionError, OSError) as exc:
+                differ.append(f"{test}/{ref_file.name}: {(str(exc).splitlines() or [repr(exc)])[0][:200]}")
+    return compared, differ
 
 
 def _known(path: Path) -> set[str]:

@@ -147,6 +147,63 @@ def test_skip_acquisition_skips_one_record_or_the_final_values_then_resets(tmp_p
 
 
 
+def test_skip_acquisition_reattaches_to_an_entry_already_in_the_file(tmp_path):
+    """nxswriter's test_scanRecord_skipacq, second half: OpenEntry of an entry the file
+    holds is refused (nothing changes), and with SkipAcquisition set it reattaches to it:
+    nothing of it is rewritten, the next records are appended to its datasets."""
+    xml = XML.format(canfail="").replace("</group></definition>", (
+        '<field name="mca" type="NX_INT32"><dimensions rank="1"/><strategy mode="STEP"/>'
+        '<datasource type="CLIENT" name="mca"><record name="mca"/></datasource></field>'
+        '<field name="title" type="NX_CHAR"><strategy mode="INIT"/>'
+        '<datasource type="CLIENT" name="title"><record name="title"/></datasource></field>'
+        '</group></definition>'))
+    for first in (True, False):
+        w = FileWriter(data_dir=str(tmp_path))
+        w.file_name = "again.h5"
+        w.open_file()
+        w.xml = xml
+        if first:
+            w.json_record = json.dumps({"data": {"title": "first"}})
+            w.open_entry()
+        else:
+            with pytest.raises(ValidationError, match="already in.*SkipAcquisition"):
+                w.open_entry()
+            assert w.state == "OPEN"
+            w.skip_acquisition = True
+            w.open_entry()  # no title in the JSON record: INIT is not read again
+            assert not w.skip_acquisition and w.state == "EXTRACT"
+        w.record(json.dumps({"data": {"counts": 1.5 if first else 2.5, "n": 1 if first else 2,
+                                      "mca": [1, 2, 3] if first else [4, 5, 6]}}))
+        w.close_entry()
+        w.close_file()
+    with h5py.File(tmp_path / "again.h5", "r") as f:
+        assert f["entry/counts"][()].tolist() == [1.5, 2.5]
+        assert f["entry/n"][()].tolist() == [1, 2]
+        assert f["entry/mca"][()].tolist() == [[1, 2, 3], [4, 5, 6]]
+        assert f["entry/title"][()] == b"first"
+        assert "nexus__entry__1_xml" in f["nexus_logs/configuration"]  # each OpenFile logs its configuration
+        assert "nexus__entry__1_xml" in f["nexus_logs/configuration_2"]
+
+
+def test_reattaching_to_an_entry_whose_step_field_cannot_grow_is_refused(tmp_path):
+    w = FileWriter(data_dir=str(tmp_path))
+    w.file_name = "fixed.h5"
+    w.open_file()
+    w.xml = XML.format(canfail="").replace('<strategy mode="STEP" />', '<strategy mode="INIT"/>')  # counts: INIT
+    w.json_record = json.dumps({"data": {"counts": 1.0}})
+    w.open_entry()
+    w.record(json.dumps({"data": {"n": 1}}))
+    w.close_entry()
+    w.xml = XML.format(canfail="")  # counts is STEP now, but a fixed dataset in the file
+    w.skip_acquisition = True
+    with pytest.raises(ValidationError, match="cannot append to /entry/counts"):
+        w.open_entry()
+    assert w.state == "OPEN"
+    w.close_file()
+    with h5py.File(tmp_path / "fixed.h5", "r") as f:
+        assert f["entry/counts"][()] == 1.0 and f["entry/n"][()].tolist() == [1]
+
+
 def test_canfail_set_by_the_client_is_kept_across_entries(tmp_path):
     """A client's CanFail holds for the following entries too (nxswriter's
     test_scanRecord_canfail reads it True after CloseEntry and CloseFile)."""
