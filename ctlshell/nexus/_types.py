@@ -115,6 +115,8 @@ def convert(value: Any, kind: str, shape: tuple[int, ...], where: str) -> Any:
         return np.asarray(flat, dtype=bool).reshape(raw.shape)
     if raw.dtype.kind not in "biuf" or (raw.dtype.kind == "b") != (kind == "bool"):
         raise ValidationError(f"{where}: expected {kind} values, got {raw.dtype} ({raw.dtype.kind!r})")
+    if raw.dtype == kind:  # already the field's type (a JSON list of floats into NX_FLOAT64)
+        return raw
     with np.errstate(invalid="ignore", over="ignore"):  # checked just below instead
         out = raw.astype(kind)
     if kind[0] in "iu" and not np.array_equal(out, raw):

@@ -23,9 +23,12 @@ from ._fieldtext import field_numbers, field_words
 from ._h5 import StepSet, fill_value
 from ._rules import WriterStateError
 from ._sources import Sample, SourceReader, client_value
-from ._types import convert, dtype_of
+from ._types import NX_TYPES, convert, dtype_of
 
 __all__ = ["INVALID", "RecordValues", "Rows"]
+
+#: NeXus types stored as float64 (a JSON float goes in as it is)
+_FLOAT64 = frozenset(t for t, d in NX_TYPES.items() if d == "f8")
 
 INVALID = 3  # the severity of a point filled under CanFail
 
@@ -108,7 +111,10 @@ class RecordValues:
         """A STEP value; a CLIENT list of one more dimension than the field is several points
         (NXSDataWriter's growing)."""
         if fl.source is not None and fl.source.kind == "CLIENT":
-            raw = local.get(fl.source.record, self._global.get(fl.source.record))
+            name = fl.source.record
+            raw = local[name] if name in local else self._global.get(name)
+            if type(raw) is float and not fl.shape and fl.nx_type in _FLOAT64 and not (fl.canfail or self.can_fail):
+                return raw, Sample(raw)  # a JSON number into a float64 scalar: nothing to convert or check
             if isinstance(raw, list) and raw and _ndim(raw) == len(fl.shape) + 1 and \
                     dtype_of(fl.nx_type) != "str" or (not fl.shape and isinstance(raw, list) and raw):
                 rows = [self._value(replace(fl, source=_Const(v)), local)[0] for v in raw]  # type: ignore[arg-type]
