@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from ..backends import DEFAULT_BACKENDS
 from ..backends.local import LocalBackend
 from ..core import (
+    Address,
     BackendRegistry,
     ChannelCache,
     Config,
@@ -65,6 +66,7 @@ class Session:
         # it while waiting for the loop would stall both (issue 18)
         self._lock = threading.Lock()
         self._notes: dict[Any, Reading] = {}
+        self._renewing: set[asyncio.Future[Any]] = set()
         self.runtime.on_shutdown(self._close)
         delivery_pool().start()  # its threads live as long as the session, like the runtime's
 
@@ -152,8 +154,20 @@ class Session:
         if self._ca_server is None:
             from ..host import CaServer
 
-            self._ca_server = self._start_once("CA", lambda: CaServer(self.store, self.config))
+            self._ca_server = self._start_once("CA", lambda: CaServer(self.store, self.config, self._renew_ca))
         return self._ca_server
+
+    def _renew_ca(self, name: str) -> None:
+        """The hosted CA server serves ``name`` (on the loop): this process's CA client
+        drops a stale channel of it and reopens its monitors (ChannelCache.renew)."""
+        task = asyncio.ensure_future(self.cache.renew(Address("ca", name)))
+        self._renewing.add(task)  # the loop holds its tasks weakly
+        task.add_done_callback(self._renewed)
+
+    def _renewed(self, task: asyncio.Future[Any]) -> None:
+        self._renewing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("renewing a CA channel failed", exc_info=task.exception())
 
     def pva_server(self) -> Any:
         """The hosted PVA server, started on first use (None with ``serve_pva=False``)."""

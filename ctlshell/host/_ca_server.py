@@ -18,6 +18,7 @@ import functools
 import logging
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import caproto
@@ -139,10 +140,15 @@ class CaServer:
     store : PVStore
     config : Config
         ``server_interfaces`` and ``ca_server_port`` are used.
+    on_served : callable, optional
+        ``on_served(name)``, on the loop, each time a name is served from now on (a PV
+        added, or hosted again after its removal): this process's own CA client
+        renews its channel of that name (libca would look for it only after up to 10 s).
     """
 
-    def __init__(self, store: PVStore, config: Config) -> None:
+    def __init__(self, store: PVStore, config: Config, on_served: Callable[[str], None] | None = None) -> None:
         self._store = store
+        self._on_served = on_served
         self._config = config
         self._ctx: _Context | None = None
         self._task: asyncio.Task[None] | None = None
@@ -227,6 +233,16 @@ class CaServer:
     def _attach(self, pv: SoftPV) -> None:
         self._channels[pv.name] = make_channel(pv)
         pv.add_listener(self._on_change)
+        self._served([pv.name])
+
+    def _served(self, names: Any) -> None:
+        if self._on_served is None:
+            return
+        for name in names:
+            try:
+                self._on_served(name)
+            except Exception:
+                log.exception("renewing the client channel of %s failed", name)
 
     def _detach(self, pv: SoftPV) -> None:
         pv.remove_listener(self._on_change)
@@ -258,6 +274,7 @@ class CaServer:
     def add_channels(self, pvdb: dict[str, Any]) -> None:
         """Serve caproto ChannelData objects as they are (on the loop)."""
         self._channels.update(pvdb)
+        self._served(list(pvdb))
 
     def remove_channels(self, names: list[str]) -> None:
         """Stop serving channels added with :meth:`add_channels` (on the loop)."""

@@ -27,7 +27,7 @@ from ...core import (
     apply_local_search,
     coerce,
 )
-from . import _duplicates
+from . import _duplicates, _renew
 from ._convert import to_metadata, to_reading
 
 __all__ = ["CaBackend"]
@@ -124,6 +124,12 @@ class CaBackend(Backend):
     def release(self, name: str) -> None:
         self._meta.pop(name, None)
         self._servers.pop(name, None)
+
+    def renew(self, name: str) -> bool:
+        """Drop aioca's channel of ``name`` (:mod:`._renew`): libca would search for a
+        channel whose PV its server removed only after up to 10 s."""
+        self.release(name)  # a PV served anew may have another type, units or limits
+        return self._libca_ready and _renew.renew(name)
 
     async def close(self) -> None:
         """Clear every channel now (on the loop), so libca's exit has nothing to wait for."""
