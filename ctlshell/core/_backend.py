@@ -103,6 +103,14 @@ class Backend(abc.ABC):
     def release(self, name: str) -> None:  # noqa: B027 (optional, as close)
         """The cache dropped ``name``; a backend may free what it holds for it."""
 
+    def hold(self, name: str) -> None:  # noqa: B027 (optional, as close)
+        """Keep a connection to ``name`` open while the backend lives (any thread).
+
+        For a library that closes its connection to a server once nothing of that
+        server is in use: the in-process server's anchor name keeps that connection up.
+        The default holds nothing.
+        """
+
     def renew(self, name: str) -> bool:
         """A server of this process serves ``name`` anew (on the loop).
 

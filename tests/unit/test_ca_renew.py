@@ -52,3 +52,17 @@ def test_renew_before_aioca_has_a_cache_on_this_loop_does_nothing():
         return _renew.renew("RENEW:NEVER:USED")
 
     assert asyncio.run(scenario()) is False
+
+
+def test_hold_creates_the_channel_now_and_it_stays_until_renewed():
+    name = f"RENEW{uuid.uuid4().hex[:8]}:HELD"
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        _renew.hold(name)  # no caget: created now, searching, not waited for
+        held = name in _names()
+        _renew.hold(name)  # again: the same channel
+        same = sum(info.name == name for info in aioca.get_channel_infos()) == 1
+        gone = _renew.renew(name) and name not in _names()
+        return held, same, gone
+
+    assert asyncio.run(scenario()) == (True, True, True)

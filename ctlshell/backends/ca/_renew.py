@@ -1,4 +1,5 @@
-"""Renewing one channel of aioca's channel cache: a fresh channel searches at once.
+"""Renewing one channel of aioca's channel cache (a fresh channel searches at once), and
+holding one open.
 
 libca parks a channel whose server said "this PV is gone" (CA_PROTO_SERVER_DISCONN)
 in its disconnect governor and searches for it again only when that governor's
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-__all__ = ["renew"]
+__all__ = ["hold", "renew"]
 
 
 def _channels() -> dict[str, Any] | None:
@@ -30,6 +31,20 @@ def _channels() -> dict[str, Any] | None:
         return None
     channels: dict[str, Any] = cache._ChannelCache__channels
     return channels
+
+
+def hold(name: str) -> None:
+    """Create aioca's channel of ``name`` now, without waiting for it to connect (on
+    the loop aioca runs on); it stays in aioca's cache, so open, until the cache is purged.
+
+    Parameters
+    ----------
+    name : str
+        A CA PV name.
+    """
+    from aioca._catools import get_channel  # what aioca.connect(name, wait=False) does, synchronously
+
+    get_channel(name)
 
 
 def renew(name: str) -> bool:
