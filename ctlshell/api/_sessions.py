@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from ..backends import DEFAULT_BACKENDS
 from ..backends.local import LocalBackend
 from ..core import (
+    Address,
     BackendRegistry,
     ChannelCache,
     Config,
@@ -46,7 +47,7 @@ class Session:
         self.store = PVStore()
         entries: dict[str, Any] = dict(DEFAULT_BACKENDS)
         entries["local"] = lambda: LocalBackend(self.store)
-        self.registry = BackendRegistry(entries)
+        self.registry = BackendRegistry(entries, on_load=self._backend_loaded)
         self.cache = ChannelCache(self.registry)
         self.handles: dict[str, HostedPV] = {}
         #: hosted devices, daemons and caproto groups, in the order they started
@@ -65,6 +66,11 @@ class Session:
         # it while waiting for the loop would stall both (issue 18)
         self._lock = threading.Lock()
         self._notes: dict[Any, Reading] = {}
+        self._renewing: set[asyncio.Future[Any]] = set()
+        # the CA client and the hosted CA server's anchor, whichever comes first waits
+        # for the other (under _lock): the client holds the anchor open (ADR 0028)
+        self._ca_client: Any = None
+        self._ca_anchor: str | None = None
         self.runtime.on_shutdown(self._close)
         delivery_pool().start()  # its threads live as long as the session, like the runtime's
 
@@ -152,8 +158,37 @@ class Session:
         if self._ca_server is None:
             from ..host import CaServer
 
-            self._ca_server = self._start_once("CA", lambda: CaServer(self.store, self.config))
+            server = self._start_once("CA", lambda: CaServer(self.store, self.config, self._renew_ca))
+            with self._lock:
+                self._ca_anchor = server.anchor
+                client = self._ca_client
+            if client is not None:
+                client.hold(server.anchor)
+            self._ca_server = server
         return self._ca_server
+
+    def _backend_loaded(self, scheme: str, backend: Any) -> None:
+        """A backend was created: the CA client holds the hosted CA server's anchor open
+        (libca closes a circuit left empty, and a channel found while it closes waits 10 s)."""
+        if scheme != "ca":
+            return
+        with self._lock:
+            self._ca_client = backend
+            anchor = self._ca_anchor
+        if anchor is not None:
+            backend.hold(anchor)
+
+    def _renew_ca(self, name: str) -> None:
+        """The hosted CA server serves ``name`` (on the loop): this process's CA client
+        drops a stale channel of it and reopens its monitors (ChannelCache.renew)."""
+        task = asyncio.ensure_future(self.cache.renew(Address("ca", name)))
+        self._renewing.add(task)  # the loop holds its tasks weakly
+        task.add_done_callback(self._renewed)
+
+    def _renewed(self, task: asyncio.Future[Any]) -> None:
+        self._renewing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("renewing a CA channel failed", exc_info=task.exception())
 
     def pva_server(self) -> Any:
         """The hosted PVA server, started on first use (None with ``serve_pva=False``)."""

@@ -102,3 +102,25 @@ class Backend(abc.ABC):
 
     def release(self, name: str) -> None:  # noqa: B027 (optional, as close)
         """The cache dropped ``name``; a backend may free what it holds for it."""
+
+    def hold(self, name: str) -> None:  # noqa: B027 (optional, as close)
+        """Keep a connection to ``name`` open while the backend lives (any thread).
+
+        For a library that closes its connection to a server once nothing of that
+        server is in use: the in-process server's anchor name keeps that connection up.
+        The default holds nothing.
+        """
+
+    def renew(self, name: str) -> bool:
+        """A server of this process serves ``name`` anew (on the loop).
+
+        A backend whose library waits before it looks again for a channel it lost
+        drops that connection here, so the next use searches at once. Upstream
+        subscriptions of ``name`` may end with it: the channel cache reopens them.
+
+        Returns
+        -------
+        bool
+            True when a connection was dropped. The default keeps everything: False.
+        """
+        return False

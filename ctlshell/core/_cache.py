@@ -259,6 +259,28 @@ class ChannelCache:
                 raise
         return sub
 
+    async def renew(self, address: Address) -> bool:
+        """A server of this process serves ``address`` anew: its backend drops a stale
+        connection (:meth:`Backend.renew`) and an open upstream subscription is opened
+        again, so local subscribers see the new server's value now. Returns whether the
+        backend dropped one."""
+        backend = self._registry.loaded().get(address.scheme)
+        if backend is None or not backend.renew(address.name):
+            return False
+        entry = self._entries.get(address)
+        if entry is None or entry.upstream is None:
+            return True
+        entry.metadata = None  # the new server's PV may have other units or limits
+        old, entry.upstream = entry.upstream, None
+        try:
+            await old.close()
+        except Exception:
+            log.exception("closing the stale upstream of %s failed", address)
+        if entry.subscribers and entry.upstream is None:  # the last user may have left meanwhile
+            entry.upstream_opens += 1
+            entry.upstream = await entry.backend.subscribe(address.name, entry.fan_out)
+        return True
+
     def _fan_out(self, entry: Entry, reading: Reading) -> None:
         """One upstream update to every subscriber of ``entry`` (see :meth:`Entry.fan_out`)."""
         entry.fan_out(reading)

@@ -33,10 +33,14 @@ class BackendRegistry:
     Parameters
     ----------
     entries : mapping of scheme to ``"module:Class"`` or a factory
+    on_load : callable, optional
+        ``on_load(scheme, backend)`` once each backend is created, before any use of it.
     """
 
-    def __init__(self, entries: Mapping[str, Entry]) -> None:
+    def __init__(self, entries: Mapping[str, Entry],
+                 on_load: Callable[[str, Backend], None] | None = None) -> None:
         self._entries = dict(entries)
+        self._on_load = on_load
         self._backends: dict[str, Backend] = {}
         self._lock = threading.RLock()  # used from the loop and from callers' threads
 
@@ -82,5 +86,7 @@ class BackendRegistry:
             backend = getattr(module, attr)()
         else:
             backend = entry()
+        if self._on_load is not None:
+            self._on_load(scheme, backend)
         self._backends[scheme] = backend
         return backend

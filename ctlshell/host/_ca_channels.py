@@ -134,6 +134,17 @@ def _limits(meta: Metadata) -> dict[str, float]:
     return out
 
 
+class _ReadOnlyInteger(ChannelInteger):
+    def check_access(self, hostname: str, username: str) -> AccessRights:
+        return AccessRights.READ
+
+
+def anchor_channel() -> Any:
+    """A read-only integer channel, served for this process's own CA client to hold open
+    (see ``CaServer.anchor``)."""
+    return _ReadOnlyInteger(value=0)
+
+
 def make_channel(pv: SoftPV) -> Any:
     """A caproto ChannelData mirroring ``pv``, holding its current reading."""
     meta, reading = pv.metadata, pv.read()

@@ -18,6 +18,8 @@ import functools
 import logging
 import os
 import socket
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import caproto
@@ -25,7 +27,7 @@ from caproto.asyncio.server import Context as _CaprotoContext
 from caproto.asyncio.utils import _DatagramProtocol
 
 from ..core import Config, PVStore, Reading, SoftPV, ValidationError
-from ._ca_channels import make_channel, write_reading
+from ._ca_channels import anchor_channel, make_channel, write_reading
 from ._ca_circuit import PacedCircuit as _Circuit
 from ._ca_udp import broadcast_of, broadcast_socket
 from ._loop import call_on_loop, loopback_only
@@ -139,10 +141,20 @@ class CaServer:
     store : PVStore
     config : Config
         ``server_interfaces`` and ``ca_server_port`` are used.
+    on_served : callable, optional
+        ``on_served(name)``, on the loop, each time a name is served from now on (a PV
+        added, or hosted again after its removal): this process's own CA client
+        renews its channel of that name (libca would look for it only after up to 10 s).
     """
 
-    def __init__(self, store: PVStore, config: Config) -> None:
+    def __init__(self, store: PVStore, config: Config, on_served: Callable[[str], None] | None = None) -> None:
         self._store = store
+        self._on_served = on_served
+        #: a name served by this server alone, for this process's CA client to keep open
+        #: (ADR 0028): libca closes its circuit to a server once the server disconnected
+        #: the last channel on it, and a channel found while that circuit closes lands on
+        #: it and then waits up to 10 s in libca's disconnect governor
+        self.anchor = f"ctlshell:{os.getpid()}:{uuid.uuid4().hex[:12]}:circuit"
         self._config = config
         self._ctx: _Context | None = None
         self._task: asyncio.Task[None] | None = None
@@ -187,6 +199,7 @@ class CaServer:
         _add_filter_once("caproto.ctx", _QuietBeacons)
         for pv in self._store:
             self._attach(pv)
+        self._channels[self.anchor] = anchor_channel()
         self._ctx = _Context(self._channels, interfaces)
         self._ctx.ca_server_port = self._config.ca_server_port
         self._ctx.on_circuit_closed = self._store.release_locks_of  # a client gone: its locks go
@@ -232,6 +245,16 @@ class CaServer:
         channel.flush_pending = self._flush
         self._channels[pv.name] = channel
         pv.add_listener(self._on_change)
+        self._served([pv.name])
+
+    def _served(self, names: Any) -> None:
+        if self._on_served is None:
+            return
+        for name in names:
+            try:
+                self._on_served(name)
+            except Exception:
+                log.exception("renewing the client channel of %s failed", name)
 
     def _detach(self, pv: SoftPV) -> None:
         pv.remove_listener(self._on_change)
@@ -263,6 +286,7 @@ class CaServer:
     def add_channels(self, pvdb: dict[str, Any]) -> None:
         """Serve caproto ChannelData objects as they are (on the loop)."""
         self._channels.update(pvdb)
+        self._served(list(pvdb))
 
     def remove_channels(self, names: list[str]) -> None:
         """Stop serving channels added with :meth:`add_channels` (on the loop)."""

@@ -232,5 +232,7 @@ def test_a_subscription_cancelled_mid_flood_gets_no_update_after_the_cancel(host
         assert after_cancel[kept.subscriptionid] > 50, "the other subscription kept flowing"
     finally:
         stop.set()
+        if flooder.is_alive():
+            flooder.join(5)  # before the fixture removes the PVs it writes
         client.vanish(reset=False)
     assert after_cancel[sub.subscriptionid] == 0, "updates of a cancelled subscription were sent after its cancel"

@@ -335,3 +335,38 @@ def test_a_sweep_costs_what_changed_not_every_entry(env: Env) -> None:
     finally:
         for s in subs:
             s.close()
+
+
+class _RenewingLocal(LocalBackend):
+    """The real local backend, saying it dropped a connection when asked to renew one
+    (as the CA backend does for a channel libca would search again only after 10 s)."""
+
+    def __init__(self, store: PVStore) -> None:
+        super().__init__(store)
+        self.renewed: list[str] = []
+
+    def renew(self, name: str) -> bool:
+        self.renewed.append(name)
+        return name == "X"
+
+
+def test_renew_reopens_the_upstream_of_a_renewed_channel_and_keeps_its_subscribers() -> None:
+    e = Env()
+    backend = _RenewingLocal(e.store)
+    e.cache = ChannelCache(BackendRegistry({"local": lambda: backend}))
+    got: list[Reading] = []
+    try:
+        assert e.run(e.cache.renew(X)) is False  # no backend loaded yet: nothing to renew
+        sub = e.subscribe(X, got)
+        e.subscribe(Y, [])
+        wait_for(lambda: len(got) == 1)
+        assert e.run(e.cache.renew(X)) is True and e.entry(X).upstream_opens == 2
+        assert e.run(e.cache.renew(Y)) is False and e.entry(Y).upstream_opens == 1  # kept
+        e.store.get("X").write(4.0)
+        wait_for(lambda: got[-1].value == 4.0)  # the subscriber is on the new upstream
+        assert e.entry(X).users == 1 and backend.renewed == ["X", "Y"]
+        e.run(e.cache.unsubscribe(sub))
+        assert e.run(e.cache.renew(X)) is True and e.entry(X).upstream is None  # no user: not reopened
+    finally:
+        e.run(e.cache.close())
+        e.rt.shutdown()

@@ -137,6 +137,20 @@ def test_factory_is_called_once_and_cached() -> None:
     assert reg.loaded() == {"local": b}
 
 
+def test_on_load_hears_each_backend_once_before_its_first_use() -> None:
+    store = PVStore()
+    heard: list[tuple[str, object, bool]] = []
+    reg: BackendRegistry
+
+    def on_load(scheme: str, backend: object) -> None:
+        heard.append((scheme, backend, scheme in reg.loaded()))
+
+    reg = BackendRegistry({"local": lambda: LocalBackend(store)}, on_load=on_load)
+    b = reg.get("local")
+    assert reg.get("local") is b
+    assert heard == [("local", b, False)]  # once, before the registry hands it out
+
+
 def test_unknown_scheme_is_an_address_error() -> None:
     reg = BackendRegistry({"local": lambda: LocalBackend(PVStore())})
     with pytest.raises(AddressError, match=r"no backend serves pva:// in this session \(known: local\)"):

@@ -27,7 +27,7 @@ from ...core import (
     apply_local_search,
     coerce,
 )
-from . import _duplicates
+from . import _duplicates, _renew
 from ._convert import to_metadata, to_reading
 
 __all__ = ["CaBackend"]
@@ -60,12 +60,27 @@ class CaBackend(Backend):
         self._meta: dict[str, tuple[float, Metadata]] = {}
         self._servers: dict[str, str] = {}
         self._libca_ready = False
+        self._to_hold: list[str] = []
 
     def _libca(self) -> None:
-        """Before the first search: aioca's context, with ctlshell's exception handler (._duplicates)."""
+        """Before the first search: aioca's context, with ctlshell's exception handler
+        (._duplicates); and the channels to hold, opened before any other of this use."""
         if not self._libca_ready:
             self._libca_ready = True
             _duplicates.install()
+        while self._to_hold:
+            _renew.hold(self._to_hold.pop())
+
+    def hold(self, name: str) -> None:
+        """Keep a channel of ``name`` open (opened at the next use, on the loop).
+
+        libca closes its circuit to a server once that server disconnected the last
+        channel on it, and a channel whose search the same server answers while the
+        circuit closes is put on the closing circuit: it then waits up to 10 s in
+        libca's disconnect governor. The hosted server's anchor, held here, keeps this
+        process's circuit to it from ever being left empty.
+        """
+        self._to_hold.append(name)  # list.append is atomic: callable from any thread
 
     async def get(self, name: str, timeout: float) -> Reading:
         self._libca()
@@ -124,6 +139,12 @@ class CaBackend(Backend):
     def release(self, name: str) -> None:
         self._meta.pop(name, None)
         self._servers.pop(name, None)
+
+    def renew(self, name: str) -> bool:
+        """Drop aioca's channel of ``name`` (:mod:`._renew`): libca would search for a
+        channel whose PV its server removed only after up to 10 s."""
+        self.release(name)  # a PV served anew may have another type, units or limits
+        return self._libca_ready and _renew.renew(name)
 
     async def close(self) -> None:
         """Clear every channel now (on the loop), so libca's exit has nothing to wait for."""

@@ -8,8 +8,9 @@ here is one server seen twice. This handler drops that report when both answers
 come from this host on the same port, and prints every other libca exception as
 libca would (one block on stderr).
 
-The one reach inside aioca (its CA context, made on first use) is here: the handler
+The reach inside aioca for its CA context (made on first use) is here: the handler
 belongs to that context and must be installed once it exists, before any search.
+The other, into aioca's channel cache, is in :mod:`._renew`.
 """
 
 from __future__ import annotations
