@@ -24,7 +24,8 @@ def test_a_detector_disconnecting_mid_scan_pauses_the_run_and_resume_completes_i
     beamline = ctlshell.host(DemoBeamline(prefix))
     server = ioc(*caproto_example("simple", f"{prefix}IOC:"))
     det, mot = f"{prefix}IOC:A", f"{prefix}MOTOR"
-    ctlshell.put(f"{prefix}MOTOR.VELO", 10.0, wait=True)
+    # 0.5 s a point: the scan is still running when the IOC, stopped after 4 points, is gone
+    ctlshell.put(f"{prefix}MOTOR.VELO", 1.0, wait=True)
     events: list[dict] = []
     token = RE.subscribe(lambda name, doc: events.append(doc) if name == "event" else None)
     stopped = threading.Event()
