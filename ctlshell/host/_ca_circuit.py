@@ -4,8 +4,8 @@ This is the one module that reaches inside caproto's asyncio circuit (its
 subscription loop, command hooks and task handling; what else of caproto's internals
 ``host`` still uses is listed in ADR 0019). Supported caproto versions: those in ``pyproject.toml`` (the
 server modules these hooks touch are identical from 1.2.0 to 1.3.0); the tests in
-``tests/integration/test_ca_circuit.py`` and ``test_ca_disconnects.py`` exercise each
-hook, and ``tests/integration/test_caproto_versions.py`` runs them on the lowest
+``tests/integration/test_ca_disconnects.py``, ``test_slow_client.py`` and
+``test_host_ca.py`` exercise each hook, and ``tests/integration/test_caproto_versions.py`` runs them on the lowest
 supported version. What it overrides, and why:
 
 - ``subscription_queue_loop``: the pacing (ADR 0003): the newest update per
@@ -224,9 +224,8 @@ class PacedCircuit(_CaprotoCircuit):
             refs = [ref]
             while not queue.empty():
                 refs.append(queue.get_nowait())
-            live = {sub.subscriptionid for subs in self.subscriptions.values() for sub in subs}
             # a dead reference is an update superseded by a newer one of its subscription
-            commands = [c for c in (r() for r in refs) if c is not None and c.subscriptionid in live]
+            commands = self._sendable(r() for r in refs)
             if not commands:
                 continue
             try:
@@ -236,3 +235,26 @@ class PacedCircuit(_CaprotoCircuit):
                 # socket and tears the circuit down (caproto's tcp_handler)
                 self.client.close()
                 return
+            except Exception:
+                # this loop is the client's only source of updates: were it to end,
+                # every monitor of the client would fall silent while its channels
+                # stay connected. Drop this batch, say so, go on.
+                log.exception("updates to %s dropped", self.client_hostname)
+
+    def _sendable(self, commands: Any) -> list[Any]:
+        """The updates whose subscription the client still has.
+
+        An update queued before the client cancelled its subscription, or before the
+        PV's removal disconnected its channel, is dropped: caproto's protocol state
+        refuses it (``KeyError`` of the channel's sid), which would end this loop.
+        """
+        live = {sub.subscriptionid for subs in self.subscriptions.values() for sub in subs}
+        adds, channels = self.circuit.event_add_commands, self.circuit.channels_sid
+        out = []
+        for command in commands:
+            if command is None or command.subscriptionid not in live:
+                continue
+            add = adds.get(command.subscriptionid)
+            if add is not None and add.sid in channels:
+                out.append(command)
+        return out

@@ -9,6 +9,7 @@ kernel's main thread runs a long cell. Knows no widget library.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import threading
@@ -33,6 +34,7 @@ class Ticker:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._stopped = False
         self._thread: threading.Thread | None = None
 
     def add(self, job: Callable[[], None], fps: float) -> int:
@@ -57,11 +59,27 @@ class Ticker:
             handle = next(self._ids)
             self._jobs[handle] = (job, period)
             self._due[handle] = time.monotonic()
-            if self._thread is None or not self._thread.is_alive():
+            if not self._stopped and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
         self._wake.set()
         return handle
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Run no job any more and wait up to ``timeout`` s for a frame being drawn.
+
+        Called at interpreter exit: a daemon thread still inside matplotlib's C++
+        font code when Python finalises is unwound by force, and that aborts the
+        process ("terminate called without an active exception").
+        """
+        with self._lock:
+            self._stopped = True
+            self._jobs.clear()
+            self._due.clear()
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def remove(self, handle: int) -> None:
         """Stop calling a job. Idempotent."""
@@ -74,7 +92,7 @@ class Ticker:
         return len(self._jobs)
 
     def _run(self) -> None:
-        while True:
+        while not self._stopped:
             now = time.monotonic()
             with self._lock:
                 due = [(h, self._jobs[h][0]) for h, t in self._due.items() if t <= now]
@@ -92,6 +110,7 @@ class Ticker:
 
 
 _TICKER = Ticker()
+atexit.register(_TICKER.stop)
 
 
 def ticker() -> Ticker:

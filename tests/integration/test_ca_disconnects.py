@@ -22,6 +22,7 @@ import traceback
 
 import caproto as ca
 
+import ctlshell
 from ctlshell.testing import child_command, free_port, loopback_env
 
 CLIENTS = 100
@@ -236,3 +237,63 @@ def test_a_subscription_cancelled_mid_flood_gets_no_update_after_the_cancel(host
             flooder.join(5)  # before the fixture removes the PVs it writes
         client.vanish(reset=False)
     assert after_cancel[sub.subscriptionid] == 0, "updates of a cancelled subscription were sent after its cancel"
+
+
+def test_removing_a_flooded_pv_leaves_the_clients_other_subscriptions_flowing(hosted, prefix):
+    """Updates of the removed PV still queued for the client must not end the client's
+    update loop: its other monitors would fall silent while their channels stay
+    connected (what a session's widgets saw after a test removed its PVs)."""
+    from ctlshell.api import session
+
+    import numpy as np
+
+    doomed = ctlshell.host(prefix + "D", np.zeros(1000))
+    other = hosted("O", 0.0)
+    stop = threading.Event()
+
+    def flood() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                doomed.value = np.full(1000, float(i))
+            except Exception:  # noqa: BLE001 - removed: the flood goes on with the other PV
+                pass
+            other.value = float(i)
+            time.sleep(0.0002)
+
+    client = _RawClient(session().ca_server().port)
+    flooder = threading.Thread(target=flood, daemon=True)
+    try:
+        gone, keep = client.connect(prefix + "D"), client.connect(prefix + "O")
+        sub = gone.subscribe(data_type=ca.ChannelType.TIME_DOUBLE)
+        kept = keep.subscribe(data_type=ca.ChannelType.TIME_DOUBLE)
+        client.send(sub, kept)
+        flooder.start()
+        seen = {sub.subscriptionid: 0, kept.subscriptionid: 0}
+        removed_at, after = None, 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and after <= 50:
+            try:
+                commands = client.pump()
+            except TimeoutError:
+                break  # nothing at all for 10 s
+            for command in commands:
+                if isinstance(command, ca.ServerDisconnResponse):
+                    removed_at = time.monotonic()
+                elif isinstance(command, ca.EventAddResponse) and command.data_count:
+                    seen[command.subscriptionid] += 1
+                    if removed_at is not None and command.subscriptionid == kept.subscriptionid:
+                        after += 1
+            if removed_at is None and seen[sub.subscriptionid] > 20 and doomed.hosted:
+                time.sleep(1.0)  # the client reads nothing for a while: the server holds
+                doomed.remove()  # the newest update of each subscription back, and removes
+        assert removed_at is not None, "the removed PV's channel was disconnected"
+        assert after > 50, f"the other subscription fell silent after the removal ({after} updates)"
+    finally:
+        stop.set()
+        if flooder.is_alive():
+            flooder.join(5)
+        client.vanish(reset=False)
+        if doomed.hosted:
+            doomed.remove()

@@ -3,6 +3,8 @@ value text, and the frame clock's cap."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -63,6 +65,42 @@ def test_ticker_runs_each_job_at_most_at_its_rate():
     assert gaps[len(gaps) // 2] >= 0.8 / 20, f"ticks faster than 20/s: {gaps}"
     with pytest.raises(ValueError):
         t.add(lambda: None, fps=0)
+
+
+_FRAME_AT_EXIT = """
+import sys, threading, time
+from ctlshell.widgets._ticker import ticker
+started = threading.Event()
+def frame():
+    started.set()
+    time.sleep(0.5)  # a frame being drawn (matplotlib's C++ font code, in real life)
+    open(sys.argv[1], "w").write("finished")
+ticker().add(frame, fps=1)
+started.wait(10)
+"""
+
+
+def test_a_frame_being_drawn_at_exit_finishes_before_python_finalises(tmp_path):
+    """A daemon thread still inside C++ when Python finalises is unwound by force and
+    the process aborts ("terminate called without an active exception", exit 134):
+    the ticker is stopped at exit, after the frame it is drawing."""
+    done = tmp_path / "frame"
+    proc = subprocess.run([sys.executable, "-c", _FRAME_AT_EXIT, str(done)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert done.read_text() == "finished"
+
+
+def test_a_stopped_ticker_runs_no_job():
+    ran = []
+    t = Ticker("ctlshell-widgets-test-stop")
+    t.add(lambda: ran.append(1), fps=50)
+    time.sleep(0.2)
+    t.stop()
+    n = len(ran)
+    t.add(lambda: ran.append(2), fps=50)
+    time.sleep(0.2)
+    assert n >= 1 and len(ran) == n and 2 not in ran
 
 
 def test_decimate_keeps_extremes_and_order():
