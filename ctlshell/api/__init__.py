@@ -12,14 +12,14 @@ from ._describe import ChannelInfo, describe, known_choices, known_names
 from ._gateway import gateway, gateways, stop_gateways
 from ._many import Results, close_all, get_many, info_many, monitor_many, put_many
 from ._hosting import host, hosted, journal, restrict_writes, unhost
-from ._sessions import Session, configure, session, shutdown
+from ._sessions import Session, before_shutdown, configure, session, shutdown
 from ._stop import Stopper, find_stop, set_stop, stop
 
 __all__ = [
     "ChannelInfo", "Command", "Results", "Session", "Stopper", "close_all", "command", "configure", "describe",
     "find_stop", "gateway", "gateways", "get", "get_many", "host", "hosted", "info", "info_many", "journal",
     "known_choices", "known_names", "monitor", "monitor_many", "put", "put_many", "restrict_writes", "session",
-    "set_stop", "shutdown", "status", "stop", "stop_gateways", "unhost",
+    "set_stop", "shutdown", "before_shutdown", "status", "stop", "stop_gateways", "unhost",
 ]
 
 

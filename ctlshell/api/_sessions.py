@@ -232,16 +232,39 @@ _session: Session | None = None
 _session_lock = threading.Lock()
 
 
+#: callables :func:`shutdown` runs first, while the session still works
+_before_shutdown: list[Callable[[], object]] = []
+#: set by the interpreter-exit hook: no new session is started after it
+_exiting = False
+
+
 def session() -> Session:
-    """The current session, created on first use."""
+    """The current session, created on first use.
+
+    Raises
+    ------
+    RuntimeError
+        After the interpreter began to exit and ctlshell shut down: a session
+        started then could never start its threads (the call would hang).
+    """
     global _session
     current = _session  # the common case, without the lock: one read of a global
     if current is not None and not current.runtime.closed:
         return current
     with _session_lock:
         if _session is None or _session.runtime.closed:
+            if _exiting:
+                raise RuntimeError("ctlshell has shut down: the interpreter is exiting")
             _session = Session()
         return _session
+
+
+def before_shutdown(callback: Callable[[], object]) -> None:
+    """Have :func:`shutdown` call ``callback()`` before it closes the session, while
+    channels still answer (the scans end a paused run there, stopping what it moved).
+    A callback registered twice runs once; its exceptions are logged."""
+    if callback not in _before_shutdown:
+        _before_shutdown.append(callback)
 
 
 def configure(**settings: Any) -> Config:
@@ -262,8 +285,15 @@ def configure(**settings: Any) -> Config:
 
 
 def shutdown() -> None:
-    """Close every subscription and server and stop the runtime. Idempotent."""
+    """End what must end first (see :func:`before_shutdown`), then close every
+    subscription and server and stop the runtime. Idempotent."""
     global _session
+    if _session is not None:
+        for callback in tuple(_before_shutdown):
+            try:
+                callback()
+            except Exception:
+                log.exception("at shutdown, %r failed", callback)
     with _session_lock:
         if _session is not None:
             _session.close()
@@ -278,12 +308,18 @@ def _register_exit_hook() -> None:
     run before atexit's; where Python has none, atexit it is."""
     register = getattr(threading, "_register_atexit", None)
     if register is None:
-        atexit.register(shutdown)
+        atexit.register(_exit)
         return
     try:
-        register(shutdown)
+        register(_exit)
     except RuntimeError:  # imported while the interpreter is already shutting down
-        atexit.register(shutdown)
+        atexit.register(_exit)
+
+
+def _exit() -> None:
+    global _exiting
+    shutdown()
+    _exiting = True
 
 
 _register_exit_hook()

@@ -26,7 +26,7 @@ import caproto
 from caproto.asyncio.server import Context as _CaprotoContext
 from caproto.asyncio.utils import _DatagramProtocol
 
-from ..core import Config, PVStore, Reading, SoftPV, ValidationError
+from ..core import Config, NotFoundError, PVStore, Reading, SoftPV, ValidationError
 from ._ca_channels import anchor_channel, make_channel, write_reading
 from ._ca_circuit import PacedCircuit as _Circuit
 from ._ca_udp import broadcast_of, broadcast_socket
@@ -43,13 +43,20 @@ CIRCUIT_SNDBUF = 32 * 1024
 #: Bytes asyncio may hold for a circuit before the sender waits: none, so that the
 #: kernel's counters below see everything not yet sent.
 CIRCUIT_WRITE_HIGH_WATER = 0
+
+
 class _QuietRefusals(logging.Filter):
-    """A refused client write is normal operation: log one line, not a traceback."""
+    """A refused client write is normal operation: log one line, not a traceback. A
+    write that crossed its PV's removal (a motor's STOP sent as the shell exits) is
+    refused too, and logged at INFO only."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, ValidationError):
             log.warning("refused a CA write: %s", exc)
+            return False
+        if isinstance(exc, NotFoundError):
+            log.info("refused a CA write: %s", exc)
             return False
         return True
 

@@ -10,7 +10,9 @@ JSON file next to the state file (or in ``~/.ctlshell/scans.json``).
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ __all__ = ["run_engine"]
 
 _RE: Any = None
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def _md_path() -> Path:
@@ -62,6 +65,37 @@ def run_engine() -> Any:
 
             from ._interrupt import StopOnInterrupt
 
+            from ..api import before_shutdown
+
             _RE = RunEngine(_PersistentMd(_md_path()), call_returns_result=True,
                             context_managers=[StopOnInterrupt])
+            before_shutdown(_end_the_run)
         return _RE
+
+
+def _end_the_run() -> None:
+    """At shutdown (the shell exits, ``ctlshell.shutdown()``): a run left paused after
+    a Ctrl-C is aborted while its devices still answer. The RunEngine stops what the
+    plan moved, the run's stop document (and its NeXus entry) says ``abort``. Left
+    alone, bluesky's cleanup would run during the interpreter's exit, after the
+    session closed, and hang there."""
+    RE = _RE
+    if RE is None or RE.state == "idle":
+        return
+    print(f"ctlshell is shutting down: aborting the {RE.state} run", file=sys.stderr, flush=True)
+    quiet = _NoAbortTraceback()
+    logger = getattr(RE.log, "logger", RE.log)  # bluesky wraps it in a LoggerAdapter
+    logger.addFilter(quiet)  # "Run aborted" stays one line: the abort is ours, not an error
+    try:
+        RE.abort(reason="ctlshell shut down")
+    except Exception as exc:  # a plan's own error, re-raised by the abort: the run has ended
+        log.info("the run ended at shutdown with %s: %s", type(exc).__name__, exc)
+    finally:
+        logger.removeFilter(quiet)
+
+
+class _NoAbortTraceback(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and type(record.exc_info[1]).__name__ == "RequestAbort":
+            record.exc_info, record.exc_text = None, None
+        return True

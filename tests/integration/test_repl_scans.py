@@ -1,11 +1,14 @@
 """Issue 20, acceptance 2 in a real terminal: Ctrl-C during ``%scan`` in ``ctlshell
 --profile demo`` stops the motor at once and says so; ``RE.resume()`` completes the
-scan; Ctrl-C during ``%mov`` stops the move."""
+scan; Ctrl-C during ``%mov`` stops the move, and ``exit`` then ends the paused run
+and the shell."""
 
 from __future__ import annotations
 
 import re
 import time
+
+import pexpect
 
 from .test_repl import expect_clean, repl  # noqa: F401 (the fixture)
 
@@ -47,3 +50,10 @@ def test_ctrl_c_during_mov_stops_the_move(repl):  # noqa: F811
     first = _rbv(repl, 4)
     time.sleep(0.5)
     assert _rbv(repl, 5) == first and 1.0 < first < 9
+    # leaving the shell with the run still paused ends the run, and the shell at once
+    # (it hung for good in bluesky's cleanup, after the session had closed)
+    repl.sendline("exit")
+    repl.expect(pexpect.EOF, timeout=20)
+    said = repl.before
+    assert "aborting the paused run" in said and "Run aborted" in said, said
+    assert "Traceback" not in said and "Task was destroyed" not in said, said

@@ -5,6 +5,7 @@ and matplotlib directories in a temporary place."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ctlshell.testing import free_port, loopback_env
 
@@ -25,3 +26,17 @@ def kernel_env(tmp: Path) -> tuple[dict[str, str], int]:
         "XDG_CONFIG_HOME": str(tmp / "config"), "XDG_DATA_HOME": str(tmp / "data"),
     })
     return env, ca
+
+
+#: the quick start's cell that shows widgets moving while a cell runs: only the
+#: browser test watches that; elsewhere its 15 s are waiting time only
+LONG_SLEEP, SHORT_SLEEP = "time.sleep(15)", "time.sleep(0.5)"
+
+
+def without_the_long_sleep(nb: Any) -> Any:
+    """``nb`` with the quick start's 15 s sleep cut to 0.5 s (the cell still runs and
+    prints SLEEP_DONE); AssertionError when the notebook no longer has that cell."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and LONG_SLEEP in c.source]
+    assert len(cells) == 1, f"the quick start's {LONG_SLEEP} cell is gone: update tests/notebooks/kernels.py"
+    cells[0].source = cells[0].source.replace(LONG_SLEEP, SHORT_SLEEP)
+    return nb
