@@ -11,7 +11,8 @@ supported version. What it overrides, and why:
 - ``subscription_queue_loop``: the pacing (ADR 0003): the newest update per
   subscription goes out when the client has taken the previous ones.
 - ``run`` / ``_on_disconnect``: the circuit owns that loop's task (see below).
-- ``_start_write_task``: a client gone before its put is answered is no error.
+- ``_start_write_task``: a client gone before its put is answered, or a put that
+  crossed its PV's removal, is no error.
 - ``send``: nothing is written to a connection already lost.
 - ``_command_queue_iteration`` / ``_process_command``: requests that cross a PV's
   removal, and reads of PVs with a read handler answered from a task of their own.
@@ -210,6 +211,12 @@ class PacedCircuit(_CaprotoCircuit):
                 await handle_write()
             except DisconnectedCircuit:
                 log.debug("%s left before its write was answered", self.client_hostname)
+            except KeyError as exc:
+                # the write crossed its PV's removal: refused, and caproto's error path
+                # then finds the channel closed too (its sid gone); nothing to answer
+                if exc.args and exc.args[0] in self.circuit.channels_sid:
+                    raise
+                log.debug("a write of %s crossed its channel's removal", self.client_hostname)
 
         self.tasks.create(write())
 
