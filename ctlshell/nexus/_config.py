@@ -114,7 +114,10 @@ class Config:
     xml: str
 
     def step_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.strategy == "STEP")
+        found = self.__dict__.get("_step_fields")  # asked once per record: kept (the value is frozen)
+        if found is None:
+            found = self.__dict__["_step_fields"] = tuple(f for f in self.fields if f.strategy == "STEP")
+        return found
 
 
 def _pos(el: Element) -> str:

@@ -248,6 +248,11 @@ class StepSet:
                       for t in self.rows[fl.path] if t is not None and t.dtype.kind in "fiu"}
         self._fast.update({id(t): _Appender(t) for entry in self.rows.values() for t in entry[1:]
                            if t is not None})
+        grows = {fl.path: fl.grows for fl in self.fields}
+        # per field, what each point writes: (0 value | 1 timestamp | 2 severity, dataset, axis, appender)
+        self._plan = {path: [(what, t, grows[path] - 1 if what == 0 else 0, self._fast.get(id(t)))
+                             for what, t in enumerate(entry) if t is not None]
+                      for path, entry in self.rows.items()}
 
     def append(self, points: list[tuple[Field, Any, Sample]]) -> None:
         """Add one point to each listed field, then flush; on failure undo what was added."""
@@ -255,15 +260,12 @@ class StepSet:
         try:
             for fl, value, sample in points:
                 n = self.count[fl.path]
-                ds, ts, sv = self.rows[fl.path]
-                many = isinstance(value, list)  # several points of the field in one record
-                for row, one in enumerate(value if many else [value]):
-                    for target, v in ((ds, one), (ts, sample.timestamp), (sv, sample.severity)):
-                        if target is None:
-                            continue
-                        v = np.nan if v is None and target is ts else (-1 if v is None else v)
-                        axis = fl.grows - 1 if target is ds else 0
-                        fast = self._fast.get(id(target))
+                plan = self._plan[fl.path]
+                for row, one in enumerate(value if isinstance(value, list) else (value,)):  # a list: several points
+                    for what, target, axis, fast in plan:
+                        v = one if what == 0 else sample.timestamp if what == 1 else sample.severity
+                        if v is None:
+                            v = np.nan if what == 1 else -1
                         if fast is not None:
                             fast.put(n + row, v)
                         else:
@@ -294,9 +296,14 @@ class _Appender:
         self.count = (1, *self.row)
         self.fspace = ds.id.get_space()
         self.maxdims = (h5s.UNLIMITED, *self.row)
+        self.one = None if self.row else np.empty((1,), self.dtype)
 
     def put(self, n: int, value: Any) -> None:
-        arr = np.ascontiguousarray(value, dtype=self.dtype).reshape(self.count)
+        if self.one is not None:  # a scalar: into the buffer kept for it
+            self.one[0] = value
+            arr = self.one
+        else:
+            arr = np.ascontiguousarray(value, dtype=self.dtype).reshape(self.count)
         self.id.set_extent((n + 1, *self.row))
         self.fspace.set_extent_simple((n + 1, *self.row), self.maxdims)
         self.fspace.select_hyperslab((n, *self.start), self.count)

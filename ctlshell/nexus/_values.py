@@ -114,7 +114,7 @@ class RecordValues:
             name = fl.source.record
             raw = local[name] if name in local else self._global.get(name)
             if type(raw) is float and not fl.shape and fl.nx_type in _FLOAT64 and not (fl.canfail or self.can_fail):
-                return raw, Sample(raw)  # a JSON number into a float64 scalar: nothing to convert or check
+                return raw, _UNSTAMPED  # a JSON number into a float64 scalar: nothing to convert or check
             if isinstance(raw, list) and raw and _ndim(raw) == len(fl.shape) + 1 and \
                     dtype_of(fl.nx_type) != "str" or (not fl.shape and isinstance(raw, list) and raw):
                 rows = [self._value(replace(fl, source=_Const(v)), local)[0] for v in raw]  # type: ignore[arg-type]
@@ -221,6 +221,9 @@ def _ndim(value: Any) -> int:
     while isinstance(value, list) and value:
         n, value = n + 1, value[0]
     return n
+
+
+_UNSTAMPED = Sample(None)  # a CLIENT point: no timestamp, no severity (the value travels beside it)
 
 
 class Rows(list[Any]):
