@@ -4,7 +4,7 @@
 The method of ``shared/anchors/nexus/t2_bench_stepscan.py``: 1000 steps, each 10
 float64 scalars (``ch00..ch09``) + one 1000-float64 spectrum (``mca``), CLIENT values in
 a ~20 kB JSON record built before timing; modes interleaved round-robin over ``--reps``;
-median and best steps/s, CPU ms per step (client + server process), and every file's
+median and best steps/s (5 reps: a run varies by ±15 %), CPU ms per step (client + server process), and every file's
 values checked against the input afterwards.
 
 - ``nxs_tango``: NXSDataWriter (default NumberOfThreads=100, as shipped), no database.
@@ -135,7 +135,7 @@ def check(path: str, scal: np.ndarray, spec: np.ndarray) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=1000)
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--modes", default="nxs_tango,nxs_tango_t1,ctlshell_tango,h5py_naive")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
