@@ -75,7 +75,7 @@ class _SmallQueue(list):  # type: ignore[type-arg]
 
 
 def _queue_for(policy: Policy) -> deque[Reading] | _SmallQueue:
-    return _SmallQueue() if policy.size <= SMALL_QUEUE else deque()
+    return _SmallQueue() if policy.size <= SMALL_QUEUE else deque(maxlen=policy.size)
 
 
 def parse_policy(policy: object) -> Policy:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field as dc_field, replace
+from functools import cached_property
 from typing import Any
 
 from ..core import ValidationError
@@ -114,10 +115,11 @@ class Config:
     xml: str
 
     def step_fields(self) -> tuple[Field, ...]:
-        found = self.__dict__.get("_step_fields")  # asked once per record: kept (the value is frozen)
-        if found is None:
-            found = self.__dict__["_step_fields"] = tuple(f for f in self.fields if f.strategy == "STEP")
-        return found
+        return self._step_fields
+
+    @cached_property
+    def _step_fields(self) -> tuple[Field, ...]:  # asked once per record; the value is frozen
+        return tuple(f for f in self.fields if f.strategy == "STEP")
 
 
 def _pos(el: Element) -> str:

@@ -244,13 +244,13 @@ class StepSet:
             self.rows[fl.path] = entry
             self.count[fl.path] = 0
 
-        self._fast = {id(t): _Appender(t) for fl in self.fields if fl.path in self.rows and fl.grows == 1
+        fast = {id(t): _Appender(t) for fl in self.fields if fl.path in self.rows and fl.grows == 1
                       for t in self.rows[fl.path] if t is not None and t.dtype.kind in "fiu"}
-        self._fast.update({id(t): _Appender(t) for entry in self.rows.values() for t in entry[1:]
+        fast.update({id(t): _Appender(t) for entry in self.rows.values() for t in entry[1:]
                            if t is not None})
         grows = {fl.path: fl.grows for fl in self.fields}
         # per field, what each point writes: (0 value | 1 timestamp | 2 severity, dataset, axis, appender)
-        self._plan = {path: [(what, t, grows[path] - 1 if what == 0 else 0, self._fast.get(id(t)))
+        self._plan = {path: [(what, t, grows[path] - 1 if what == 0 else 0, fast.get(id(t)))
                              for what, t in enumerate(entry) if t is not None]
                       for path, entry in self.rows.items()}
 
