@@ -81,6 +81,11 @@ def _read(s: Session, addr: Address, budget: float, timeout: float | None) -> Re
 _NO_METADATA: set[str] = set()
 
 
+def forget_unknown(address: str) -> None:
+    """Try the display metadata of ``address`` again at its next read (hosted anew)."""
+    _NO_METADATA.discard(address)
+
+
 def _learn_display(s: Any, addr: Any, budget: float) -> None:
     """Fetch a channel's metadata once, so that every display of its readings shows
     units, precision and enum labels (ADR 0013); a failure leaves the reading as read."""

@@ -54,6 +54,9 @@ class Session:
         self.objects: list[Any] = []
         self.state = StateFile(self.config.state_file or ":memory:")
         self.store.add_write_hook(self.state.record)
+        # a name hosted anew (or removed) may come back with other units, precision or
+        # choices: what this process showed of it is forgotten before host() returns
+        self.store.watch(self._forget_display, self._forget_display)
         self._ca_server: Any = None
         self._pva_server: Any = None
         #: servers being started: the first caller starts, the others wait on the future
@@ -177,6 +180,14 @@ class Session:
             anchor = self._ca_anchor
         if anchor is not None:
             backend.hold(anchor)
+
+    def _forget_display(self, pv: Any) -> None:
+        from ._client import forget_unknown  # the api module that learns display metadata
+
+        for scheme in ("ca", "pva", "local"):
+            address = Address(scheme, pv.name)
+            self.cache.forget_metadata(address)
+            forget_unknown(str(address))
 
     def _renew_ca(self, name: str) -> None:
         """The hosted CA server serves ``name`` (on the loop): this process's CA client

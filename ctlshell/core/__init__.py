@@ -16,6 +16,7 @@ from ._display import (
     DISPLAY_METADATA,
     alarm_text,
     display_metadata,
+    forget_metadata,
     format_value,
     iso_time,
     metadata_pairs,
@@ -58,7 +59,7 @@ __all__ = [
     "Severity", "SoftPV", "Subscription", "SyncUpstream", "Upstream", "ValidationError", "coerce", "infer_dtype",
     "delivery_pool", "parse_address", "parse_policy", "severity_for", "stop_pool",
     # display (one way to show a value)
-    "DISPLAY_METADATA", "SEVERITY_CSS", "alarm_text", "display_metadata", "format_value", "iso_time", "metadata_pairs", "plain_value", "reading_line",
+    "DISPLAY_METADATA", "SEVERITY_CSS", "alarm_text", "display_metadata", "forget_metadata", "format_value", "iso_time", "metadata_pairs", "plain_value", "reading_line",
     "remember_metadata", "stamp",
     "stop_process",
 ]

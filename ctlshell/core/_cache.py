@@ -24,7 +24,7 @@ from typing import Any
 
 from ._address import Address
 from ._backend import Backend, Upstream
-from ._display import display_metadata, format_value, remember_metadata, stamp
+from ._display import display_metadata, forget_metadata, format_value, remember_metadata, stamp
 from ._errors import ChannelTimeoutError, DisconnectedError
 from ._fanout import Policy, Subscription
 from ._model import Metadata, Reading, Severity
@@ -162,6 +162,14 @@ class ChannelCache:
 
     def addresses(self) -> list[Address]:
         return list(self._entries)
+
+    def forget_metadata(self, address: Address) -> None:
+        """Forget the metadata known of ``address``, cached and displayed (its PV was
+        replaced or removed: the next one may have other units, limits or choices)."""
+        entry = self._entries.get(address)
+        if entry is not None:
+            entry.metadata = None
+        forget_metadata(str(address))
 
     def metadata_of(self, address: Address) -> Metadata | None:
         """The metadata cached for ``address`` (None if never fetched); creates no entry."""

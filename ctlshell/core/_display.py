@@ -24,7 +24,7 @@ from typing import Any
 
 from ._model import Metadata, Reading, Severity
 
-__all__ = ["CSS", "DISPLAY_METADATA", "alarm_text", "display_metadata", "format_value", "iso_time",
+__all__ = ["CSS", "DISPLAY_METADATA", "alarm_text", "display_metadata", "forget_metadata", "format_value", "iso_time",
            "metadata_pairs", "pairs_html", "plain_value", "reading_html", "reading_line", "remember_metadata", "stamp"]
 
 #: address (``scheme://name``) -> the channel's Metadata, as the client verbs last saw it
@@ -43,6 +43,12 @@ def remember_metadata(address: str, meta: Metadata) -> None:
     if len(DISPLAY_METADATA) >= _MAX_BOOK and address not in DISPLAY_METADATA:
         DISPLAY_METADATA.pop(next(iter(DISPLAY_METADATA)))
     DISPLAY_METADATA[address] = meta
+
+
+def forget_metadata(address: str) -> None:
+    """Forget the display metadata of ``address`` (its PV was replaced: other units,
+    precision or choices maybe); the next display learns it afresh."""
+    DISPLAY_METADATA.pop(address, None)
 
 
 def display_metadata(address: str) -> Metadata | None:

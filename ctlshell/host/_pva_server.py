@@ -10,11 +10,14 @@ p4p's server runs its own C++ threads; its put handlers run on the runtime loop
 (``p4p.server.asyncio``). Posting is synchronous and never queues here: pvxs keeps at
 most a few updates per subscriber and squashes the rest, newest wins.
 
-A PV with a read handler (a daemon item that reads its hardware on request) is kept
-closed while no PVA client is connected: pvxs answers a GET from the stored value
-and offers no hook per GET, so the read happens when a client's channel connects
-(a ``pvget``, a new context): the channel waits, the handler reads, the PV opens with
-that value. While clients stay connected they see every value published after.
+A PV is kept closed while no PVA client is connected to it, and nothing is posted
+to it then: a PV that only CA clients (or nobody) watch costs no p4p Value per write
+(about a tenth of the server's time under a flood of writes, bench/bench_ca.py). A
+client's channel connecting opens it with the PV's current reading; the channel
+waits for that. A PV with a read handler (a daemon item that reads its hardware on
+request) reads first: pvxs answers a GET from the stored value and offers no hook
+per GET, so the read happens when a client's channel connects (a ``pvget``, a new
+context). While clients stay connected they see every value published after.
 
 A removed PV's name stays known for TOMBSTONE_SECONDS with its channel closed: a
 client that was connected waits on it, and when the name is hosted again (a notebook
@@ -87,18 +90,20 @@ class _Handler:
             return
         op.done()  # the store's listener has already posted the new value
 
-    # a PV with a read handler is closed while nobody is connected (see the module doc)
+    # a PV is closed while no PVA client is connected (see the module doc)
     async def onFirstConnect(self, pv: SharedPV) -> None:
         softpv = self.softpv
-        if softpv.has_read_handler and isinstance(self._origin, PvaServer):
+        if not isinstance(self._origin, PvaServer):
+            return
+        if softpv.has_read_handler:
             try:
                 await softpv.client_read()  # the handler stores (and publishes) what it read
             except Exception as exc:
                 log.warning("reading %s for a PVA client failed: %s: %s", softpv.name, type(exc).__name__, exc)
-            self._origin._open(softpv.name)
+        self._origin._open(softpv.name)
 
     def onLastDisconnect(self, pv: SharedPV) -> None:
-        if self.softpv.has_read_handler and isinstance(self._origin, PvaServer):
+        if isinstance(self._origin, PvaServer):
             self._origin._close_idle(self.softpv.name)
 
 
@@ -233,17 +238,15 @@ class PvaServer:
             return
         kind = nt_type(pv.metadata)
         snapshot = pv.read()
-        initial = full_value(kind, snapshot, pv.metadata)
         tomb = self._tombstones.pop(pv.name, None)
         if tomb is not None:  # hosted again: the clients still waiting on the name get it now
             tomb.timer.cancel()
             tomb.handler.softpv = pv
             shared, handler = tomb.shared, tomb.handler
-            shared.open(initial)
+            shared.open(full_value(kind, snapshot, pv.metadata))
         else:
             handler = _Handler(pv, self)
-            # read through the handler at a client's first connect (closed till then)
-            shared = SharedPV(handler=handler, initial=None if pv.has_read_handler else initial)
+            shared = SharedPV(handler=handler)  # closed till a client's first connect opens it
         self._served[pv.name] = _Served(pv, shared, handler, kind, threading.Lock())
         pv.add_listener(self._on_change)
         if pv.read() is not snapshot:  # a write between the snapshot and the listener
@@ -288,7 +291,7 @@ class PvaServer:
             self._post(served)
 
     def _open(self, name: str) -> None:
-        """Open a read-through PV with its freshest reading (a client connected)."""
+        """Open a PV with its freshest reading (a client connected)."""
         served = self._served.get(name)
         if served is None:
             return
@@ -297,7 +300,7 @@ class PvaServer:
                 served.shared.open(full_value(served.kind, served.softpv.read(), served.softpv.metadata))
 
     def _close_idle(self, name: str) -> None:
-        """Close a read-through PV whose last client left: the next one reads afresh."""
+        """Close a PV whose last client left: nothing is posted till the next one connects."""
         served = self._served.get(name)
         if served is not None:
             with served.lock:
@@ -307,8 +310,8 @@ class PvaServer:
         # Post the PV's *current* reading under a lock: writers on two threads may
         # announce out of order, but the last post is always the newest value.
         with served.lock:
-            if served.softpv.has_read_handler and not served.shared.isOpen():
-                return  # nobody connected: the next client's connect reads afresh
+            if not served.shared.isOpen():
+                return  # no PVA client: the next one's connect opens it with the newest reading
             try:
                 served.shared.post(update_value(served.kind, served.softpv.read(), served.softpv.metadata))
             except Exception:

@@ -207,3 +207,21 @@ def test_the_metadata_is_fetched_once_per_channel(prefix, scheme, monkeypatch):
         assert "1.25 mm" in str(readings[0])
     finally:
         pv.remove()
+
+
+def test_a_name_hosted_again_with_another_declaration_shows_the_new_units_and_labels(prefix):
+    """A notebook cell changed and run again: the display follows the new declaration,
+    on CA and PVA, never the units or choices of the PV that was there before."""
+    name = f"{prefix}AGAIN"
+    try:
+        ctlshell.host(name, 1.5, units="mm", precision=2)
+        assert str(ctlshell.get(f"ca://{name}")).startswith(f"ca://{name} = 1.50 mm")
+        assert str(ctlshell.get(f"pva://{name}")).startswith(f"pva://{name} = 1.50 mm")
+        ctlshell.host(name, 1, enum=["Off", "On"])
+        assert str(ctlshell.get(f"ca://{name}")).startswith(f"ca://{name} = On @")
+        assert str(ctlshell.get(f"pva://{name}")).startswith(f"pva://{name} = On @")
+        ctlshell.host(name, 7.25, units="V", precision=1)
+        assert str(ctlshell.get(f"ca://{name}")).startswith(f"ca://{name} = 7.2 V")
+        assert str(ctlshell.get(f"pva://{name}")).startswith(f"pva://{name} = 7.2 V")
+    finally:
+        ctlshell.unhost(name)

@@ -53,6 +53,50 @@ def test_p4p_client_reads_value_metadata_alarm_and_timestamp(hosted, prefix):
     assert ca["timestamp"] == pytest.approx(stamp, abs=1e-6)
 
 
+def test_a_pva_client_connecting_after_writes_nobody_watched_gets_the_newest(hosted, prefix):
+    """With no PVA client connected a PV is posted nothing; a client's connect opens it
+    with the PV's current reading, and a client arriving after the last one left does too."""
+    import threading
+
+    pv = hosted("IDLE", 0.0, alarm_limits=(-5, 5))
+    stamp = 1_700_000_123.5
+    for v in range(1, 200):
+        pv.value = float(v) / 10  # nobody on PVA: nothing posted
+    pv.publish(7.5, timestamp=stamp)  # MAJOR (HIHI)
+    got = p4p("describe", prefix + "IDLE")[prefix + "IDLE"]
+    assert got["value"] == 7.5 and got["alarm"]["severity"] == int(Severity.MAJOR)
+    ts = got["timeStamp"]
+    assert ts["secondsPastEpoch"] + ts["nanoseconds"] * 1e-9 == pytest.approx(stamp, abs=1e-6)
+
+    # a monitor's first value is the newest, then every write while it stays
+    mon = P4pBackground("monitor", prefix + "IDLE", "2.0")
+    mon.wait_ready()
+    time.sleep(0.2)
+    pv.value = 1.0
+    pv.value = 2.0
+    assert [u["value"] for u in mon.result() if "value" in u] == [7.5, 1.0, 2.0]
+
+    # written while clients come and go (each read a fresh context): never older than before
+    stop = threading.Event()
+    written = [0]
+
+    def writer() -> None:
+        while not stop.is_set():
+            written[0] += 1
+            pv.value = float(written[0])
+            time.sleep(0.001)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        seen = [r["value"] for r in p4p("reads", prefix + "IDLE", "5")]
+    finally:
+        stop.set()
+        t.join()
+    assert seen == sorted(seen) and seen[0] >= 1.0, seen
+    assert p4p("reads", prefix + "IDLE", "1")[0]["value"] == float(written[0])  # the last write
+
+
 def test_p4p_command_line_get(hosted, prefix):
     hosted("CLI", 12.5, units="A")
     proc = subprocess.run(child_command("-m", "p4p.client.cli", "-w", "10", "get", prefix + "CLI"),
