@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 
 from ctlshell.testing import free_port, loopback_env
@@ -41,3 +42,10 @@ os.environ["CTLSHELL_TIMEOUT"] = "5"
 _SCANS_DIR = tempfile.mkdtemp(prefix="ctlshell-test-scans-")
 os.environ["CTLSHELL_SCANS_MD"] = os.path.join(_SCANS_DIR, "scans.json")
 atexit.register(shutil.rmtree, _SCANS_DIR, True)
+
+# Ctrl-C: a suite started as a background job of a script (`make test &`, a stress
+# driver) inherits SIGINT ignored, and so would every shell and server the tests start;
+# the tests of Ctrl-C would then see nothing happen. A user's terminal delivers it, so
+# the suite does too: Python's own handler here, the default in every child.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -140,28 +140,37 @@ def watch(mon: Monitor, rate: float, duration: float | None, out: TextIO | None 
     shown: dict[str, tuple[str, ...]] = {}
     if duration is None:
         out.write("monitoring; Ctrl-C stops\n")
+
+    def draw() -> None:
+        nonlocal drawn
+        rows, sev = mon.rows()
+        if inplace:
+            # cut to the terminal width: a wrapped line would break the cursor-up redraw
+            width = max(20, shutil.get_terminal_size().columns - 1)
+            table = [line[:width] for line in text_table(_HEAD, rows, sev).splitlines()]
+            table = table[:1] + [_paint(line, s) for line, s in zip(table[1:], sev)]
+            up = f"\x1b[{drawn}F" if drawn else ""
+            out.write(up + "".join(f"\x1b[2K{line}\n" for line in table))
+            drawn = len(table)
+        else:
+            for row, s in zip(rows, sev):
+                key = tuple(row[:4])
+                if row[1] != "(waiting)" and shown.get(row[0]) != key:
+                    shown[row[0]] = key
+                    out.write(_paint(f"{row[0]}  {row[1]}  {row[2]}  {row[3]}", s) + "\n")
+        out.flush()
+
     try:
         while end is None or time.monotonic() < end:
             left = period if end is None else max(0.0, min(period, end - time.monotonic()))
             if not mon.wait_changed(left):
                 continue
-            rows, sev = mon.rows()
-            if inplace:
-                # cut to the terminal width: a wrapped line would break the cursor-up redraw
-                width = max(20, shutil.get_terminal_size().columns - 1)
-                table = [line[:width] for line in text_table(_HEAD, rows, sev).splitlines()]
-                table = table[:1] + [_paint(line, s) for line, s in zip(table[1:], sev)]
-                up = f"\x1b[{drawn}F" if drawn else ""
-                out.write(up + "".join(f"\x1b[2K{line}\n" for line in table))
-                drawn = len(table)
-            else:
-                for row, s in zip(rows, sev):
-                    key = tuple(row[:4])
-                    if row[1] != "(waiting)" and shown.get(row[0]) != key:
-                        shown[row[0]] = key
-                        out.write(_paint(f"{row[0]}  {row[1]}  {row[2]}  {row[3]}", s) + "\n")
-            out.flush()
+            draw()
             time.sleep(max(0.0, min(period, (end - time.monotonic()) if end else period)))
+        # what came during the last pause is shown too (the count below includes it);
+        # closed first, so no update comes after the last one drawn
+        mon.close()
+        draw()
     except KeyboardInterrupt:
         out.write("\n")
         interrupted = True

@@ -34,6 +34,29 @@ def shown(ip, obj):
     return ANSI.sub("", data["text/plain"]), data.get("text/html", "")
 
 
+
+def test_a_monitor_that_ends_shows_every_update_it_counted(ip, hosted, prefix):
+    """An update that lands in the pause after the last redraw is shown before the
+    summary that counts it (it was counted but never printed: '3 updates', 2 lines)."""
+    pv = hosted("W", 0.0)
+
+    def later() -> None:
+        time.sleep(0.5)
+        pv.value = 1.0
+        time.sleep(0.7)  # in the pause after the redraw that showed 1.0 (rate 1: 1 s)
+        pv.value = 2.0
+
+    writer = threading.Thread(target=later, name="test-late-update")
+    with capture_output() as cap:
+        writer.start()
+        mon = ip.run_line_magic("pv", f"monitor {prefix}W --duration 1.5 --rate 1")
+    writer.join(30)
+    printed = [line.split()[1] for line in cap.stdout.splitlines() if line.startswith(f"ca://{prefix}W  ")]
+    assert mon.closed and mon.delivered >= 2
+    assert len(printed) == mon.delivered, cap.stdout  # each value is new: one line per update
+    assert float(printed[-1]) == mon.latest[f"ca://{prefix}W"].value == 2.0, cap.stdout
+    assert f"monitor stopped: {mon.delivered} updates" in cap.stdout
+
 def test_get_put_info_against_hosted_pvs(ip, prefix):
     run(ip, f"h = %pv host {prefix}T=295.0 --units K --precision 2 --limits 4 500 --warning-limits 20 400 --writable")
     assert ip.user_ns["h"].name == f"{prefix}T"
