@@ -16,6 +16,7 @@ magics or NeXus.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,8 @@ from ..api import session
 from ..core import (Address, DisconnectedError, KeepLatest, Metadata, Reading, Severity,
                     Subscription, ValidationError, parse_address)
 from ._disconnect import pause_for_disconnect
+
+log = logging.getLogger(__name__)
 
 __all__ = ["AddressBackend", "datatype_for"]
 
@@ -81,6 +84,10 @@ class AddressBackend(SignalBackend[Any]):
         self._sub: Subscription | None = None
         self._callback: Callable[[Any], None] | None = None
         self._bluesky_loop: asyncio.AbstractEventLoop | None = None
+        #: the timestamp of the newest reading the callback has been given, and who
+        #: waits (on the bluesky loop) for a later one: see ``_caught_up``
+        self._given = float("-inf")
+        self._waiting: list[tuple[float, asyncio.Future[None]]] = []
 
     # -- bridging to ctlshell's loop ---------------------------------------------------------
     @staticmethod
@@ -111,6 +118,32 @@ class AddressBackend(SignalBackend[Any]):
         s = session()
         await self._on_runtime(s.cache.put(self.address, value, wait=wait, timeout=s.config.put_timeout
                                            if hasattr(s.config, "put_timeout") else 600.0))
+        if wait and self._callback is not None:
+            await self._caught_up()
+
+    async def _caught_up(self) -> None:
+        """Wait until the monitor has given the callback what the channel holds now.
+
+        ophyd-async reads a monitored signal from the values its callback was given: a
+        point read right after a completed move would otherwise record the position
+        before it while the monitor's update is still on its way (a loaded machine's
+        scan recorded 2.5 for its last point, 3.0). A fresh read's timestamp is the
+        mark; the monitor delivers in order, so once it passed that, the cache is current.
+        """
+        s = session()
+        try:
+            now = (await self._read()).timestamp
+        except Exception:  # noqa: BLE001 -- the next read reports a lost channel itself
+            return
+        if self._given >= now:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append((now, waiter))
+        try:
+            await asyncio.wait_for(waiter, s.config.timeout)
+        except asyncio.TimeoutError:
+            log.warning("%s: the monitor did not bring the value read after the put within %s s",
+                        self.address, s.config.timeout)
 
     async def get_datakey(self, source: str) -> DataKey:
         meta = self._metadata()
@@ -174,6 +207,7 @@ class AddressBackend(SignalBackend[Any]):
             return
         loop = self._bluesky_loop or asyncio.get_running_loop()
         meta = self._metadata()
+        self._given = float("-inf")
 
         def deliver(reading: Reading) -> None:  # a delivery thread of ctlshell's
             if not reading.connected:  # a staged (monitored) signal is read from here in a run
@@ -181,7 +215,20 @@ class AddressBackend(SignalBackend[Any]):
                     pause_for_disconnect(self.address, reading.status or "no connection")
                 return  # a value of None is no reading
             if self._callback is callback and not loop.is_closed():
-                loop.call_soon_threadsafe(callback, to_reading(reading, meta))
+                loop.call_soon_threadsafe(give, to_reading(reading, meta))
+
+        def give(value: Any) -> None:  # on the bluesky loop
+            callback(value)
+            self._given = max(self._given, value["timestamp"])
+            if self._waiting:
+                waiting, self._waiting = self._waiting, []
+                for mark, waiter in waiting:
+                    if waiter.done():
+                        continue
+                    if self._given >= mark:
+                        waiter.set_result(None)
+                    else:
+                        self._waiting.append((mark, waiter))
 
         future = runtime.submit(session().cache.subscribe(self.address, deliver, KeepLatest()))
         future.add_done_callback(lambda f: self._subscribed(f, callback))
