@@ -28,6 +28,8 @@ SUBSCRIPTION_BACKLOG = 1
 #: The CA client of the write being handled (set per write task by ``auth_write``).
 _client: contextvars.ContextVar[Client] = contextvars.ContextVar("ctlshell_ca_client", default=Client("ca"))  # noqa: B039 (frozen)
 _FLAGS = SubscriptionType.DBE_VALUE | SubscriptionType.DBE_LOG | SubscriptionType.DBE_ALARM
+#: set by ``write_reading(publish=False)`` for the write it makes (this task only)
+_held: contextvars.ContextVar[bool] = contextvars.ContextVar("ctlshell_ca_held", default=False)  # noqa: B039 (a bool)
 
 
 def wire_value(value: Any, meta: Metadata) -> Any:
@@ -74,6 +76,11 @@ class _Mirror:
         return await super().auth_write(hostname, username, data, data_type,  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
                                          metadata, flags=flags, user_address=user_address)
 
+    async def publish(self, flags: int) -> None:
+        if _held.get():
+            return  # the channel keeps the value; the update lane sent it (ADR 0029)
+        await super().publish(flags)  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
+
     async def write(self, value: Any, *, flags: int = 0, verify_value: bool = True,
                     update_fields: bool = True, **metadata: Any) -> None:
         if verify_value:
@@ -90,16 +97,24 @@ class _Mirror:
                             update_fields=update_fields, **metadata)
 
 
-async def write_reading(channel: Any, reading: Reading) -> None:
-    """Publish a stored reading on CA: value, server timestamp and alarm together."""
+async def write_reading(channel: Any, reading: Reading, publish: bool = True) -> None:
+    """Publish a stored reading on CA: value, server timestamp and alarm together.
+
+    With ``publish`` false the channel only holds it (for reads and new monitors): no
+    monitor update is queued through caproto.
+    """
     meta = channel.softpv.metadata
     status = AlarmStatus[reading.status] if reading.status in AlarmStatus.__members__ else (
         AlarmStatus.NO_ALARM if not reading.status else AlarmStatus.SOFT)
     channel.published = reading  # so that a reading published by two paths goes out once
     channel._status = status
     channel._severity = AlarmSeverity(min(int(reading.severity), 3))
-    await channel.write(wire_value(reading.value, meta), flags=_FLAGS, verify_value=False,
-                        timestamp=reading.timestamp)
+    token = _held.set(not publish)
+    try:
+        await channel.write(wire_value(reading.value, meta), flags=_FLAGS, verify_value=False,
+                            timestamp=reading.timestamp)
+    finally:
+        _held.reset(token)
 
 
 class _Double(_Mirror, ChannelDouble):

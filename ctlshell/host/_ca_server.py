@@ -29,8 +29,9 @@ from caproto.asyncio.utils import _DatagramProtocol
 from ..core import Config, NotFoundError, PVStore, Reading, SoftPV, ValidationError
 from ._ca_channels import anchor_channel, make_channel, write_reading
 from ._ca_circuit import PacedCircuit as _Circuit
+from ._ca_lane import LaneIndex
 from ._ca_udp import broadcast_of, broadcast_socket
-from ._loop import call_on_loop, loopback_only
+from ._loop import call_on_loop, loop_has_work, loopback_only
 
 __all__ = ["CaServer"]
 
@@ -86,8 +87,10 @@ class _Context(_CaprotoContext):
     #: ``on_circuit_closed("host:port")`` when a client's connection ends (its locks go).
     on_circuit_closed: Any = None
 
-    def __init__(self, pvdb: Any, interfaces: Any = None) -> None:
+    def __init__(self, pvdb: Any, interfaces: Any = None, lane_index: LaneIndex | None = None) -> None:
         super().__init__(pvdb, interfaces)
+        #: the circuits' update lanes by PV name (ADR 0029); None: no lanes
+        self.lane_index = lane_index
         self.broadcast_transports: dict[str, asyncio.DatagramTransport] = {}
         #: interfaces whose search sockets (unicast and broadcast) are bound
         self.udp_ready: set[str] = set()
@@ -131,6 +134,9 @@ class _Context(_CaprotoContext):
         try:
             await super().tcp_handler(client, addr)
         finally:
+            end_lane = getattr(client, "ctlshell_end_lane", None)
+            if end_lane is not None:  # the lane's socket of the connection goes with it
+                end_lane()
             # here, not in circuit_disconnected: caproto 1.3.0 skips that when the
             # client closes first (cancelling the subscription task cancels this one)
             if self.on_circuit_closed is not None:
@@ -167,6 +173,7 @@ class CaServer:
         self._task: asyncio.Task[None] | None = None
         self._channels: dict[str, Any] = {}
         self._dirty: dict[str, Reading] = {}
+        self._lanes = LaneIndex()
         self._flush_scheduled = False
         #: one publication at a time: a client's write completes only after the one in
         #: progress (whose readings are popped but perhaps not yet written) has ended
@@ -207,7 +214,7 @@ class CaServer:
         for pv in self._store:
             self._attach(pv)
         self._channels[self.anchor] = anchor_channel()
-        self._ctx = _Context(self._channels, interfaces)
+        self._ctx = _Context(self._channels, interfaces, self._lanes)
         self._ctx.ca_server_port = self._config.ca_server_port
         self._ctx.on_circuit_closed = self._store.release_locks_of  # a client gone: its locks go
         self._task = asyncio.create_task(self._ctx.run(), name="ctlshell-ca-server")
@@ -240,6 +247,7 @@ class CaServer:
         if self._ctx is not None:
             for circuit in list(self._ctx.circuits):  # caproto leaves client sockets open
                 try:
+                    circuit.end_lane()
                     circuit.client.writer.close()
                 except Exception:
                     pass
@@ -282,6 +290,7 @@ class CaServer:
             return
         # clients connected to a removed PV see it disconnect
         for circuit in list(self._ctx.circuits):
+            circuit.lane_forget(names)  # no lane update after the disconnect
             for chan in list(circuit.circuit.channels.values()):
                 if chan.name in names:
                     asyncio.ensure_future(circuit.send(caproto.ServerDisconnResponse(chan.cid)))
@@ -308,8 +317,17 @@ class CaServer:
         """A SoftPV changed (any thread): publish its newest reading once, soon."""
         name = reading.address.partition("://")[2]
         channel = self._channels.get(name)
-        if channel is None or origin is channel:
+        if channel is None:
+            return
+        lanes = self._lanes.lanes(name)
+        if lanes:  # plain double monitors: sent from this thread (ADR 0029)
+            encoded: dict[Any, Any] = {}
+            for lane in lanes:
+                lane.offer(name, reading, encoded)
+        if origin is channel:
             return  # the CA write path publishes its own write
+        if not self._lanes.lane_only(name):
+            loop_has_work()  # caproto's path: the setting thread lets the loop publish it
         self._dirty[name] = reading
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -326,6 +344,8 @@ class CaServer:
                 channel = self._channels.get(name)
                 if channel is not None and getattr(channel, "published", None) is not reading:
                     try:
-                        await write_reading(channel, reading)
+                        # a PV whose monitors the lane serves alone: the value is kept
+                        # for reads and new monitors, nothing is queued through caproto
+                        await write_reading(channel, reading, publish=not self._lanes.lane_only(name))
                     except Exception:
                         log.exception("publishing %s on CA failed", name)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from ..core import Metadata, PVStore, Reading, SoftPV
+from ._loop import let_the_loop_run
 
 __all__ = ["HostedPV"]
 
@@ -69,9 +69,7 @@ class HostedPV:
     def publish(self, value: Any, timestamp: float | None = None) -> Reading:
         """Set the value with an explicit server timestamp (POSIX seconds)."""
         reading = self._pv.write(value, origin=self, timestamp=timestamp)
-        # Let the server thread run: a tight publishing loop would otherwise hold the GIL
-        # for Python's whole switch interval (5 ms) and starve every client (bench/).
-        time.sleep(0)
+        let_the_loop_run()
         return reading
 
     def on_write(self, callback: Callable[[Reading], object]) -> Callable[[Reading], object]:

@@ -3,9 +3,14 @@
 Usage: pyepics_client.py VERB ARGS... ; prints one JSON line prefixed '@@'.
   describe NAME...                 value, native type, count, metadata, alarm, timestamp
   put NAME JSONVALUE [wait]        {"ok": bool, "error": str}
-  monitor NAME SECONDS             every update seen: value, severity, timestamp
+  monitor NAME SECONDS [ctrl]      every update seen: value, severity, timestamp (with
+                                   ctrl: a DBR_CTRL monitor, which has no timestamp)
   slow NAME SECONDS SLEEP          a monitor whose callback sleeps: ages of the values seen
   count NAME SECONDS               updates per second and the last value (bench)
+  both NAME SECONDS                two monitors of one channel, DBR_TIME and plain: every
+                                   update of each (value, severity, status, timestamp, receipt)
+  joins NAME N SPACING SECONDS     N monitors of one channel made SPACING s apart: the last
+                                   value each saw after SECONDS
   putcb NAME JSONVALUE             a put with completion callback through libca itself,
                                    with the server's status: {"status", "message", "elapsed", "readback"}
   gets NAME N                      N gets one after another: their durations (s)
@@ -155,7 +160,7 @@ def beside(slow_name, fast_name, n):
     out({"durations": durations, "slow": ca.get_complete(slow, timeout=20.0)})
 
 
-def monitor(name, seconds):
+def monitor(name, seconds, ctrl=False):
     chid = connect(name)
     seen = []
 
@@ -164,7 +169,7 @@ def monitor(name, seconds):
             value = value.tolist()
         seen.append({"value": value, "severity": severity, "timestamp": timestamp, "t": time.time()})
 
-    handle = ca.create_subscription(chid, callback=cb, use_time=True)
+    handle = ca.create_subscription(chid, callback=cb, use_time=not ctrl, use_ctrl=ctrl)
     print("@@ready", flush=True)
     time.sleep(seconds)
     ca.clear_subscription(handle[2])
@@ -208,6 +213,46 @@ def count(name, seconds):
     out(seen)
 
 
+def both(name, seconds):
+    chid = connect(name)
+    seen = {"time": [], "plain": []}
+
+    def recorder(kind):
+        def cb(value=None, severity=None, status=None, timestamp=None, **kw):
+            seen[kind].append({"value": float(np.ravel(value)[0]), "severity": severity, "status": status,
+                               "timestamp": timestamp, "t": time.time()})
+        return cb
+
+    handles = [ca.create_subscription(chid, callback=recorder("time"), use_time=True),
+               ca.create_subscription(chid, callback=recorder("plain"))]
+    print("@@ready", flush=True)
+    time.sleep(seconds)
+    for handle in handles:
+        ca.clear_subscription(handle[2])
+    out(seen)
+
+
+def joins(name, n, spacing, seconds):
+    chid = connect(name)
+    last = [None] * n
+    handles = []
+
+    def recorder(i):
+        def cb(value=None, **kw):
+            last[i] = float(np.ravel(value)[0])
+        return cb
+
+    print("@@ready", flush=True)
+    start = time.monotonic()
+    for i in range(n):
+        handles.append(ca.create_subscription(chid, callback=recorder(i), use_time=True))
+        time.sleep(spacing)
+    time.sleep(max(0.0, seconds - (time.monotonic() - start)))
+    for handle in handles:
+        ca.clear_subscription(handle[2])
+    out({"last": last})
+
+
 def moves(setpoint, readback, targets):
     set_id, rbv_id = connect(setpoint), connect(readback)
     pairs = []
@@ -224,7 +269,7 @@ if __name__ == "__main__":
     elif verb == "put":
         put(args[0], json.loads(args[1]), len(args) > 2 and args[2] == "wait")
     elif verb == "monitor":
-        monitor(args[0], float(args[1]))
+        monitor(args[0], float(args[1]), len(args) > 2 and args[2] == "ctrl")
     elif verb == "slow":
         slow(args[0], float(args[1]), float(args[2]))
     elif verb == "putcb":
@@ -237,6 +282,10 @@ if __name__ == "__main__":
         beside(args[0], args[1], int(args[2]))
     elif verb == "moves":
         moves(args[0], args[1], json.loads(args[2]))
+    elif verb == "both":
+        both(args[0], float(args[1]))
+    elif verb == "joins":
+        joins(args[0], int(args[1]), float(args[2]), float(args[3]))
     elif verb == "count":
         count(args[0], float(args[1]))
     else:

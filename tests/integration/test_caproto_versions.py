@@ -4,7 +4,7 @@ The project's venv has the highest supported caproto. This test builds a venv of
 own holding only the lowest one (cached under ``.cache/``, so built once), which
 sees the project's venv for everything else, and runs the CA server's tests there:
 the paced circuit and its caproto hooks, clients vanishing mid-flood, slow clients,
-reads answered by a daemon.
+reads answered by a daemon, the update lane and its encoder (checked against caproto's).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ CA_SERVER_TESTS = [
     "tests/integration/test_host_ca.py",
     "tests/integration/test_slow_client.py",
     "tests/integration/test_daemon_reads.py",
+    "tests/integration/test_ca_lane.py",
+    "tests/unit/test_ca_wire.py",
 ]
 
 
