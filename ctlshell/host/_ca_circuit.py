@@ -101,6 +101,11 @@ class PacedCircuit(_CaprotoCircuit):
             self._caproto_serves(command)
             self._lane_join(command)
             return response
+        if isinstance(command, caproto.EventsOnRequest):
+            response = await self._process_plain(command)
+            if self.lane is not None:  # what changed while events were off goes now
+                self.lane.wake()
+            return response
         if isinstance(command, caproto.EventCancelRequest):
             # out of the lane before caproto answers: no update follows the answer
             self._lane_leave(lambda sub: sub.subscriptionid == command.subscriptionid)

@@ -200,28 +200,42 @@ class Lane:
                 live = live or sub.live
             if not live:
                 return  # caproto still sends these; their first update has not gone out
+            if not self._events_on():
+                return  # EVENTS_OFF: they wait; the circuit wakes the lane at EVENTS_ON
             transport = self._transport
-            if (self._tail or transport.is_closing() or transport.get_write_buffer_size()
-                    or not self._events_on() or self._busy()):
+            if self._tail or transport.is_closing() or transport.get_write_buffer_size() or self._busy():
                 self._schedule(self._wake_soon)
                 return
             self._send_now(self._take_live())
 
     def write(self, data: bytes, becoming: Iterable[int] = (), drain: bool = False) -> None:
-        """Write ``data`` from the loop, after any unsent tail; with ``drain``, the
-        updates waiting for the pacing loop follow it. ``becoming``: subscriptions whose
-        first update ``data`` carries; from now on the lane serves them."""
+        """Write ``data`` from the loop, after any unsent tail.
+
+        The updates waiting for the pacing loop go too (unless the client turned
+        EVENTS_OFF): before ``data`` for any write but the pacing loop's, so that what
+        changed before an answer (a motor's readback before its move's completion) is
+        never overtaken by it; after ``data`` for the pacing loop's write (``drain``),
+        which carries the first update of ``becoming`` subscriptions: from now on the
+        lane serves them.
+        """
         with self.lock:
             for subscriptionid in becoming:
                 sub = self._subs.get(subscriptionid)
                 if sub is not None:
                     sub.live = True
-            if drain and self._events_on():  # EVENTS_OFF: they wait for EVENTS_ON
+            if drain:
                 self._wake_scheduled = False
-                data += self._take_live()
-            data, self._tail = self._tail + data, b""
+            waiting = self._take_live() if self._pending and self._events_on() else b""
+            data = self._tail + (data + waiting if drain else waiting + data)
+            self._tail = b""
             if data:
                 self._transport.write(data)
+
+    def wake(self) -> None:
+        """On the loop: have the pacing loop look at the waiting updates (EVENTS_ON)."""
+        with self.lock:
+            self._wake_scheduled = False
+        self._wake()
 
     def has_waiting(self) -> bool:
         return bool(self._pending) or bool(self._tail)
