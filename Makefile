@@ -19,7 +19,7 @@ LOOPBACK := EPICS_CA_AUTO_ADDR_LIST=NO EPICS_CA_ADDR_LIST=127.255.255.255 \
             EPICS_CAS_INTF_ADDR_LIST=127.0.0.1 EPICS_PVA_AUTO_ADDR_LIST=NO \
             EPICS_PVA_ADDR_LIST=127.0.0.1 EPICS_PVAS_INTF_ADDR_LIST=127.0.0.1
 
-.PHONY: demo test compat mariadb bench bench-tango bench-pva bench-devices bench-widgets bench-scans bench-scale install chromium postgres tango-test tmux clean
+.PHONY: demo test compat mariadb bench bench-tango bench-pva bench-devices bench-widgets bench-scans bench-scale bench-serve install chromium postgres tango-test tmux clean
 
 # The browser test drives Debian's headless Chromium with Playwright (no browser
 # download); installed with apt when missing (as root, or through sudo).
@@ -119,6 +119,10 @@ bench-pva: $(STAMP)
 # issue 18: 1 000 / 5 000 / 10 000 PVs (N=... to choose, e.g. make bench-scale N="1000 5000")
 bench-scale: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_scale.py $(if $(N),--n $(N))
+
+# issue 19: 10 000 hosted PVs at 1 Hz, 20 CA clients monitoring all (N=..., CLIENTS=...)
+bench-serve: $(STAMP)
+	$(NORT) $(BIN)/python bench/bench_serve.py $(if $(N),--n $(N)) $(if $(CLIENTS),--clients $(CLIENTS))
 
 bench-devices: $(STAMP)
 	$(NORT) $(BIN)/python bench/bench_devices.py
