@@ -290,6 +290,11 @@ class Lane:
             self._schedule(self._flush_tail)
 
     def _wake_soon(self) -> None:
+        # on the loop: the next change that finds the client busy asks again, so a wake
+        # always follows the last update left waiting (the pacing loop may find nothing
+        # to send for this one: a send from the setting thread took it meanwhile)
+        with self.lock:
+            self._wake_scheduled = False
         self._wake()
 
     def _schedule(self, callback: Callable[[], None]) -> None:
