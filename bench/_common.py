@@ -201,6 +201,18 @@ class Child:
         return self.p.returncode
 
 
+def rss_mib(pid):
+    """Resident memory of process `pid`, MiB (nan once it is gone)."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float('nan')
+
+
 def cpu_seconds(pid):
     """user+system CPU seconds used so far by process `pid` (all threads)."""
     try:

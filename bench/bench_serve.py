@@ -24,22 +24,11 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from _common import Child, cpu_seconds, loadavg  # noqa: E402
+from _common import Child, cpu_seconds, loadavg, rss_mib  # noqa: E402
 from bench_scale import envs  # noqa: E402
 
 #: issue 19, acceptance 4
 GOALS = {'cpu': 3.0, 'rss': 2.0, 'max_age_s': 2.0}
-
-
-def rss_mib(pid):
-    try:
-        with open('/proc/%d/status' % pid) as f:
-            for line in f:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float('nan')
 
 
 def fmt(x, digits=3):

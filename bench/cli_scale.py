@@ -19,19 +19,11 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import commands, cpu_seconds, emit  # noqa: E402
+from _common import commands, cpu_seconds, emit, rss_mib  # noqa: E402
 
 
 def threads():
     return len(os.listdir('/proc/self/task'))
-
-
-def rss_mib():
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024
-    return float('nan')
 
 
 def main():
@@ -135,14 +127,14 @@ def main():
         if cmd == 'read':
             t = time.monotonic()
             ok = read()
-            emit(event='read', seconds=time.monotonic() - t, ok=ok, threads=threads(), rss=rss_mib())
+            emit(event='read', seconds=time.monotonic() - t, ok=ok, threads=threads(), rss=rss_mib(os.getpid()))
         elif cmd == 'monitor':
             t = time.monotonic()
             c0 = cpu_seconds(os.getpid())
             _held = monitor()  # the subscriptions live while it is bound
             got = first.wait(args.timeout * 4)
             emit(event='first', seconds=time.monotonic() - t, all=got, n=len(seen),
-                 cpu=cpu_seconds(os.getpid()) - c0, threads=threads(), rss=rss_mib())
+                 cpu=cpu_seconds(os.getpid()) - c0, threads=threads(), rss=rss_mib(os.getpid()))
         elif cmd == 'measure':
             seconds = float(words[1])
             with lock:
@@ -152,7 +144,7 @@ def main():
             with lock:
                 u1, ooo = counts[0], counts[1]
             emit(event='measured', updates=u1 - u0, cpu=cpu_seconds(os.getpid()) - c0, out_of_order=ooo,
-                 threads=threads(), rss=rss_mib())
+                 threads=threads(), rss=rss_mib(os.getpid()))
         elif cmd in ('save', 'restore'):
             fn = save if cmd == 'save' else restore
             if fn is None:

@@ -19,6 +19,7 @@ from caproto import ChannelDouble, ChannelEnum, ChannelInteger, ChannelString
 from caproto._dbr import SubscriptionType
 
 from ..core import Client, Metadata, Reading, SoftPV
+from ._ca_wire import alarm_status
 
 __all__ = ["make_channel", "wire_value", "write_reading"]
 
@@ -104,10 +105,8 @@ async def write_reading(channel: Any, reading: Reading, publish: bool = True) ->
     monitor update is queued through caproto.
     """
     meta = channel.softpv.metadata
-    status = AlarmStatus[reading.status] if reading.status in AlarmStatus.__members__ else (
-        AlarmStatus.NO_ALARM if not reading.status else AlarmStatus.SOFT)
     channel.published = reading  # so that a reading published by two paths goes out once
-    channel._status = status
+    channel._status = AlarmStatus(alarm_status(reading.status))
     channel._severity = AlarmSeverity(min(int(reading.severity), 3))
     token = _held.set(not publish)
     try:

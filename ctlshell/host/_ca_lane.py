@@ -5,7 +5,7 @@ caproto turns every change into a queued message for its event loop, which conve
 the value, queues it again per circuit and writes it: a Python thread that sets a PV
 in a loop hands the loop the GIL for every update, and most of the server's time goes
 to those hand-offs. For the subscriptions most clients make (``DBR_DOUBLE`` or
-``DBR_TIME_DOUBLE`` of a double PV, value/log/alarm mask, no channel filter) the lane
+``DBR_TIME_DOUBLE`` of a scalar double PV, value/log/alarm mask, no channel filter) the lane
 encodes the update where the change happens (:mod:`._ca_wire`) and, when the client
 has taken what was sent before, writes it to the socket at once. Otherwise it keeps
 the newest update per subscription, and the circuit's pacing loop sends it when the
@@ -204,7 +204,7 @@ class Lane:
                 return  # EVENTS_OFF: they wait; the circuit wakes the lane at EVENTS_ON
             transport = self._transport
             if self._tail or transport.is_closing() or transport.get_write_buffer_size() or self._busy():
-                self._schedule(self._wake_soon)
+                self._schedule_wake()
                 return
             self._send_now(self._take_live())
 
@@ -287,7 +287,7 @@ class Lane:
             return
         if sent < len(data):
             self._tail = data[sent:]
-            self._schedule(self._flush_tail)
+            self._call_soon(self._flush_tail)
 
     def _wake_soon(self) -> None:
         # on the loop: the next change that finds the client busy asks again, so a wake
@@ -297,11 +297,12 @@ class Lane:
             self._wake_scheduled = False
         self._wake()
 
-    def _schedule(self, callback: Callable[[], None]) -> None:
-        if callback == self._wake_soon:
-            if self._wake_scheduled:
-                return
+    def _schedule_wake(self) -> None:
+        if not self._wake_scheduled:  # one outstanding at a time
             self._wake_scheduled = True
+            self._call_soon(self._wake_soon)
+
+    def _call_soon(self, callback: Callable[[], None]) -> None:
         try:
             self._loop.call_soon_threadsafe(callback)
         except RuntimeError:  # the loop is closed: the server is gone

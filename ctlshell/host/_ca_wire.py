@@ -35,7 +35,7 @@ _PAD = [b"\0" * n for n in range(8)]
 
 
 def alarm_status(status: str) -> int:
-    """A reading's status text as CA's alarm status number (as ``write_reading`` maps it)."""
+    """A reading's status text as CA's alarm status number (``write_reading`` uses it too)."""
     member = AlarmStatus.__members__.get(status)
     if member is not None:
         return int(member)
