@@ -69,6 +69,28 @@ def ip():
     InteractiveShell.clear_instance()
 
 
+def _threads_now() -> str:
+    """Every thread of the test process with the innermost frames of its stack."""
+    import traceback
+
+    names = {t.ident: t.name for t in threading.enumerate()}
+    parts = []
+    for ident, frame in sys._current_frames().items():
+        stack = "".join(traceback.format_stack(frame, limit=6))
+        parts.append(f"--- {names.get(ident, ident)}\n{stack}")
+    return "\n".join(parts)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test's report carries the stacks of every thread at the failure (a flake
+    seen once in a stress run can be read afterwards: which delivery or loop was stuck)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        report.sections.append(("threads at the failure", _threads_now()))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_teardown() -> Iterator[None]:
     yield

@@ -52,6 +52,19 @@ def _cached(gw, prefix):
     return [n for n in names if n.startswith(prefix)]
 
 
+def wait_connected(seen: Seen, gw: Gateway) -> None:
+    """Wait for the first connected reading; a failure says what the gateway knew and
+    logged (a stress run once saw no reading at all in 40 s, cause unknown)."""
+    try:
+        seen.wait_for(lambda r: r.connected, timeout=CONNECT)
+    except AssertionError as exc:
+        try:
+            cache = ctlshell.get(f"pva://{gw.status_prefix}cache", timeout=2).value
+        except ctlshell.CtlshellError as err:
+            cache = err
+        raise AssertionError(f"{exc}\ngateway cache: {cache}\ngateway log (end):\n{gw.log()[-3000:]}") from None
+
+
 def test_not_reachable_without_the_gateway(upstream):
     with pytest.raises(ctlshell.ChannelTimeoutError):
         ctlshell.get(f"pva://{upstream.prefix}NOTHERE", timeout=0.5)
@@ -67,7 +80,7 @@ def test_read_put_and_monitor_through_the_gateway(gw, upstream):
     assert ctlshell.get(f"pva://{p}STRUCT.a.c").value == "seven"
     seen = Seen()
     with ctlshell.monitor(f"pva://{p}TEMP", seen):
-        seen.wait_for(lambda r: r.connected, timeout=CONNECT)
+        wait_connected(seen, gw)
         ctlshell.put(f"pva://{p}TEMP", 33.0, wait=True)
         seen.wait_for(lambda r: r.value == 33.0)
 
@@ -78,7 +91,7 @@ def test_twenty_subscribers_one_upstream_channel_in_the_gateway(gw, upstream):
     subs = [ctlshell.monitor(address, s) for s in seen]
     try:
         for s in seen:
-            s.wait_for(lambda r: r.connected, timeout=CONNECT)
+            wait_connected(s, gw)
         time.sleep(2 * gw.status_period + 0.2)  # the status PVs are refreshed periodically
         # one upstream channel for the PV (other names are what earlier tests searched)
         assert _cached(gw, upstream.prefix).count(f"{upstream.prefix}WAVE") == 1
@@ -96,7 +109,7 @@ def test_upstream_restart_behind_the_gateway(gw, upstream):
     p = upstream.prefix
     seen = Seen()
     with ctlshell.monitor(f"pva://{p}MODE", seen):
-        seen.wait_for(lambda r: r.connected, timeout=CONNECT)
+        wait_connected(seen, gw)
         upstream.restart()
         seen.wait_for(lambda r: r.severity is Severity.DISCONNECTED, timeout=20)
         upstream.send(f'post {p}MODE {{"value.index": 0}}')
@@ -107,7 +120,7 @@ def test_gateway_restart_shows_disconnected_then_resumes(gw, upstream):
     p = upstream.prefix
     seen = Seen()
     with ctlshell.monitor(f"pva://{p}STRUCT.x", seen):
-        seen.wait_for(lambda r: r.connected, timeout=CONNECT)
+        wait_connected(seen, gw)
         gw.restart()
         seen.wait_for(lambda r: r.severity is Severity.DISCONNECTED, timeout=20)
         n = len(seen.readings)
