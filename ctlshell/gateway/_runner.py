@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     from p4p import gw
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get("CTLSHELL_GATEWAY_DEBUG"):  # every search and its answer, in the log
+        logging.getLogger("p4p.gw").setLevel(logging.DEBUG)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -41,8 +41,19 @@ def upstream():
 def gw(upstream):
     port = next_pool_port()  # a port ctlshell searches
     status = f"GWS{uuid.uuid4().hex[:6]}:"
-    gw = ctlshell.gateway(upstream=[f"127.0.0.1:{upstream.port + 1}"], server_port=port,
-                          broadcast_port=port + 1, status_prefix=status, status_period=0.5)
+    # the gateway logs every search and its answer, and pvxs its own side of them: a
+    # monitor that never connects (seen once in three stress runs) can then be followed
+    saved = {k: os.environ.get(k) for k in ("CTLSHELL_GATEWAY_DEBUG", "PVXS_LOG")}
+    os.environ.update(CTLSHELL_GATEWAY_DEBUG="1", PVXS_LOG="p4p.gw=DEBUG")
+    try:
+        gw = ctlshell.gateway(upstream=[f"127.0.0.1:{upstream.port + 1}"], server_port=port,
+                              broadcast_port=port + 1, status_prefix=status, status_period=0.5)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     yield gw
     gw.close()
 
@@ -52,17 +63,23 @@ def _cached(gw, prefix):
     return [n for n in names if n.startswith(prefix)]
 
 
-def wait_connected(seen: Seen, gw: Gateway) -> None:
-    """Wait for the first connected reading; a failure says what the gateway knew and
-    logged (a stress run once saw no reading at all in 40 s, cause unknown)."""
+def wait_connected(seen: Seen, gw: Gateway, address: str) -> None:
+    """Wait for the first connected reading; a failure says whether a get of the same
+    address works now, what the gateway cached, and what it logged of that PV (two
+    stress runs in six saw no reading at all in 40 s, cause unknown)."""
     try:
         seen.wait_for(lambda r: r.connected, timeout=CONNECT)
     except AssertionError as exc:
-        try:
-            cache = ctlshell.get(f"pva://{gw.status_prefix}cache", timeout=2).value
-        except ctlshell.CtlshellError as err:
-            cache = err
-        raise AssertionError(f"{exc}\ngateway cache: {cache}\ngateway log (end):\n{gw.log()[-3000:]}") from None
+        found = {}
+        for what, where in (("a get now", address), ("gateway cache", f"pva://{gw.status_prefix}cache"),
+                            ("gateway clients", f"pva://{gw.status_prefix}clients")):
+            try:
+                found[what] = ctlshell.get(where, timeout=5).value
+            except ctlshell.CtlshellError as err:
+                found[what] = err
+        name = address.partition("://")[2]
+        lines = [line for line in gw.log().splitlines() if name in line][-40:]
+        raise AssertionError(f"{exc}\n{found}\ngateway log of {name}:\n" + "\n".join(lines)) from None
 
 
 def test_not_reachable_without_the_gateway(upstream):
@@ -80,7 +97,7 @@ def test_read_put_and_monitor_through_the_gateway(gw, upstream):
     assert ctlshell.get(f"pva://{p}STRUCT.a.c").value == "seven"
     seen = Seen()
     with ctlshell.monitor(f"pva://{p}TEMP", seen):
-        wait_connected(seen, gw)
+        wait_connected(seen, gw, f"pva://{p}TEMP")
         ctlshell.put(f"pva://{p}TEMP", 33.0, wait=True)
         seen.wait_for(lambda r: r.value == 33.0)
 
@@ -91,7 +108,7 @@ def test_twenty_subscribers_one_upstream_channel_in_the_gateway(gw, upstream):
     subs = [ctlshell.monitor(address, s) for s in seen]
     try:
         for s in seen:
-            wait_connected(s, gw)
+            wait_connected(s, gw, address)
         time.sleep(2 * gw.status_period + 0.2)  # the status PVs are refreshed periodically
         # one upstream channel for the PV (other names are what earlier tests searched)
         assert _cached(gw, upstream.prefix).count(f"{upstream.prefix}WAVE") == 1
@@ -109,7 +126,7 @@ def test_upstream_restart_behind_the_gateway(gw, upstream):
     p = upstream.prefix
     seen = Seen()
     with ctlshell.monitor(f"pva://{p}MODE", seen):
-        wait_connected(seen, gw)
+        wait_connected(seen, gw, f"pva://{p}MODE")
         upstream.restart()
         seen.wait_for(lambda r: r.severity is Severity.DISCONNECTED, timeout=20)
         upstream.send(f'post {p}MODE {{"value.index": 0}}')
@@ -120,7 +137,7 @@ def test_gateway_restart_shows_disconnected_then_resumes(gw, upstream):
     p = upstream.prefix
     seen = Seen()
     with ctlshell.monitor(f"pva://{p}STRUCT.x", seen):
-        wait_connected(seen, gw)
+        wait_connected(seen, gw, f"pva://{p}STRUCT.x")
         gw.restart()
         seen.wait_for(lambda r: r.severity is Severity.DISCONNECTED, timeout=20)
         n = len(seen.readings)
