@@ -258,6 +258,7 @@ class CaServer:
     def _attach(self, pv: SoftPV) -> None:
         channel = make_channel(pv)
         channel.flush_pending = self._flush
+        channel.lanes = self._lanes
         self._channels[pv.name] = channel
         pv.add_listener(self._on_change)
         self._served([pv.name])
@@ -343,9 +344,15 @@ class CaServer:
                 name, reading = self._dirty.popitem()  # atomic against writers on other threads
                 channel = self._channels.get(name)
                 if channel is not None and getattr(channel, "published", None) is not reading:
+                    lane_only = self._lanes.lane_only(name)
+                    if lane_only and getattr(channel, "lazy", False):
+                        # caproto serves no monitor of it: the channel catches up when
+                        # caproto next reads it (a read, a new subscription)
+                        channel.stale = True
+                        continue
                     try:
                         # a PV whose monitors the lane serves alone: the value is kept
                         # for reads and new monitors, nothing is queued through caproto
-                        await write_reading(channel, reading, publish=not self._lanes.lane_only(name))
+                        await write_reading(channel, reading, publish=not lane_only)
                     except Exception:
                         log.exception("publishing %s on CA failed", name)
