@@ -109,7 +109,12 @@ class _Mirror:
 
     async def publish(self, flags: int) -> None:
         if _held.get():
-            return  # the channel keeps the value; the update lane sent it (ADR 0029)
+            # the channel keeps the value; the update lane sent it (ADR 0029). caproto
+            # keeps the first update it gave a new subscriber for the next one until it
+            # next publishes (ChannelData._content, caproto 1.2 and 1.3): now out of
+            # date, or the next monitor would start on the value before this one
+            self._content.clear()  # type: ignore[attr-defined]  # a mixin: the caproto ChannelData after it has it
+            return
         await super().publish(flags)  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
 
     async def write(self, value: Any, *, flags: int = 0, verify_value: bool = True,
@@ -136,7 +141,6 @@ async def write_reading(channel: Any, reading: Reading, publish: bool = True) ->
     """
     meta = channel.softpv.metadata
     channel.published = reading  # so that a reading published by two paths goes out once
-    channel.stale = False  # the newest: a later change marks it again
     channel._status = AlarmStatus(alarm_status(reading.status))
     channel._severity = AlarmSeverity(min(int(reading.severity), 3))
     token = _held.set(not publish)

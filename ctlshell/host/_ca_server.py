@@ -335,7 +335,31 @@ class CaServer:
             self._call_on_loop(self._schedule_flush)
 
     def _schedule_flush(self) -> None:
-        asyncio.ensure_future(self._flush())
+        self._flush_scheduled = False
+        if self._mark_stale():
+            asyncio.ensure_future(self._flush())
+
+    def _mark_stale(self) -> bool:
+        """Mark the channels of the changed scalars that caproto serves no monitor of as
+        stale (they catch up when caproto next reads them); the other changes stay for
+        :meth:`_flush`. True when some do."""
+        dirty, lanes = self._dirty, self._lanes
+        keep = []
+        while dirty:
+            try:
+                name, reading = dirty.popitem()  # atomic against writers on other threads
+            except KeyError:
+                break
+            channel = self._channels.get(name)
+            if channel is None or getattr(channel, "published", None) is reading:
+                continue
+            if getattr(channel, "lazy", False) and lanes.lane_only(name):
+                channel.stale = True
+            else:
+                keep.append((name, reading))
+        for name, reading in keep:
+            dirty.setdefault(name, reading)  # unless a newer one came meanwhile
+        return bool(keep)
 
     async def _flush(self) -> None:
         async with self._flushing:
@@ -346,9 +370,7 @@ class CaServer:
                 if channel is not None and getattr(channel, "published", None) is not reading:
                     lane_only = self._lanes.lane_only(name)
                     if lane_only and getattr(channel, "lazy", False):
-                        # caproto serves no monitor of it: the channel catches up when
-                        # caproto next reads it (a read, a new subscription)
-                        channel.stale = True
+                        channel.stale = True  # as _mark_stale does
                         continue
                     try:
                         # a PV whose monitors the lane serves alone: the value is kept

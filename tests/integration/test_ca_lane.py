@@ -222,7 +222,10 @@ def test_an_unmonitored_scalar_reads_back_its_newest_value_alarm_and_timestamp(p
     assert seen[prefix + "D"]["severity"] == 2  # 1000.0 is past the alarm limit: MAJOR
     assert seen[prefix + "D"]["timestamp"] == pytest.approx(pvs["D"].reading.timestamp, abs=2e-6)
     assert seen[prefix + "E"]["enum_strs"] == ["Off", "On", "Fault"]
-    pvs["D"].value = 7.25  # and again, with nobody monitoring
-    for ctrl in ("", "ctrl"):
-        first = pyepics("monitor", prefix + "D", "0.3", *([ctrl] if ctrl else []))[0]
-        assert first["value"] == 7.25 and first["severity"] == 0, (ctrl, first)
+    for value in (7.25, 8.5):  # and again, with nobody monitoring in between
+        pvs["D"].value = value
+        for ctrl in ("", "ctrl"):
+            first = pyepics("monitor", prefix + "D", "0.3", *([ctrl] if ctrl else []))[0]
+            # the second round: caproto had kept the first round's initial updates
+            # for the next subscriber, and handed out 7.25 again
+            assert first["value"] == value and first["severity"] == 0, (ctrl, first)
