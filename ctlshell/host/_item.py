@@ -221,6 +221,8 @@ class Item:
         return await asyncio.shield(future)
 
     def _read_done(self, future: asyncio.Future[Reading]) -> None:
+        if not future.cancelled():
+            future.exception()  # retrieved here: every reader may have given up waiting
         with self._read_guard:
             if self._refreshing is future:
                 self._refreshing = None
