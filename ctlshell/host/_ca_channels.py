@@ -61,6 +61,36 @@ class _Mirror:
     #: server): awaited before a client's write completes, so that its completion never
     #: overtakes what changed before it (a motor's readback before its move's end)
     flush_pending: Any = None
+    #: the server's :class:`~._ca_lane.LaneIndex` (set by the server): does caproto serve
+    #: a monitor of this channel?
+    lanes: Any = None
+    #: a scalar's channel may lag its SoftPV while caproto serves no monitor of it (the
+    #: lane sends what monitors there are, ADR 0029): caproto's ``ChannelData.write`` was
+    #: a third of the loop's work per write of a daemon item nobody monitors. Set by
+    #: :func:`make_channel`.
+    lazy: bool = False
+    #: the SoftPV has a newer reading than the channel: written in before caproto reads
+    #: the channel (a read, a new subscription)
+    stale: bool = False
+
+    async def catch_up(self) -> None:
+        """Write the SoftPV's newest reading in if the channel lags it; published only
+        when caproto serves a monitor of it by then."""
+        while self.stale:
+            self.stale = False
+            lanes = self.lanes
+            publish = lanes is None or not lanes.lane_only(self.softpv.name)
+            await write_reading(self, self.softpv.read(), publish=publish)
+
+    async def read(self, data_type: Any) -> Any:
+        # caproto's hook for this: "Subclass might trigger a write here to update
+        # self._data before reading it out"
+        await self.catch_up()
+        return await super().read(data_type)  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
+
+    async def subscribe(self, queue: Any, sub_spec: Any, sub: Any) -> None:
+        await self.catch_up()  # the first update of a monitor is the channel's value
+        await super().subscribe(queue, sub_spec, sub)  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
 
     def check_access(self, hostname: str, username: str) -> AccessRights:
         store = self.softpv._store
@@ -79,7 +109,12 @@ class _Mirror:
 
     async def publish(self, flags: int) -> None:
         if _held.get():
-            return  # the channel keeps the value; the update lane sent it (ADR 0029)
+            # the channel keeps the value; the update lane sent it (ADR 0029). caproto
+            # keeps the first update it gave a new subscriber for the next one until it
+            # next publishes (ChannelData._content, caproto 1.2 and 1.3): now out of
+            # date, or the next monitor would start on the value before this one
+            self._content.clear()  # type: ignore[attr-defined]  # a mixin: the caproto ChannelData after it has it
+            return
         await super().publish(flags)  # type: ignore[misc]  # a mixin: the caproto ChannelData after it has it
 
     async def write(self, value: Any, *, flags: int = 0, verify_value: bool = True,
@@ -181,6 +216,7 @@ def make_channel(pv: SoftPV) -> Any:
             channel = _Integer(**numeric)
     channel.softpv = pv
     channel.published = reading
+    channel.lazy = not meta.is_array  # a scalar's length never changes: caproto may read it late
     if reading.severity:
         channel.alarm._data["severity"] = AlarmSeverity(min(int(reading.severity), 3))
         if reading.status in AlarmStatus.__members__:

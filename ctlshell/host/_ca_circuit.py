@@ -192,6 +192,9 @@ class PacedCircuit(_CaprotoCircuit):
         if command.subscriptionid not in self._served:
             self._served[command.subscriptionid] = (chan.name, command.sid)
             index.hold(chan.name)
+            channel = self.context.pvdb.get(chan.name)
+            if getattr(channel, "stale", False):  # a change while it subscribed: published now
+                self.tasks.create(channel.catch_up())
 
     def _caproto_stops(self, which: Any) -> None:
         served, index = self._served, getattr(self.context, "lane_index", None)

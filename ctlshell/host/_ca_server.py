@@ -258,6 +258,7 @@ class CaServer:
     def _attach(self, pv: SoftPV) -> None:
         channel = make_channel(pv)
         channel.flush_pending = self._flush
+        channel.lanes = self._lanes
         self._channels[pv.name] = channel
         pv.add_listener(self._on_change)
         self._served([pv.name])
@@ -334,7 +335,31 @@ class CaServer:
             self._call_on_loop(self._schedule_flush)
 
     def _schedule_flush(self) -> None:
-        asyncio.ensure_future(self._flush())
+        self._flush_scheduled = False
+        if self._mark_stale():
+            asyncio.ensure_future(self._flush())
+
+    def _mark_stale(self) -> bool:
+        """Mark the channels of the changed scalars that caproto serves no monitor of as
+        stale (they catch up when caproto next reads them); the other changes stay for
+        :meth:`_flush`. True when some do."""
+        dirty, lanes = self._dirty, self._lanes
+        keep = []
+        while dirty:
+            try:
+                name, reading = dirty.popitem()  # atomic against writers on other threads
+            except KeyError:
+                break
+            channel = self._channels.get(name)
+            if channel is None or getattr(channel, "published", None) is reading:
+                continue
+            if getattr(channel, "lazy", False) and lanes.lane_only(name):
+                channel.stale = True
+            else:
+                keep.append((name, reading))
+        for name, reading in keep:
+            dirty.setdefault(name, reading)  # unless a newer one came meanwhile
+        return bool(keep)
 
     async def _flush(self) -> None:
         async with self._flushing:
@@ -343,9 +368,13 @@ class CaServer:
                 name, reading = self._dirty.popitem()  # atomic against writers on other threads
                 channel = self._channels.get(name)
                 if channel is not None and getattr(channel, "published", None) is not reading:
+                    lane_only = self._lanes.lane_only(name)
+                    if lane_only and getattr(channel, "lazy", False):
+                        channel.stale = True  # as _mark_stale does
+                        continue
                     try:
                         # a PV whose monitors the lane serves alone: the value is kept
                         # for reads and new monitors, nothing is queued through caproto
-                        await write_reading(channel, reading, publish=not self._lanes.lane_only(name))
+                        await write_reading(channel, reading, publish=not lane_only)
                     except Exception:
                         log.exception("publishing %s on CA failed", name)

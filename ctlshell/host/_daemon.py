@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,6 +20,7 @@ from ..core import LOCK_KEY, Client, PVStore, ValidationError
 from ._catalog import ItemSpec, load_catalog
 from ._item import Item
 from ._state import StateFile
+from ._workers import Workers
 
 __all__ = ["Daemon"]
 
@@ -69,7 +69,7 @@ class Daemon:
         self.name = name or type(self).__name__
         self.catalog: dict[str, ItemSpec] = load_catalog(source)
         self.items: dict[str, Item] = {}
-        self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix=f"ctlshell-{self.name}")
+        self._workers = Workers(WORKERS, f"ctlshell-{self.name}")
         self._store: PVStore | None = None
         self._state: StateFile | None = None
         self.running = False
@@ -188,7 +188,7 @@ class Daemon:
                     store.remove(item.pv.name)
             if self.LOCKABLE:
                 store.remove_lock(self.prefix)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._workers.shutdown()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

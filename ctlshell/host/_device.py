@@ -25,12 +25,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..core import HANDLED, LOCK_KEY, Client, PutRefusedError, PVStore, SoftPV, ValidationError
 from ._buffer import CircularBuffer
 from ._spec import PVSpec
+from ._workers import Workers
 
 __all__ = ["Device", "DevicePV", "WriteRequest"]
 
@@ -170,7 +170,7 @@ class Device:
         self._answers_lock = threading.Lock()
         self._pull: queue.Queue[WriteRequest] = queue.Queue(self.pull_queue_size)
         self._threads: list[threading.Thread] = []
-        self._executor: ThreadPoolExecutor | None = None
+        self._workers: Workers | None = None
         self._store: PVStore | None = None
 
     # -- the device side (its own thread) ----------------------------------------------
@@ -268,7 +268,7 @@ class Device:
                 raise ValidationError(f"{attr} is declared direct=True but {type(self).__name__} "
                                       f"has no write_{attr}(value) method")
         self._pvs, self._store = pvs, store
-        self._executor = ThreadPoolExecutor(2, thread_name_prefix=f"ctlshell-{type(self).__name__}-direct")
+        self._workers = Workers(2, f"ctlshell-{type(self).__name__}-direct")
         for attr, pv in pvs.items():
             if pv.metadata.writable:
                 pv.set_write_handler(self._handler(attr))
@@ -344,8 +344,8 @@ class Device:
         spec = self.specs[attr]
 
         async def direct(value: Any, client: Client) -> Any:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, getattr(self, f"write_{attr}"), value)
+            assert self._workers is not None  # set before any handler
+            return await self._workers.run(getattr(self, f"write_{attr}"), value)
 
         async def queued(value: Any, client: Client) -> Any:
             request = WriteRequest(attr, value, client, asyncio.get_running_loop(), self._after_pushes)
@@ -380,8 +380,8 @@ class Device:
                 self._store.remove(pv.name)
         if self.LOCKABLE:
             self._store.remove_lock(self.prefix)
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._workers is not None:
+            self._workers.shutdown()
         self._store = None
 
     @property

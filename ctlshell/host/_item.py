@@ -31,7 +31,6 @@ import logging
 import math
 import threading
 import time
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -95,7 +94,7 @@ class Item:
         self._poll_failed = False
         # client reads: the refresh in flight (shared by concurrent reads), when the last ended
         self._read_guard = threading.Lock()
-        self._refreshing: Future[Reading] | None = None
+        self._refreshing: asyncio.Future[Reading] | None = None
         self._refreshed_at = -math.inf
 
     # -- the cached value ------------------------------------------------------------
@@ -213,14 +212,17 @@ class Item:
                 if time.monotonic() - self._refreshed_at < self.refresh_max_age:
                     return self.pv.read()
                 try:
-                    future = self.daemon._executor.submit(self._read_fresh)
+                    future = self.daemon._workers.run(self._read_fresh)
                 except RuntimeError:  # the daemon is stopping: what it has
                     return self.pv.read()
                 self._refreshing = future
-        future.add_done_callback(self._read_done)
-        return await asyncio.wrap_future(future)
+                future.add_done_callback(self._read_done)
+        # shared by the reads that came meanwhile: one of them giving up cancels nothing
+        return await asyncio.shield(future)
 
-    def _read_done(self, future: Future[Reading]) -> None:
+    def _read_done(self, future: asyncio.Future[Reading]) -> None:
+        if not future.cancelled():
+            future.exception()  # retrieved here: every reader may have given up waiting
         with self._read_guard:
             if self._refreshing is future:
                 self._refreshing = None
@@ -272,8 +274,7 @@ class Item:
         if not self.blocking:
             self.set_sync(value, client)
             return HANDLED
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.daemon._executor, self.set_sync, value, client)
+        await self.daemon._workers.run(self.set_sync, value, client)
         return HANDLED
 
     def _stop(self) -> None:

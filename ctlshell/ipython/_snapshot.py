@@ -12,13 +12,15 @@ one (type, limits) before the first write.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import api
-from ..core import CtlshellError, Metadata, Reading, ValidationError, alarm_text, display_metadata, format_value, iso_time, plain_value
+from ..core import (CtlshellError, Metadata, Reading, ValidationError, alarm_text, display_metadata, format_value,
+                    iso_time, parse_address, plain_value)
 from ._format import html_table
 
 __all__ = ["Diff", "diff", "restore", "save", "writable_path"]
@@ -34,14 +36,28 @@ def _failed(verb: str, errors: dict[str, Any], of: int) -> CtlshellError:
 def _read_all(addresses: Sequence[str]) -> dict[str, Reading]:
     """Every address read at once under one timeout (every read before anything is
     written); the failures raise together. Units and enum labels for the file come from
-    the metadata, read at once too where it is not known yet."""
-    results = api.get_many(addresses)
+    the metadata, read where it is not known yet *while* the values are read (one after
+    the other, a save of 1 000 channels took 2.3 times ``caget_many``'s time)."""
+    scheme = api.session().config.default_scheme
+    canonical = dict.fromkeys(str(parse_address(a, scheme)) for a in addresses)  # AddressError first
+    unknown = [a for a in canonical if display_metadata(a) is None]
+    learner = None
+    if unknown:  # the display's metadata book hears of them
+        learner = threading.Thread(target=_learn, args=(unknown,), name="ctlshell-snapshot-info", daemon=True)
+        learner.start()
+    results = api.get_many(addresses)  # Ctrl-C: the metadata read ends on its own, within the timeout
+    if learner is not None:
+        learner.join()
     if results.errors:
         raise _failed("read", results.errors, len(results.addresses))
-    unknown = [a for a in results.addresses if display_metadata(a) is None]
-    if unknown:
-        api.info_many(unknown)  # the display's metadata book hears of them
     return {given: results[a] for given, a in zip(addresses, results.addresses)}  # keyed as given
+
+
+def _learn(addresses: list[str]) -> None:
+    try:
+        api.info_many(addresses)
+    except CtlshellError:  # a channel that fails shows in the values' read
+        pass
 
 
 def _stored(address: str, value: Any) -> Any:

@@ -11,6 +11,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import ctlshell
 from ctlshell.api import session
@@ -196,3 +197,35 @@ def test_changes_while_a_client_turned_events_off_reach_it_at_events_on(hosted, 
             values += updates(client.pump())
     finally:
         client.vanish(reset=False)
+
+
+def test_an_unmonitored_scalar_reads_back_its_newest_value_alarm_and_timestamp(prefix):
+    """Nobody monitors these PVs, so their caproto channels are written only when a
+    client reads them or subscribes (``_Mirror.catch_up``): what that client gets is the
+    newest value, from a plain read, a CTRL read, and a new monitor's first update."""
+    pvs = {"D": ctlshell.host(prefix + "D", 0.0, alarm_limits=(-5, 500)),
+           "I": ctlshell.host(prefix + "I", 0),
+           "E": ctlshell.host(prefix + "E", 0, enum=["Off", "On", "Fault"])}
+
+    def setter():
+        for i in range(1, 2001):
+            pvs["D"].value = float(i) / 2
+            pvs["I"].value = i
+            pvs["E"].value = i % 3
+
+    thread = threading.Thread(target=setter)  # as a daemon's worker thread would
+    thread.start()
+    thread.join(60)
+    names = [prefix + k for k in pvs]
+    seen = pyepics("describe", *names)
+    assert [seen[n]["value"] for n in names] == [1000.0, 2000, 2]  # 2000 % 3: "Fault", its index
+    assert seen[prefix + "D"]["severity"] == 2  # 1000.0 is past the alarm limit: MAJOR
+    assert seen[prefix + "D"]["timestamp"] == pytest.approx(pvs["D"].reading.timestamp, abs=2e-6)
+    assert seen[prefix + "E"]["enum_strs"] == ["Off", "On", "Fault"]
+    for value in (7.25, 8.5):  # and again, with nobody monitoring in between
+        pvs["D"].value = value
+        for ctrl in ("", "ctrl"):
+            first = pyepics("monitor", prefix + "D", "0.3", *([ctrl] if ctrl else []))[0]
+            # the second round: caproto had kept the first round's initial updates
+            # for the next subscriber, and handed out 7.25 again
+            assert first["value"] == value and first["severity"] == 0, (ctrl, first)
