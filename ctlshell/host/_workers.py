@@ -107,9 +107,9 @@ class Workers:
 
     def _work(self) -> None:
         jobs, lock = self._jobs, self._lock
+        with lock:
+            self._idle += 1
         while True:
-            with lock:
-                self._idle += 1
             job = jobs.get()
             with lock:
                 self._idle -= 1
@@ -124,6 +124,8 @@ class Workers:
                 ok, outcome = False, RuntimeError(f"StopIteration raised by {fn!r}: {exc}")
             except BaseException as exc:
                 ok, outcome = False, exc
+            with lock:  # idle before the waiter hears: its next job finds this thread
+                self._idle += 1
             try:
                 loop.call_soon_threadsafe(_settle, future, ok, outcome)
             except RuntimeError:  # the loop closed while the job ran: nobody waits

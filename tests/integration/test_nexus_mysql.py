@@ -34,7 +34,7 @@ def mysql():
     gen.close()
 
 
-def test_mysql_source_values_reach_the_file(mysql, tmp_path):
+def test_mysql_source_values_reach_the_file(mysql, tmp_path, request):
     db = " ".join(f'{k}="{v}"' for k, v in mysql.items())
     xml = f"""<definition><group type="NXentry" name="entry">
       <field name="energy" type="NX_FLOAT64" units="GeV"><strategy mode="STEP"/>
@@ -45,7 +45,9 @@ def test_mysql_source_values_reach_the_file(mysql, tmp_path):
         <datasource type="DB" name="es"><database {db}/>
           <query format="SPECTRUM">SELECT energy FROM ring ORDER BY energy</query></datasource></field>
     </group></definition>"""
-    w = FileWriter({"DB": DbReader()}, data_dir=str(tmp_path))
+    reader = DbReader()
+    request.addfinalizer(reader.close)  # its pooled connection is closed, not left to the garbage collector
+    w = FileWriter({"DB": reader}, data_dir=str(tmp_path))
     w.file_name = "db.h5"
     w.open_file()
     w.xml = xml
@@ -57,14 +59,16 @@ def test_mysql_source_values_reach_the_file(mysql, tmp_path):
         assert f["entry/energies"][()].tolist() == [6.0, 6.1]
 
 
-def test_a_failing_mysql_query_refuses_the_record(mysql, tmp_path):
+def test_a_failing_mysql_query_refuses_the_record(mysql, tmp_path, request):
     db = " ".join(f'{k}="{v}"' for k, v in mysql.items())
     xml = f"""<definition><group type="NXentry" name="entry">
       <field name="x" type="NX_FLOAT64"><strategy mode="STEP"/>
         <datasource type="DB" name="x"><database {db}/>
           <query format="SCALAR">SELECT nothing FROM missing_table</query></datasource></field>
     </group></definition>"""
-    w = FileWriter({"DB": DbReader()}, data_dir=str(tmp_path))
+    reader = DbReader()
+    request.addfinalizer(reader.close)  # its pooled connection is closed, not left to the garbage collector
+    w = FileWriter({"DB": reader}, data_dir=str(tmp_path))
     w.file_name = "bad.h5"
     w.open_file()
     w.xml = xml
