@@ -343,7 +343,7 @@ class CaServer:
         """Mark the channels of the changed scalars that caproto serves no monitor of as
         stale (they catch up when caproto next reads them); the other changes stay for
         :meth:`_flush`. True when some do."""
-        dirty, lanes = self._dirty, self._lanes
+        dirty = self._dirty
         keep = []
         while dirty:
             try:
@@ -353,13 +353,19 @@ class CaServer:
             channel = self._channels.get(name)
             if channel is None or getattr(channel, "published", None) is reading:
                 continue
-            if getattr(channel, "lazy", False) and lanes.lane_only(name):
-                channel.stale = True
-            else:
+            if not self._left_stale(channel, name):
                 keep.append((name, reading))
         for name, reading in keep:
             dirty.setdefault(name, reading)  # unless a newer one came meanwhile
         return bool(keep)
+
+    def _left_stale(self, channel: Any, name: str) -> bool:
+        """A scalar's channel caproto serves no monitor of is only marked stale: it
+        catches up when caproto next reads it (a read, a new subscription)."""
+        if getattr(channel, "lazy", False) and self._lanes.lane_only(name):
+            channel.stale = True
+            return True
+        return False
 
     async def _flush(self) -> None:
         async with self._flushing:
@@ -368,13 +374,11 @@ class CaServer:
                 name, reading = self._dirty.popitem()  # atomic against writers on other threads
                 channel = self._channels.get(name)
                 if channel is not None and getattr(channel, "published", None) is not reading:
-                    lane_only = self._lanes.lane_only(name)
-                    if lane_only and getattr(channel, "lazy", False):
-                        channel.stale = True  # as _mark_stale does
+                    if self._left_stale(channel, name):
                         continue
                     try:
                         # a PV whose monitors the lane serves alone: the value is kept
                         # for reads and new monitors, nothing is queued through caproto
-                        await write_reading(channel, reading, publish=not lane_only)
+                        await write_reading(channel, reading, publish=not self._lanes.lane_only(name))
                     except Exception:
                         log.exception("publishing %s on CA failed", name)
