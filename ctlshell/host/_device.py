@@ -30,7 +30,7 @@ from typing import Any
 from ..core import HANDLED, LOCK_KEY, Client, PutRefusedError, PVStore, SoftPV, ValidationError
 from ._buffer import CircularBuffer
 from ._spec import PVSpec
-from ._workers import Workers
+from ._workers import Busy, Workers
 
 __all__ = ["Device", "DevicePV", "WriteRequest"]
 
@@ -345,7 +345,10 @@ class Device:
 
         async def direct(value: Any, client: Client) -> Any:
             assert self._workers is not None  # set before any handler
-            return await self._workers.run(getattr(self, f"write_{attr}"), value)
+            try:
+                return await self._workers.run(getattr(self, f"write_{attr}"), value)
+            except Busy as exc:
+                raise PutRefusedError(f"{self._pvs[attr].name}: not written, {exc}") from None
 
         async def queued(value: Any, client: Client) -> Any:
             request = WriteRequest(attr, value, client, asyncio.get_running_loop(), self._after_pushes)

@@ -38,6 +38,7 @@ import numpy as np
 from ..core import HANDLED, Client, CtlshellError, PutRefusedError, Reading, Severity, SoftPV, ValidationError, coerce
 from ._catalog import ItemSpec
 from ._poller import Poller
+from ._workers import Busy
 
 if TYPE_CHECKING:
     from ._daemon import Daemon
@@ -213,7 +214,7 @@ class Item:
                     return self.pv.read()
                 try:
                     future = self.daemon._workers.run(self._read_fresh)
-                except RuntimeError:  # the daemon is stopping: what it has
+                except RuntimeError:  # the daemon is stopping, or too busy (Busy): what it has
                     return self.pv.read()
                 self._refreshing = future
                 future.add_done_callback(self._read_done)
@@ -274,7 +275,10 @@ class Item:
         if not self.blocking:
             self.set_sync(value, client)
             return HANDLED
-        await self.daemon._workers.run(self.set_sync, value, client)
+        try:
+            await self.daemon._workers.run(self.set_sync, value, client)
+        except Busy as exc:
+            raise PutRefusedError(f"{self.pv.name}: not written, {exc}") from None
         return HANDLED
 
     def _stop(self) -> None:

@@ -7,8 +7,10 @@ chained to an asyncio one: about 100 µs of CPU per call here, more than the res
 put-callback's round trip. :meth:`Workers.run` makes one hand-over each way instead
 (a ``queue.SimpleQueue`` to the thread, ``call_soon_threadsafe`` back): about 20 µs.
 
-Threads start when a job finds none idle, up to ``size``; :meth:`shutdown` cancels
-what has not started and lets the threads end.
+Threads start when a job finds none idle, up to ``size``; at most ``max_queued`` jobs
+wait for one (beyond, :class:`Busy`: clients flooding a daemon whose hooks hang get a
+refusal, not a queue that grows without bound); :meth:`shutdown` cancels what has not
+started and lets the threads end.
 """
 
 from __future__ import annotations
@@ -19,9 +21,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Workers"]
+__all__ = ["MAX_QUEUED", "Busy", "Workers"]
 
 _STOP = object()
+#: Jobs that may wait for a free thread, by default.
+MAX_QUEUED = 1024
+
+
+class Busy(RuntimeError):
+    """Every thread is busy and ``max_queued`` jobs already wait."""
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, outcome: Any) -> None:
@@ -43,11 +51,14 @@ class Workers:
         Threads at most (as many jobs run at once).
     name : str
         Prefix of the thread names.
+    max_queued : int
+        Jobs that may wait for a thread.
     """
 
-    def __init__(self, size: int, name: str) -> None:
+    def __init__(self, size: int, name: str, max_queued: int = MAX_QUEUED) -> None:
         self.size = int(size)
         self.name = name
+        self.max_queued = int(max_queued)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -63,6 +74,8 @@ class Workers:
 
         Raises
         ------
+        Busy
+            ``max_queued`` jobs already wait for a thread.
         RuntimeError
             After :meth:`shutdown`.
         """
@@ -71,11 +84,14 @@ class Workers:
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"{self.name}: the workers are stopped")
+            if self._queued - self._idle >= self.max_queued:
+                raise Busy(f"{self.name}: all {self.size} threads busy and {self.max_queued} requests waiting")
             self._queued += 1
             self._jobs.put((loop, future, fn, args))
             if self._queued > self._idle and len(self._threads) < self.size:
                 thread = threading.Thread(target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=True)
                 self._threads.append(thread)
+                self._idle += 1  # counted from now: it takes a job as soon as it runs
                 thread.start()
         return future
 
@@ -107,9 +123,7 @@ class Workers:
 
     def _work(self) -> None:
         jobs, lock = self._jobs, self._lock
-        with lock:
-            self._idle += 1
-        while True:
+        while True:  # counted idle by run(), which started it
             job = jobs.get()
             with lock:
                 self._idle -= 1

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from ctlshell.host._workers import Workers
+from ctlshell.host._workers import Busy, Workers
 
 
 def run(coro):
@@ -109,3 +109,22 @@ def test_shutdown_cancels_what_has_not_started_ends_the_threads_and_refuses_more
         if thread.name.startswith("t-stop_"):
             thread.join(10)
             assert not thread.is_alive()
+
+
+def test_jobs_waiting_are_bounded_and_the_one_over_the_bound_is_refused():
+    workers = Workers(1, "t-bound", max_queued=2)
+    release = threading.Event()
+
+    async def main():
+        running = workers.run(release.wait, 10)
+        waiting = [workers.run(lambda i=i: i) for i in range(2)]
+        with pytest.raises(Busy, match="all 1 threads busy and 2 requests waiting"):
+            workers.run(lambda: "over")
+        release.set()
+        assert await running is True and await asyncio.gather(*waiting) == [0, 1]
+        assert await workers.run(lambda: "again") == "again"  # room once they ran
+
+    try:
+        run(main())
+    finally:
+        workers.shutdown()
