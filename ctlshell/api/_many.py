@@ -129,7 +129,27 @@ def _run_all(s: Session, addrs: list[Address], one: Callable[[Address], Awaitabl
                 by_address[addr] = task.exception() or task.result()
         return [by_address[a] for a in addrs]
 
-    outcomes = s.run(everything(), budget + 1.0, f"{what} of {len(addrs)} addresses")
+    return _results(addrs, s.run(everything(), budget + 1.0, f"{what} of {len(addrs)} addresses"), what)
+
+
+def _run_batch(s: Session, addrs: list[Address],
+               batch: Callable[[list[Address]], Awaitable[Sequence[Any]]], budget: float, what: str) -> Results[Any]:
+    """``batch(addresses)`` once on the loop (the cache's ``get_many``/``info_many``: one
+    batch per backend), giving per address its result or error."""
+
+    async def everything() -> list[Any]:
+        unique = list(dict.fromkeys(addrs))  # one request per channel, however often it is named
+        try:  # as in _run_all: bounds a backend that would not honour its timeout
+            outcomes = await asyncio.wait_for(batch(unique), budget + 0.5)
+        except TimeoutError:
+            outcomes = [ChannelTimeoutError(f"{a}: no answer to {what} within {budget} s") for a in unique]
+        by_address = dict(zip(unique, outcomes))
+        return [by_address[a] for a in addrs]
+
+    return _results(addrs, s.run(everything(), budget + 1.0, f"{what} of {len(addrs)} addresses"), what)
+
+
+def _results(addrs: list[Address], outcomes: list[Any], what: str) -> Results[Any]:
     values: dict[str, Any] = {}
     errors: dict[str, CtlshellError] = {}
     for addr, outcome in zip(addrs, outcomes):
@@ -174,7 +194,7 @@ def get_many(addresses: Iterable[str], *, timeout: float | None = None) -> Resul
     s = session()
     addrs = _parse_all(addresses, s)
     budget = _budget(s, timeout)
-    return _run_all(s, addrs, lambda a: s.cache.get(a, budget), budget, "get")
+    return _run_batch(s, addrs, lambda unique: s.cache.get_many(unique, budget), budget, "get")
 
 
 def info_many(addresses: Iterable[str], *, timeout: float | None = None) -> Results[Metadata]:
@@ -182,7 +202,7 @@ def info_many(addresses: Iterable[str], *, timeout: float | None = None) -> Resu
     s = session()
     addrs = _parse_all(addresses, s)
     budget = _budget(s, timeout)
-    return _run_all(s, addrs, lambda a: s.cache.info(a, budget), budget, "info")
+    return _run_batch(s, addrs, lambda unique: s.cache.info_many(unique, budget), budget, "info")
 
 
 def put_many(values: Mapping[str, Any] | Iterable[tuple[str, Any]], *, wait: bool = False,

@@ -9,7 +9,8 @@ policies belong to the channel cache.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from ._errors import AddressError
@@ -81,6 +82,19 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     async def info(self, name: str, timeout: float) -> Metadata:
         """Units, limits, precision, choices, type, access."""
+
+    async def get_many(self, names: Sequence[str], timeout: float) -> list[Reading | BaseException]:
+        """Read every one of ``names`` at once, under one timeout.
+
+        Per name, in order: its :class:`Reading`, or the error :meth:`get` would
+        raise. The default runs :meth:`get` of each concurrently; a backend whose
+        library reads many channels in one batch overrides it.
+        """
+        return list(await asyncio.gather(*(self.get(n, timeout) for n in names), return_exceptions=True))
+
+    async def info_many(self, names: Sequence[str], timeout: float) -> list[Metadata | BaseException]:
+        """:meth:`info` of every one of ``names`` at once, as :meth:`get_many`."""
+        return list(await asyncio.gather(*(self.info(n, timeout) for n in names), return_exceptions=True))
 
     @abc.abstractmethod
     async def subscribe(self, name: str, on_reading: OnReading) -> Upstream:

@@ -15,10 +15,11 @@ change), its last reading, its state and its update count.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -97,6 +98,12 @@ class Entry:
         self.state = ChannelState.CONNECTED if reading.connected else (
             ChannelState.NEVER_CONNECTED if self.state is ChannelState.NEVER_CONNECTED
             else ChannelState.DISCONNECTED)
+
+
+def _lost(entry: Entry) -> None:
+    """A one-shot verb found no answer: a connected channel nobody monitors is so no more."""
+    if entry.state is ChannelState.CONNECTED and entry.upstream is None:
+        entry.state = ChannelState.DISCONNECTED
 
 
 @dataclass(frozen=True)
@@ -219,11 +226,56 @@ class ChannelCache:
         try:
             reading = await entry.backend.get(address.name, timeout)
         except (ChannelTimeoutError, DisconnectedError):
-            if entry.state is ChannelState.CONNECTED and entry.upstream is None:
-                entry.state = ChannelState.DISCONNECTED
+            _lost(entry)
             raise
         entry.seen(reading)
         return reading
+
+    async def get_many(self, addresses: Sequence[Address], timeout: float) -> list[Reading | BaseException]:
+        """:meth:`get` of every address (each at most once) at once: one
+        ``Backend.get_many`` per backend, concurrently. Per address its reading or error."""
+        outcomes = await self._per_backend(addresses, lambda b, names: b.get_many(names, timeout))
+        for address, outcome in zip(addresses, outcomes):
+            entry = self._entries.get(address)
+            if entry is None:
+                continue
+            if isinstance(outcome, Reading):
+                entry.seen(outcome)
+            elif isinstance(outcome, (ChannelTimeoutError, DisconnectedError)):
+                _lost(entry)
+        return outcomes
+
+    async def info_many(self, addresses: Sequence[Address], timeout: float) -> list[Metadata | BaseException]:
+        """:meth:`info` of every address at once, as :meth:`get_many`."""
+        outcomes = await self._per_backend(addresses, lambda b, names: b.info_many(names, timeout))
+        for i, (address, outcome) in enumerate(zip(addresses, outcomes)):
+            entry = self._entries.get(address)
+            if entry is not None and isinstance(outcome, Metadata):
+                outcomes[i] = self._known(entry, outcome)
+        return outcomes
+
+    async def _per_backend(self, addresses: Sequence[Address],
+                           call: Callable[[Backend, list[str]], Awaitable[Sequence[Any]]]) -> list[Any]:
+        outcomes: list[Any] = [None] * len(addresses)
+        groups: dict[int, tuple[Backend, list[int]]] = {}
+        for i, address in enumerate(addresses):
+            try:
+                backend = self.entry(address).backend
+            except Exception as exc:  # no such backend here (a library missing): that address's error
+                outcomes[i] = exc
+                continue
+            groups.setdefault(id(backend), (backend, []))[1].append(i)
+
+        async def one(backend: Backend, indices: list[int]) -> None:
+            try:
+                results = await call(backend, [addresses[i].name for i in indices])
+            except Exception as exc:  # the whole batch failed: every address of it
+                results = [exc] * len(indices)
+            for i, result in zip(indices, results):
+                outcomes[i] = result
+
+        await asyncio.gather(*(one(b, indices) for b, indices in groups.values()))
+        return outcomes
 
     def note(self, address: Address, reading: Reading) -> None:
         """Record a reading obtained outside the cache (a blocking read on the caller's thread)."""
@@ -237,12 +289,16 @@ class ChannelCache:
 
     async def info(self, address: Address, timeout: float) -> Metadata:
         entry = self.entry(address)
-        meta = await entry.backend.info(address.name, timeout)
+        return self._known(entry, await entry.backend.info(address.name, timeout))
+
+    @staticmethod
+    def _known(entry: Entry, meta: Metadata) -> Metadata:
+        """Record metadata read from the server; returns it with the local drops counted."""
         dropped = sum(s.dropped for s in entry.subscribers)
         if dropped:
             meta = replace(meta, dropped=meta.dropped + dropped)
         entry.metadata = meta
-        remember_metadata(str(address), meta)  # what every display of this channel shows
+        remember_metadata(str(entry.address), meta)  # what every display of this channel shows
         if entry.state is ChannelState.NEVER_CONNECTED:
             entry.state = ChannelState.CONNECTED
         return meta
