@@ -39,19 +39,27 @@ def test_a_monitor_that_ends_shows_every_update_it_counted(ip, hosted, prefix):
     """An update that lands in the pause after the last redraw is shown before the
     summary that counts it (it was counted but never printed: '3 updates', 2 lines)."""
     pv = hosted("W", 0.0)
+    line_of = f"ca://{prefix}W  "
+
+    def shown_values() -> list[str]:
+        return [line.split()[1] for line in cap.stdout.splitlines() if line.startswith(line_of)]
 
     def later() -> None:
-        time.sleep(0.5)
+        time.sleep(0.3)
         pv.value = 1.0
-        time.sleep(0.7)  # in the pause after the redraw that showed 1.0 (rate 1: 1 s)
+        # the next update goes out once the redraw that shows 1.0 did (rate 0.5: about
+        # 2 s in), so it lands in the pause before the end (3 s): 1 s of margin for load
+        deadline = time.monotonic() + 10
+        while "1" not in shown_values() and time.monotonic() < deadline:
+            time.sleep(0.01)
         pv.value = 2.0
 
     writer = threading.Thread(target=later, name="test-late-update")
     with capture_output() as cap:
         writer.start()
-        mon = ip.run_line_magic("pv", f"monitor {prefix}W --duration 1.5 --rate 1")
+        mon = ip.run_line_magic("pv", f"monitor {prefix}W --duration 3 --rate 0.5")
     writer.join(30)
-    printed = [line.split()[1] for line in cap.stdout.splitlines() if line.startswith(f"ca://{prefix}W  ")]
+    printed = shown_values()
     assert mon.closed and mon.delivered >= 2
     assert len(printed) == mon.delivered, cap.stdout  # each value is new: one line per update
     assert float(printed[-1]) == mon.latest[f"ca://{prefix}W"].value == 2.0, cap.stdout
