@@ -92,6 +92,23 @@ def _monitor_elsewhere(gw: Gateway, name: str) -> str:
     return (done.stdout.strip() or done.stderr.strip()[-300:])
 
 
+def _native_stacks(pid: int | None) -> str:
+    """Every thread's native stack of the gateway process (gdb, when installed): shows
+    a pvxs worker that is stuck (gets answered while monitors starve)."""
+    import shutil
+    import subprocess
+
+    if pid is None or shutil.which("gdb") is None:
+        return "(no gdb)"
+    try:
+        done = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt 15"],
+                              capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "(gdb took over 60 s)"
+    lines = [line for line in done.stdout.splitlines() if line.startswith(("Thread ", "#"))]
+    return "\n".join(lines[:400])
+
+
 def wait_connected(seen: Seen, gw: Gateway, address: str, predicate=lambda r: r.connected,
                    timeout: float = CONNECT) -> None:
     """Wait for the first connected reading (or one ``predicate`` accepts); a failure
@@ -111,7 +128,8 @@ def wait_connected(seen: Seen, gw: Gateway, address: str, predicate=lambda r: r.
         name = address.partition("://")[2]
         found["another process's monitor"] = _monitor_elsewhere(gw, name)
         lines = [line for line in gw.log().splitlines() if name in line][-40:]
-        raise AssertionError(f"{exc}\n{found}\ngateway log of {name}:\n" + "\n".join(lines)) from None
+        raise AssertionError(f"{exc}\n{found}\ngateway log of {name}:\n" + "\n".join(lines)
+                             + "\ngateway threads:\n" + _native_stacks(gw.pid)) from None
 
 
 def test_not_reachable_without_the_gateway(upstream):
