@@ -61,14 +61,13 @@ def run_engine() -> Any:
     global _RE
     with _lock:
         if _RE is None:
-            from bluesky import RunEngine
-
             from ._interrupt import StopOnInterrupt
+            from ._run_engine import GuardedRunEngine
 
             from ..api import before_shutdown
 
-            _RE = RunEngine(_PersistentMd(_md_path()), call_returns_result=True,
-                            context_managers=[StopOnInterrupt])
+            _RE = GuardedRunEngine(_PersistentMd(_md_path()), call_returns_result=True,
+                                   context_managers=[StopOnInterrupt])
             before_shutdown(_end_the_run)
         return _RE
 
