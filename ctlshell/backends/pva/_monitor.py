@@ -14,6 +14,14 @@ Until the server confirms which reading of a dotted address holds (``NAME.a.b``)
 both are subscribed; the first update that has the field decides. A subscription the
 server *finished* (PV removed) is reopened; pvxs reconnects lost servers by itself.
 Anything that changes the subscriptions themselves runs on the loop.
+
+A subscription that has had no value for a while, first or after a disconnection, is
+checked: if a get of the same PV answers, the subscription is stuck and is reopened.
+p4p's gateway (4.3.0) can leave a PV's first monitor silent for good on a loaded
+machine: its shared upstream monitor misses the first wake-up and is never popped
+again, while gets go through. Closing our subscription frees that shared monitor and
+the reopen makes a new one (docs/guide/pva.md). The check backs off (8 s, 16 s, ...
+up to a minute) so dead PVs cost one small get a minute each.
 """
 
 from __future__ import annotations
@@ -44,6 +52,14 @@ POP_MAX = 64
 REQUEST = "record[queueSize=16]"
 #: Pause before reopening a subscription the server finished, seconds.
 REOPEN_DELAY = 0.5
+#: A subscription without a value this long is checked with a get (then twice as
+#: long each time, up to STALL_MAX), seconds.
+STALL_AFTER = 8.0
+STALL_MAX = 60.0
+#: After the get answered, how long the subscription may stay silent before it is
+#: reopened (the value may be on its way: a get can overtake a monitor's first
+#: value while thousands of channels connect), seconds.
+STALL_CONFIRM = 5.0
 
 
 class Monitor:
@@ -76,8 +92,14 @@ class Monitor:
         self._connected = False
         self._closed = False
         self._reopen: asyncio.TimerHandle | None = None
+        self._stall: asyncio.TimerHandle | None = None
+        self._stall_wait = STALL_AFTER
+        self._probes: list[Any] = []
+        #: Subscriptions reopened because they had no value while a get answered.
+        self.stalls_reopened = 0
         for target in targets:
             self._open(target)
+        self._watch_stall()
 
     def _open(self, target: Target) -> None:
         if self._closed:
@@ -141,6 +163,7 @@ class Monitor:
                 self._call(self._reopen_later, target)
             if self._connected:  # p4p also sends a Disconnected before the first connection
                 self._connected = False
+                self._call(self._watch_stall)
                 self._on_reading(Reading(self._address, None, severity=Severity.DISCONNECTED,
                                          status=str(item) or type(item).__name__.lower()))
             return
@@ -155,6 +178,59 @@ class Monitor:
             return  # another field of the structure changed
         self._connected = True
         self._on_reading(item)
+
+    # -- a subscription stuck without a value ----------------------------------------
+    def _watch_stall(self) -> None:
+        """Check in ``_stall_wait`` s whether a subscription without a value is stuck
+        (on the loop; armed at the start and at each disconnection)."""
+        if self._closed:
+            return
+        if self._stall is not None:
+            self._stall.cancel()
+        self._stall_wait = STALL_AFTER
+        self._stall = self._loop.call_later(self._stall_wait, self._check_stall)
+
+    def _check_stall(self) -> None:
+        self._stall = None
+        self._end_probes()
+        if self._closed or self._connected:
+            return  # a value came: nothing to check until the next disconnection
+        for target in list(self._subs):
+            if self._chosen is None or target == self._chosen:
+                self._probes.append(RawContext.get(self._context, target.pv, partial(self._probed, target)))
+        self._stall_wait = min(2 * self._stall_wait, STALL_MAX)
+        self._stall = self._loop.call_later(self._stall_wait, self._check_stall)
+
+    def _probed(self, target: Target, result: Any) -> None:  # on a pvxs thread
+        if not isinstance(result, Exception):  # the PV answers a get
+            self._call(self._confirm_stuck, target, result)
+
+    def _confirm_stuck(self, target: Target, value: Any) -> None:
+        if not (self._closed or self._connected):
+            self._loop.call_later(STALL_CONFIRM, self._reopen_stuck, target, value, self._subs.get(target))
+
+    def _reopen_stuck(self, target: Target, value: Any, probed: Any) -> None:
+        sub = self._subs.get(target)
+        if self._closed or self._connected or sub is None or sub is not probed:
+            return
+        try:
+            to_reading(self._address, value, target.field)
+        except NotFoundError:
+            return  # not this reading of a dotted name: its subscription is not stuck
+        self.stalls_reopened += 1
+        log.warning("%s: a get answers but its subscription had no value: reopening it "
+                    "(p4p's gateway can leave a first monitor silent, see the PVA guide)",
+                    self._address)
+        self._subs.pop(target, None)
+        sub.close()
+        # opened again a moment later: a gateway whose stuck shared monitor we held
+        # alone has dropped it by then, and makes a new one for the new subscription
+        self._reopen_later(target)
+
+    def _end_probes(self) -> None:
+        probes, self._probes = self._probes, []
+        for op in probes:
+            op.close()
 
     def _reopen_later(self, target: Target) -> None:
         if not self._closed:
@@ -176,6 +252,9 @@ class Monitor:
         self._closed = True  # a drain under way stops at its next update
         if self._reopen is not None:
             self._reopen.cancel()
+        if self._stall is not None:
+            self._stall.cancel()
+        self._end_probes()
         subs, self._subs = list(self._subs.values()), {}
         for sub in subs:
             sub.close()
