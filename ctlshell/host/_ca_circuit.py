@@ -63,6 +63,24 @@ def _woken() -> None:
 PACE_PROBE_MIN, PACE_PROBE_MAX = 0.02, 0.5
 
 
+_ANSWERS = (caproto.ReadNotifyResponse, caproto.ReadResponse, caproto.WriteNotifyResponse)
+
+
+def _answerable(circuit: Any, commands: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``commands`` without answers to requests of a channel the client cleared meanwhile.
+
+    A read (or a put with callback) still being served when the client clears its
+    channel (a client that exits, a channel closed at shutdown) leaves an answer whose
+    ioid caproto no longer knows: its ``send`` raises ``LocalProtocolError('Unknown
+    Channel ioid')``, which ends the circuit's command loop and prints a traceback. The
+    client asked for no answer any more; libca's IOC drops it too.
+    """
+    if not any(isinstance(c, _ANSWERS) for c in commands):
+        return commands
+    known = circuit._ioids  # noqa: SLF001 -- caproto's map of the ioids awaiting an answer
+    return tuple(c for c in commands if not isinstance(c, _ANSWERS) or c.ioid in known)
+
+
 class PacedCircuit(_CaprotoCircuit):
     """A client circuit that sends the newest update per subscription when the client
     can take it.
@@ -339,7 +357,9 @@ class PacedCircuit(_CaprotoCircuit):
         transport = getattr(getattr(self.client, "writer", None), "transport", None)
         if transport is not None and transport.is_closing():
             raise DisconnectedCircuit("the client's connection is closed")
-        await super().send(*commands)
+        commands = _answerable(self.circuit, commands)
+        if commands:
+            await super().send(*commands)
 
     async def _start_write_task(self, handle_write: Any) -> None:
         # caproto's write task answers the client; one that left meanwhile is no error
