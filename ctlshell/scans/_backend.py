@@ -85,7 +85,7 @@ class AddressBackend(SignalBackend[Any]):
         self._callback: Callable[[Any], None] | None = None
         self._bluesky_loop: asyncio.AbstractEventLoop | None = None
         #: the timestamp of the newest reading the callback has been given, and who
-        #: waits (on the bluesky loop) for a later one: see ``_caught_up``
+        #: waits (on the bluesky loop) for a later one: see ``caught_up``
         self._given = float("-inf")
         self._waiting: list[tuple[float, asyncio.Future[None]]] = []
 
@@ -118,11 +118,12 @@ class AddressBackend(SignalBackend[Any]):
         s = session()
         await self._on_runtime(s.cache.put(self.address, value, wait=wait, timeout=s.config.put_timeout
                                            if hasattr(s.config, "put_timeout") else 600.0))
-        if wait and self._callback is not None:
-            await self._caught_up()
+        if wait:
+            await self.caught_up()
 
-    async def _caught_up(self) -> None:
-        """Wait until the monitor has given the callback what the channel holds now.
+    async def caught_up(self) -> None:
+        """Wait until the monitor has given the callback what the channel holds now
+        (at once when nothing monitors it).
 
         ophyd-async reads a monitored signal from the values its callback was given: a
         point read right after a completed move would otherwise record the position
@@ -130,6 +131,8 @@ class AddressBackend(SignalBackend[Any]):
         scan recorded 2.5 for its last point, 3.0). A fresh read's timestamp is the
         mark; the monitor delivers in order, so once it passed that, the cache is current.
         """
+        if self._callback is None:
+            return
         s = session()
         try:
             now = (await self._read()).timestamp

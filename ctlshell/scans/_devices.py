@@ -67,9 +67,9 @@ def _connect(dev: Any, timeout: float) -> Any:
     return dev
 
 
-def _make_signal(address: str, name: str) -> SignalR[Any]:
+def _make_signal(address: str, name: str, backend: AddressBackend | None = None) -> SignalR[Any]:
     meta = info(address)
-    backend = AddressBackend(address)
+    backend = backend or AddressBackend(address)
     cls = SignalRW if meta.writable else SignalR
     return cls(backend, name=name, timeout=None)
 
@@ -117,8 +117,9 @@ class AddressMotor(StandardReadable):
     def __init__(self, setpoint: str, readback: str | None = None, stop: str | None = None,
                  name: str = "", moving: str | None = None,
                  is_moving: Callable[[Any], bool] = bool) -> None:
+        self._readback = AddressBackend(readback or setpoint)
         with self.add_children_as_readables(StandardReadableFormat.HINTED_SIGNAL):
-            self.user_readback = _make_signal(readback or setpoint, "")
+            self.user_readback = _make_signal(readback or setpoint, "", self._readback)
         self.user_setpoint = SignalRW(AddressBackend(setpoint), timeout=None)
         self.stop_address = stop
         self._stop_command = parse_address(stop, session().config.default_scheme) if stop and "->" in stop else None
@@ -141,13 +142,16 @@ class AddressMotor(StandardReadable):
         await self.user_setpoint.set(value, timeout=MOVE_TIMEOUT)
         if self._moving_backend is not None:
             await self._settle(float(value))
+        # the readback is a channel of its own (a staged one is read from its monitor):
+        # the point after the move must not record the position before it
+        await self._readback.caught_up()
 
     async def _settle(self, target: float) -> None:
         # some servers complete the put at once (caproto's fake motor record): wait for
         # the moving flag and the readback, which stops either at the target or short of
         # it (a limit, a stop) -- then it no longer changes
         assert self._moving_backend is not None
-        meta = self.user_readback._connector.backend.meta  # type: ignore[attr-defined]  # noqa: SLF001 (our own backend: an AddressBackend)
+        meta = self._readback.meta
         precision = meta.precision if meta is not None and meta.precision else 6
         tolerance = max(10.0 ** -precision, 1e-9 * abs(target))
         last, still, start, started = None, 0, None, False
