@@ -12,6 +12,10 @@ while telemetry is off the plain method is called, while it is on (a user who se
 ``TANGO_TELEMETRY_ENABLE``) the traced one, so spans and context propagation are
 exactly pytango's. This is the only module that knows pytango's instrumentation
 internals; on a pytango without them every call goes to the public method.
+
+pytango 10.3.2 stopped re-reading the configuration per call (its wrapper now checks a
+flag, and its instrumentation moved to ``tango._internal``): there is nothing to skip
+there, and every call goes to pytango's own method.
 """
 
 from __future__ import annotations
@@ -28,10 +32,16 @@ __all__ = ["REFRESH_PERIOD", "untraced", "telemetry_active"]
 #: How often (seconds) the telemetry configuration is read again.
 REFRESH_PERIOD = 1.0
 
-try:  # pytango >= 10.0
-    from tango._instrumentation import _telemetry_runtime as _RUNTIME
-except ImportError:  # pragma: no cover - older pytango: no wrapper to skip
-    _RUNTIME = None
+def _refreshing_runtime() -> Any:
+    """pytango's telemetry runtime where its wrapper refreshes it on every call, else None."""
+    try:  # pytango 10.0 to 10.3.1
+        from tango._instrumentation import _telemetry_runtime as runtime
+    except ImportError:  # older pytango (no wrapper) or 10.3.2 and later (no refresh per call)
+        return None
+    return runtime if hasattr(runtime, "refresh_from_env") else None
+
+
+_RUNTIME: Any = _refreshing_runtime()
 
 _lock = threading.Lock()
 _next_refresh = 0.0
