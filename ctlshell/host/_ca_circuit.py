@@ -63,7 +63,7 @@ def _woken() -> None:
 PACE_PROBE_MIN, PACE_PROBE_MAX = 0.02, 0.5
 
 
-_ANSWERS = (caproto.ReadNotifyResponse, caproto.ReadResponse, caproto.WriteNotifyResponse)
+_ANSWERS = frozenset({caproto.ReadNotifyResponse, caproto.ReadResponse, caproto.WriteNotifyResponse})
 
 
 def _answerable(circuit: Any, commands: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -75,10 +75,10 @@ def _answerable(circuit: Any, commands: tuple[Any, ...]) -> tuple[Any, ...]:
     Channel ioid')``, which ends the circuit's command loop and prints a traceback. The
     client asked for no answer any more; libca's IOC drops it too.
     """
-    if not any(isinstance(c, _ANSWERS) for c in commands):
+    if not any(type(c) in _ANSWERS for c in commands):  # updates: one set look-up each
         return commands
     known = circuit._ioids  # noqa: SLF001 -- caproto's map of the ioids awaiting an answer
-    return tuple(c for c in commands if not isinstance(c, _ANSWERS) or c.ioid in known)
+    return tuple(c for c in commands if type(c) not in _ANSWERS or c.ioid in known)
 
 
 class PacedCircuit(_CaprotoCircuit):
@@ -357,9 +357,9 @@ class PacedCircuit(_CaprotoCircuit):
         transport = getattr(getattr(self.client, "writer", None), "transport", None)
         if transport is not None and transport.is_closing():
             raise DisconnectedCircuit("the client's connection is closed")
-        commands = _answerable(self.circuit, commands)
-        if commands:
-            await super().send(*commands)
+        answerable = _answerable(self.circuit, commands)
+        if answerable or not commands:  # an empty send still writes what the lane holds
+            await super().send(*answerable)
 
     async def _start_write_task(self, handle_write: Any) -> None:
         # caproto's write task answers the client; one that left meanwhile is no error
