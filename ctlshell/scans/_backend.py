@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,10 @@ from ..core import (Address, DisconnectedError, KeepLatest, Metadata, Reading, S
 from ._disconnect import pause_for_disconnect
 
 log = logging.getLogger(__name__)
+
+#: Seconds after ``caught_up`` gave a fresh read during which older monitor updates
+#: are dropped (updates in flight before the read; a clock set back ends it).
+FLOOR_SECONDS = 2.0
 
 __all__ = ["AddressBackend", "datatype_for"]
 
@@ -84,10 +89,11 @@ class AddressBackend(SignalBackend[Any]):
         self._sub: Subscription | None = None
         self._callback: Callable[[Any], None] | None = None
         self._bluesky_loop: asyncio.AbstractEventLoop | None = None
-        #: the timestamp of the newest reading the callback has been given, and who
-        #: waits (on the bluesky loop) for a later one: see ``caught_up``
+        #: the timestamp of the newest reading the callback has been given, and the
+        #: fresh read's (and until when) below which monitor updates are stale: see
+        #: ``caught_up``
         self._given = float("-inf")
-        self._waiting: list[tuple[float, asyncio.Future[None]]] = []
+        self._floor = (float("-inf"), 0.0)
 
     # -- bridging to ctlshell's loop ---------------------------------------------------------
     @staticmethod
@@ -122,31 +128,29 @@ class AddressBackend(SignalBackend[Any]):
             await self.caught_up()
 
     async def caught_up(self) -> None:
-        """Wait until the monitor has given the callback what the channel holds now
-        (at once when nothing monitors it).
+        """Give the callback what the channel holds now, if its monitor has not yet
+        (nothing when nothing monitors it).
 
         ophyd-async reads a monitored signal from the values its callback was given: a
         point read right after a completed move would otherwise record the position
-        before it while the monitor's update is still on its way (a loaded machine's
-        scan recorded 2.5 for its last point, 3.0). A fresh read's timestamp is the
-        mark; the monitor delivers in order, so once it passed that, the cache is current.
+        before it while the monitor's update is still on its way (loaded runs recorded
+        2.5 for the point at 3.0, 1.0 for the one at 1.5). A fresh read newer than what
+        the callback was given is handed to it at once; the monitor's updates older than
+        that read are then dropped for a moment, so the value cannot step back. Waiting
+        for the monitor instead never ended for a Tango attribute, whose read is stamped
+        when it is read while its monitor brings only changes.
         """
-        if self._callback is None:
+        callback = self._callback
+        if callback is None:
             return
-        s = session()
         try:
-            now = (await self._read()).timestamp
+            fresh = await self._read()
         except Exception:  # noqa: BLE001 -- the next read reports a lost channel itself
             return
-        if self._given >= now:
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiting.append((now, waiter))
-        try:
-            await asyncio.wait_for(waiter, s.config.timeout)
-        except asyncio.TimeoutError:
-            log.warning("%s: the monitor did not bring the value read after the put within %s s",
-                        self.address, s.config.timeout)
+        if self._callback is callback and fresh.timestamp > self._given:
+            self._floor = (fresh.timestamp, time.monotonic() + FLOOR_SECONDS)
+            self._given = fresh.timestamp
+            callback(to_reading(fresh, self._metadata()))
 
     async def get_datakey(self, source: str) -> DataKey:
         meta = self._metadata()
@@ -210,7 +214,7 @@ class AddressBackend(SignalBackend[Any]):
             return
         loop = self._bluesky_loop or asyncio.get_running_loop()
         meta = self._metadata()
-        self._given = float("-inf")
+        self._given, self._floor = float("-inf"), (float("-inf"), 0.0)
 
         def deliver(reading: Reading) -> None:  # a delivery thread of ctlshell's
             if not reading.connected:  # a staged (monitored) signal is read from here in a run
@@ -221,17 +225,13 @@ class AddressBackend(SignalBackend[Any]):
                 loop.call_soon_threadsafe(give, to_reading(reading, meta))
 
         def give(value: Any) -> None:  # on the bluesky loop
+            if self._callback is not callback:
+                return
+            stamp, until = self._floor
+            if value["timestamp"] < stamp and time.monotonic() < until:
+                return  # older than the fresh read caught_up gave it: in flight before it
             callback(value)
             self._given = max(self._given, value["timestamp"])
-            if self._waiting:
-                waiting, self._waiting = self._waiting, []
-                for mark, waiter in waiting:
-                    if waiter.done():
-                        continue
-                    if self._given >= mark:
-                        waiter.set_result(None)
-                    else:
-                        self._waiting.append((mark, waiter))
 
         future = runtime.submit(session().cache.subscribe(self.address, deliver, KeepLatest()))
         future.add_done_callback(lambda f: self._subscribed(f, callback))
