@@ -49,11 +49,31 @@ def _field(name: str, record: str, key: dict[str, Any], mode: str = "STEP") -> s
             f'<datasource type="CLIENT"><record name={quoteattr(record)}/></datasource></field>')
 
 
+def _in_plan_order(keys: list[str], detectors: list[str]) -> list[str]:
+    """``keys`` in the order of the plan's ``detectors`` (the first is the signal).
+
+    bluesky 1.16 reads the detectors of a point concurrently, so the descriptor's keys
+    come in the order their first reads ended: a scan of ``[double_scalar,
+    long_scalar]`` got ``long_scalar`` as its signal. A key belongs to the detector it
+    is named after (exactly, else as ``name_field`` / ``name-field``); keys of no
+    detector come last, each group in the descriptor's order.
+    """
+    rank = {name: i for i, name in enumerate(detectors)}
+
+    def of(key: str) -> int:
+        if key in rank:
+            return rank[key]
+        owners = [n for n in detectors if key.startswith((n + "_", n + "-"))]
+        return rank[max(owners, key=len)] if owners else len(detectors)  # the closest owner
+
+    return sorted(keys, key=of)  # stable
+
+
 def config_xml(start: dict[str, Any], descriptor: dict[str, Any]) -> str:
     """NXSDataWriter XML for a run (see the module doc)."""
     keys: dict[str, dict[str, Any]] = descriptor.get("data_keys", {})
     motors = [m for m in start.get("motors") or [] if m in keys]
-    detectors = [d for d in keys if d not in motors]
+    detectors = _in_plan_order([d for d in keys if d not in motors], start.get("detectors") or [])
     parts = ['<definition><group type="NXentry" name="entry">']
     for name, nx_type in METADATA.items():
         parts.append(f'<field name="{name}" type="{nx_type}"><strategy mode="INIT"/>'
