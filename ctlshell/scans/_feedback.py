@@ -12,6 +12,7 @@ import logging
 import numbers
 from typing import Any
 
+from ._nexus_config import in_plan_order
 from ._peaks import Peaks, PeakStats, peak_stats
 
 __all__ = ["Feedback", "peaks"]
@@ -64,7 +65,8 @@ class Feedback:
         keys = doc.get("data_keys", {})
         scalars = [k for k in keys if not keys[k].get("shape")]  # a table shows numbers, not arrays
         motors = [m for m in self._start_doc.get("motors") or [] if m in scalars]
-        self._table = LiveTable([*motors, *(k for k in scalars if k not in motors)], default_prec=4)
+        columns = in_plan_order([k for k in scalars if k not in motors], self._detectors)
+        self._table = LiveTable([*motors, *columns], default_prec=4)
         self._table("start", self._start_doc)
         self._table(name, doc)
 

@@ -14,7 +14,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["METADATA", "config_xml", "entry_values", "event_values", "safe_name"]
+__all__ = ["METADATA", "config_xml", "entry_values", "event_values", "in_plan_order", "safe_name"]
 
 #: start-document keys written as INIT fields of the entry (name -> NX type)
 METADATA = {"title": "NX_CHAR", "plan_name": "NX_CHAR", "scan_id": "NX_INT64", "uid": "NX_CHAR",
@@ -49,7 +49,7 @@ def _field(name: str, record: str, key: dict[str, Any], mode: str = "STEP") -> s
             f'<datasource type="CLIENT"><record name={quoteattr(record)}/></datasource></field>')
 
 
-def _in_plan_order(keys: list[str], detectors: list[str]) -> list[str]:
+def in_plan_order(keys: list[str], detectors: list[str]) -> list[str]:
     """``keys`` in the order of the plan's ``detectors`` (the first is the signal).
 
     bluesky 1.16 reads the detectors of a point concurrently, so the descriptor's keys
@@ -73,7 +73,7 @@ def config_xml(start: dict[str, Any], descriptor: dict[str, Any]) -> str:
     """NXSDataWriter XML for a run (see the module doc)."""
     keys: dict[str, dict[str, Any]] = descriptor.get("data_keys", {})
     motors = [m for m in start.get("motors") or [] if m in keys]
-    detectors = _in_plan_order([d for d in keys if d not in motors], start.get("detectors") or [])
+    detectors = in_plan_order([d for d in keys if d not in motors], start.get("detectors") or [])
     parts = ['<definition><group type="NXentry" name="entry">']
     for name, nx_type in METADATA.items():
         parts.append(f'<field name="{name}" type="{nx_type}"><strategy mode="INIT"/>'

@@ -39,3 +39,22 @@ def test_fields_of_a_device_follow_their_device_and_the_closest_name_owns_a_key(
 def test_without_a_detector_list_the_descriptor_order_stays():
     signal, detectors = _signal_and_detectors({"motors": ["m"]}, ["m", "b", "a"])
     assert signal == "b" and detectors == ["b", "a"]
+
+
+def test_the_live_table_shows_the_detectors_in_the_plan_order(capsys):
+    import time
+
+    from ctlshell.scans._feedback import Feedback
+
+    feedback = Feedback(table=True)
+    now = time.time()
+    feedback("start", {"uid": "s", "time": now, "motors": ["m"], "detectors": ["dbl", "lng"],
+                       "plan_name": "scan", "scan_id": 1})
+    keys = {k: {"dtype": "number", "shape": [], "source": k, "object_name": k} for k in ("m", "lng", "dbl")}
+    feedback("descriptor", {"uid": "d", "run_start": "s", "time": now, "name": "primary", "data_keys": keys,
+                            "object_keys": {k: [k] for k in keys}, "hints": {k: {"fields": [k]} for k in keys}})
+    feedback("event", {"uid": "e", "descriptor": "d", "time": now, "seq_num": 1,
+                       "data": {"m": 1.0, "lng": 7, "dbl": 4.25}, "timestamps": {k: now for k in keys}})
+    header = next(line for line in capsys.readouterr().out.splitlines() if "seq_num" in line)
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    assert columns == ["seq_num", "time", "m", "dbl", "lng"], header
