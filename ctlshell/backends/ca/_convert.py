@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...core import Metadata, Reading, Severity
+from ._dbr import Time
 
 __all__ = ["ALARM_STATUS", "DBF_NAMES", "to_metadata", "to_reading", "to_value"]
 
@@ -36,15 +37,24 @@ def to_value(value: Any) -> Any:
     return value
 
 
+#: CA alarm severities 0..3 (a code outside them reads as INVALID); a tuple: this runs per answer
+_SEVERITIES = (Severity.NO_ALARM, Severity.MINOR, Severity.MAJOR, Severity.INVALID)
+
+
 def _severity(code: int) -> Severity:
-    try:
-        return Severity(min(int(code), 3))
-    except ValueError:
-        return Severity.INVALID
+    code = int(code)
+    return _SEVERITIES[code] if 0 <= code < 4 else Severity.INVALID
+
+
+def _alarm_status(code: int) -> str:
+    return ALARM_STATUS[code] if 0 <= code < len(ALARM_STATUS) else str(code)
 
 
 def to_reading(address: str, value: Any) -> Reading:
-    """A FORMAT_TIME value (or an error value whose ``.ok`` is False) as a Reading."""
+    """A FORMAT_TIME value: aioca's (or an error value whose ``.ok`` is False), or a
+    scalar's lean :class:`~._dbr.Time`, as a Reading."""
+    if type(value) is Time:  # plain already: value, stamp, codes
+        return Reading(address, value.value, value.timestamp, _severity(value.severity), _alarm_status(value.status))
     if not getattr(value, "ok", True):
         return Reading(address, None, severity=Severity.DISCONNECTED, status="disconnected")
     status = int(getattr(value, "status", 0))
@@ -53,7 +63,7 @@ def to_reading(address: str, value: Any) -> Reading:
         to_value(value),
         float(value.timestamp),
         _severity(getattr(value, "severity", 0)),
-        ALARM_STATUS[status] if 0 <= status < len(ALARM_STATUS) else str(status),
+        _alarm_status(status),
     )
 
 
@@ -65,7 +75,8 @@ def _limits(value: Any, low: str, high: str) -> tuple[float, float] | None:
 
 
 def to_metadata(value: Any, datatype: int, count: int, read: bool, write: bool) -> Metadata:
-    """A FORMAT_CTRL value plus ``cainfo`` facts as Metadata."""
+    """A FORMAT_CTRL value (aioca's, or a scalar's lean :class:`~._dbr.Ctrl`, which has
+    the same attribute names) plus ``cainfo`` facts as Metadata."""
     dtype = DBF_NAMES[datatype] if 0 <= datatype < len(DBF_NAMES) else "string"
     enums = getattr(value, "enums", None)
     precision = getattr(value, "precision", None)
