@@ -110,6 +110,8 @@ def test_snapshot_file_and_diff_keep_labels_and_formatted_values(ip, pvs, tmp_pa
     text = snap.read_text()
     doc = json.loads(text)
     assert not EPOCH.search(text)  # ISO times, not POSIX floats
+    for address in pvs.values():  # one line per channel in each part: what a person (and `diff`) reads
+        assert sum(ln.lstrip().startswith(json.dumps(address) + ":") for ln in text.splitlines()) == 2, address
     datetime.datetime.fromisoformat(doc["saved"])
     assert doc["values"][pvs["enum"]] == "Closed"  # the label, not the index 1
     for kind, address in pvs.items():
