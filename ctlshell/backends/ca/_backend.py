@@ -1,9 +1,9 @@
 """The CA client backend on aioca.
 
-aioca runs libca with preemptive callbacks and hands every event to the runtime
-loop; a monitor merges updates that arrive while the previous one is handled, so
-no client-side queue grows without bound. libca re-connects and re-subscribes by
-itself when an IOC comes back.
+aioca runs libca with preemptive callbacks and hands every event of its reads and
+puts to the runtime loop. A monitor (:mod:`._monitor`) hands each update on from
+libca's thread to the channel's subscribers, whose queues are bounded. libca
+re-connects and re-subscribes by itself when an IOC comes back.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ...core import (
     apply_local_search,
     coerce,
 )
-from . import _bulk, _duplicates, _renew
+from . import _bulk, _duplicates, _monitor, _renew
 from ._convert import to_metadata, to_reading
 
 __all__ = ["CaBackend"]
@@ -170,11 +170,10 @@ class CaBackend(Backend):
         self._libca()
         address = f"ca://{name}"
 
-        def callback(value: Any) -> None:
+        def callback(value: Any) -> None:  # on libca's thread (:mod:`._monitor`)
             on_reading(to_reading(address, value))
 
-        sub = aioca.camonitor(name, callback, format=aioca.FORMAT_TIME, notify_disconnect=True)
-        return SyncUpstream(sub)
+        return SyncUpstream(_monitor.Monitor(name, callback))
 
     def release(self, name: str) -> None:
         self._meta.pop(name, None)

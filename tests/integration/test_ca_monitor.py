@@ -1,0 +1,124 @@
+"""The CA backend's own monitor (ctlshell/backends/ca/_monitor.py) against a caproto
+IOC in a subprocess, driven on a loop of the test's own (aioca keeps a channel cache
+per loop): every update arrives, in order, on libca's thread, decoded as a batch read
+decodes it; none arrives after close(); a purge of aioca's channels closes it; an IOC
+that goes away is reported once and its PV is followed again when it comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import aioca
+from epicscorelibs.ca import cadef
+
+from ctlshell.backends.ca import _dbr, _monitor
+
+from .conftest import caproto_example
+
+
+async def _until(check: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+class _Seen:
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.threads: set[int] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, value: Any) -> None:
+        with self.lock:
+            self.values.append(value)
+            self.threads.add(threading.get_ident())
+
+
+def test_updates_in_order_on_libcas_thread_and_none_after_close(ioc, prefix):
+    ioc(*caproto_example("simple", prefix))
+    b, c = f"{prefix}B", f"{prefix}C"
+
+    async def scenario() -> tuple[_Seen, _Seen, int, int, int]:
+        loop_thread = threading.get_ident()
+        scalar, array = _Seen(), _Seen()
+        m_b = _monitor.Monitor(b, scalar)
+        m_c = _monitor.Monitor(c, array)
+        await _until(lambda: scalar.values and array.values, 10, "first values")
+        for k in range(1, 41):
+            await aioca.caput(b, float(k), wait=True, timeout=5)
+        await _until(lambda: scalar.values[-1].value == 40.0, 10, "the 40th update")
+        await aioca.caput(c, [7, 8, 9], wait=True, timeout=5)
+        await _until(lambda: len(array.values) >= 2, 10, "the array's update")
+        listeners = m_b.channel.count_subscriptions()
+        m_b.close()
+        after_close = len(scalar.values)
+        await aioca.caput(b, 99.0, wait=True, timeout=5)
+        await asyncio.sleep(0.5)
+        assert loop_thread not in scalar.threads | array.threads, "an update came through the loop"
+        left = m_b.channel.count_subscriptions()
+        assert m_c.channel.count_subscriptions() == 1
+        aioca.purge_channel_caches()  # closes m_c (aioca's purge closes each listener first)
+        before_purge = len(array.values)
+        await aioca.caput(c, [4, 4, 4], wait=True, timeout=5)  # on a new channel of aioca's
+        await asyncio.sleep(0.5)
+        assert len(array.values) == before_purge, "an update reached a purged channel's monitor"
+        aioca.purge_channel_caches()
+        return scalar, array, after_close, listeners, left
+
+    scalar, array, after_close, listeners, left = asyncio.run(scenario())
+    values = [v.value for v in scalar.values]
+    assert values[0] == 2.0 and values[-40:] == [float(k) for k in range(1, 41)], values
+    assert all(type(v) is _dbr.Time for v in scalar.values)
+    assert len(scalar.values) == after_close, "an update reached the receiver after close()"
+    assert (listeners, left) == (1, 0)
+    first, last = array.values[0], array.values[-1]
+    assert list(first) == [1, 2, 3] and list(last) == [7, 8, 9]
+    assert hasattr(last, "timestamp") and last.ok
+
+
+def test_a_lost_ioc_is_reported_once_and_followed_when_it_returns(ioc, prefix):
+    proc = ioc(*caproto_example("simple", prefix))
+    b = f"{prefix}B"
+
+    async def scenario() -> list[Any]:
+        seen = _Seen()
+        m = _monitor.Monitor(b, seen)
+        try:
+            await _until(lambda: seen.values, 10, "the first value")
+            proc.stop()
+            await _until(lambda: not getattr(seen.values[-1], "ok", True), 10, "the disconnection")
+            await asyncio.to_thread(proc.start)
+            await _until(lambda: seen.values[-1].__class__ is _dbr.Time, 20, "a value after the restart")
+            await aioca.caput(b, 4.5, wait=True, timeout=5)
+            await _until(lambda: seen.values[-1].value == 4.5, 10, "an update after the restart")
+        finally:
+            m.close()
+            aioca.purge_channel_caches()
+        return seen.values
+
+    values = asyncio.run(scenario())
+    lost = [v for v in values if isinstance(v, aioca.CANothing)]
+    assert len(lost) == 1 and lost[0].errorcode == cadef.ECA_DISCONN and lost[0].name == b
+    assert values.index(lost[0]) > 0 and values[-1].value == 4.5
+
+
+def test_a_monitor_of_a_name_nobody_serves_waits_and_closes_cleanly(prefix):
+    name = f"{prefix}NOWHERE"
+
+    async def scenario() -> tuple[int, int, list[Any]]:
+        seen = _Seen()
+        m = _monitor.Monitor(name, seen)
+        during = m.channel.count_subscriptions()
+        await asyncio.sleep(0.3)
+        m.close()
+        m.close()  # twice is harmless
+        after = m.channel.count_subscriptions()
+        aioca.purge_channel_caches()
+        return during, after, seen.values
+
+    assert asyncio.run(scenario()) == (1, 0, [])
