@@ -122,3 +122,37 @@ def test_a_monitor_of_a_name_nobody_serves_waits_and_closes_cleanly(prefix):
         return during, after, seen.values
 
     assert asyncio.run(scenario()) == (1, 0, [])
+
+
+def test_libcas_thread_keeps_its_python_state_across_callbacks(ioc, prefix, monkeypatch):
+    """ctlshell's libca callbacks keep their thread's Python state (_thread_state): a
+    state is made once per libca thread, not once per update."""
+    from ctlshell.backends.ca import _thread_state
+
+    made = []
+    real = _thread_state._ensure
+
+    def counting() -> int:
+        made.append(threading.get_ident())
+        return int(real())
+
+    monkeypatch.setattr(_thread_state, "_ensure", counting)
+    ioc(*caproto_example("simple", prefix))
+    b = f"{prefix}B"
+
+    async def scenario() -> list[Any]:
+        seen = _Seen()
+        m = _monitor.Monitor(b, seen)
+        try:
+            await _until(lambda: seen.values, 10, "the first value")
+            for k in range(1, 101):
+                await aioca.caput(b, float(k), wait=True, timeout=5)
+            await _until(lambda: seen.values[-1].value == 100.0, 10, "the 100th update")
+        finally:
+            m.close()
+            aioca.purge_channel_caches()
+        return seen.values
+
+    values = asyncio.run(scenario())
+    assert len(values) >= 100
+    assert 1 <= len(made) <= 3 and len(set(made)) == len(made), made  # once per thread

@@ -32,7 +32,7 @@ import aioca
 from aioca._catools import get_channel
 from epicscorelibs.ca import cadef, dbr
 
-from . import _dbr
+from . import _dbr, _thread_state
 
 __all__ = ["Monitor"]
 
@@ -96,11 +96,13 @@ class Monitor:
     def _open(self) -> None:
         channel = self.channel
         try:
-            code, self._to_value = dbr.type_to_dbr(channel, None, aioca.FORMAT_TIME)
-            count = cadef.ca_element_count(channel)
+            code = _dbr.lean_code(cadef.ca_field_type(channel), cadef.ca_element_count(channel), self.name,
+                                  aioca.FORMAT_TIME)
+            if code is None:
+                code, self._to_value = dbr.type_to_dbr(channel, None, aioca.FORMAT_TIME)
         except cadef.Disconnected:  # lost again already: opened at the next connection
             return
-        self._lean = _dbr.decoder(code, count, self.name)
+        self._lean = None if self._to_value is not None else _dbr.decoder(code, 1, self.name)
         self._code = code
         # libca holds a borrowed pointer to self: the channel's listener list keeps
         # self alive until close(), which clears the subscription first
@@ -143,6 +145,7 @@ class Monitor:
 @cadef.event_handler
 def _on_event(args: Any) -> None:  # pragma: no cover (libca's thread)
     """libca's callback of one update: decode it here and hand it on."""
+    _thread_state.keep()
     self: Monitor = args.usr
     if self._state != _OPEN:
         return
@@ -154,7 +157,8 @@ def _on_event(args: Any) -> None:  # pragma: no cover (libca's thread)
         if lean is not None and args.type == self._code and args.count == 1:
             value = lean(args.raw_dbr)
         else:
-            assert self._to_value is not None
+            if self._to_value is None:  # a scalar's monitor sent otherwise (its PV changed)
+                self._to_value = dbr.type_to_dbr(self.channel, None, aioca.FORMAT_TIME)[1]
             value = self._to_value(args.raw_dbr, args.type, args.count)
     except Exception:  # a value epicscorelibs cannot convert: that update is lost, not the monitor
         log.exception("ca://%s: an update could not be decoded", self.name)
