@@ -118,3 +118,17 @@ def test_arrays_and_long_strings_keep_epicscorelibs_conversion():
     assert _dbr.decoder(dbr.DBR_TIME_CHAR, 1, "BL:X.DESC$") is None
     assert _dbr.decoder(dbr.DBR_STSACK_STRING, 1, "BL:X") is None
     assert _dbr.decoder(dbr.DBR_DOUBLE, 1, "BL:X") is None  # a plain (no alarm) form is not read in batches
+
+
+@pytest.mark.parametrize("form", [dbr.FORMAT_TIME, dbr.FORMAT_CTRL])
+@pytest.mark.parametrize("field_type", range(dbr.DBR_STRING, dbr.DBR_DOUBLE + 1))
+def test_a_scalars_request_code_is_epicscorelibs_own(field_type, form):
+    """What a batch read or a monitor asks libca for a scalar, without type_to_dbr."""
+    assert _dbr.lean_code(field_type, 1, "BL:X", form) == dbr._type_to_dbrcode(field_type, form)[0]
+
+
+def test_no_lean_request_for_arrays_long_strings_or_other_forms():
+    assert _dbr.lean_code(dbr.DBR_DOUBLE, 10, "BL:W", dbr.FORMAT_TIME) is None
+    assert _dbr.lean_code(dbr.DBR_CHAR, 1, "BL:X.DESC$", dbr.FORMAT_TIME) is None
+    assert _dbr.lean_code(dbr.DBR_DOUBLE, 1, "BL:X", dbr.FORMAT_RAW) is None
+    assert _dbr.lean_code(dbr.DBR_STSACK_STRING, 1, "BL:X", dbr.FORMAT_TIME) is None

@@ -182,3 +182,19 @@ def decoder(code: int, count: int, name: str) -> Callable[[int], Any] | None:
     if count != 1 or name.endswith("$"):
         return None
     return _decoder_of(code)
+
+
+def lean_code(field_type: int, count: int, name: str, form: int) -> int | None:
+    """The DBR code to request for a channel of DBF ``field_type`` with ``count``
+    elements named ``name``, read as ``form`` (``FORMAT_TIME`` or ``FORMAT_CTRL``),
+    when its answer has a lean decoder; None when epicscorelibs' conversion is to be
+    used (the same code as epicscorelibs' ``type_to_dbr``, without its converter)."""
+    if count != 1 or name.endswith("$") or not dbr.DBR_STRING <= field_type <= dbr.DBR_DOUBLE:
+        return None
+    if form == dbr.FORMAT_TIME:
+        code = dbr.DBR_TIME_STRING + field_type
+    elif form == dbr.FORMAT_CTRL:  # a string has no CTRL form: its richest is TIME
+        code = dbr.DBR_TIME_STRING if field_type == dbr.DBR_STRING else dbr.DBR_CTRL_SHORT - dbr.DBR_SHORT + field_type
+    else:
+        return None
+    return code if _decoder_of(code) is not None else None
