@@ -116,11 +116,7 @@ def test_a_callback_sleeping_1s_per_update_does_not_delay_the_others(prefix):
     assert slow_sub.received == slow_sub.delivered + slow_sub.dropped + slow_sub.pending
 
 
-def test_pv_get_of_20_addresses_with_5_dead_returns_in_one_timeout(prefix, capsys):
-    from IPython.testing.globalipapp import get_ipython
-
-    ip = get_ipython()
-    ip.run_line_magic("load_ext", "ctlshell")
+def test_pv_get_of_20_addresses_with_5_dead_returns_in_one_timeout(ip, prefix, capsys):
     live = [ctlshell.host(f"{prefix}G{i}", float(i)) for i in range(15)]
     dead = [f"ca://{prefix}DEAD{i}" for i in range(5)]
     addresses = [h.address for h in live[:8]] + dead + [h.address for h in live[8:]]
@@ -208,11 +204,7 @@ def test_many_address_verbs_refuse_bad_input_with_one_line_and_send_nothing(pref
         pv.remove()
 
 
-def test_pv_info_reports_a_callback_that_blocked(prefix):
-    from IPython.testing.globalipapp import get_ipython
-
-    ip = get_ipython()
-    ip.run_line_magic("load_ext", "ctlshell")
+def test_pv_info_reports_a_callback_that_blocked(ip, prefix):
     pv = ctlshell.host(f"{prefix}I", 0.0)
     sub = ctlshell.monitor(pv.address, lambda r: time.sleep(0.3))
     try:
