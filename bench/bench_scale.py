@@ -11,6 +11,9 @@ a fresh process per measurement so connection set-up is part of every figure):
             every first value; then the server writes every PV once a second for
             --seconds and the client counts what arrives (CPU per update, threads, RSS)
   snapshot  %pv snapshot save / restore (ctlshell) vs caget_many / caput_many(wait='all')
+Before each client starts, the server is let settle (``settle``): a client that has
+just ended leaves the server clearing its N channels (and N subscriptions), which took
+seconds of server CPU and fell on whichever measurement came next.
 Results: results/scale.json; the table shows ctlshell/reference ratios (< 1 is better).
 """
 import argparse
@@ -25,7 +28,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from _common import Child, free_port_pair, loadavg  # noqa: E402
+from _common import Child, cpu_seconds, free_port_pair, loadavg  # noqa: E402
 
 from ctlshell.testing import loopback_env  # noqa: E402
 
@@ -45,7 +48,24 @@ def envs():
     return env
 
 
-def client(lib, prefix, n, env, log, timeout):
+def settle(server, most=20.0, step=0.5, quiet=0.05):
+    """Wait (at most ``most`` s) until the server uses under ``quiet`` of a core over
+    ``step`` s: the last client's channels and subscriptions are cleared. Returns the
+    seconds waited."""
+    t0 = time.monotonic()
+    last = cpu_seconds(server.pid)
+    while time.monotonic() - t0 < most:
+        time.sleep(step)
+        now = cpu_seconds(server.pid)
+        if now - last < quiet * step:
+            break
+        last = now
+    return time.monotonic() - t0
+
+
+def client(lib, prefix, n, env, log, timeout, server=None):
+    if server is not None:
+        settle(server)
     cli = Child(['cli_scale.py', '--lib', lib, '--prefix', prefix, '--n', str(n), '--timeout', str(timeout)], env,
                 name='cli-' + lib, log_path=log)
     cli.expect('ready', 60)
@@ -55,13 +75,13 @@ def client(lib, prefix, n, env, log, timeout):
 def measure(server, lib, prefix, n, env, args, log):
     out = {}
     wait = args.timeout * 4 + 60
-    cli = client(lib, prefix, n, env, log, args.timeout)
+    cli = client(lib, prefix, n, env, log, args.timeout, server)
     try:
         cli.send('read')
         out['read'] = cli.expect('read', wait)
     finally:
         cli.stop()
-    cli = client(lib, prefix, n, env, log, args.timeout)
+    cli = client(lib, prefix, n, env, log, args.timeout, server)
     try:
         cli.send('monitor')
         out['first'] = cli.expect('first', wait)
@@ -73,7 +93,7 @@ def measure(server, lib, prefix, n, env, args, log):
     finally:
         cli.stop()
     if lib in ('ctlshell', 'pyepics'):
-        cli = client(lib, prefix, n, env, log, args.timeout)
+        cli = client(lib, prefix, n, env, log, args.timeout, server)
         path = os.path.join(tempfile.gettempdir(), f'ctlshell-bench-scale-{uuid.uuid4().hex[:8]}.json')
         try:
             cli.send('save', path)

@@ -167,14 +167,15 @@ def _results(addrs: list[Address], outcomes: list[Any], what: str) -> Results[An
     return Results([str(a) for a in addrs], values, errors)
 
 
-def get_many(addresses: Iterable[str], *, timeout: float | None = None) -> Results[Reading]:
+def get_many(addresses: Iterable[str | Address], *, timeout: float | None = None) -> Results[Reading]:
     """Read many channels at once, under one timeout.
 
     Parameters
     ----------
     addresses : iterable of str
         Addresses of any schemes (``ca://``, ``pva://``, ``tango://``, ``local://``,
-        bare names), mixed freely; a repeated address is read once.
+        bare names, or parsed :class:`~ctlshell.core.Address` values), mixed freely;
+        a repeated address is read once.
     timeout : float, optional
         Seconds for the whole call (session default 5 s): every channel that has
         not answered by then is reported as a ``ChannelTimeoutError``.
@@ -197,7 +198,7 @@ def get_many(addresses: Iterable[str], *, timeout: float | None = None) -> Resul
     return _run_batch(s, addrs, lambda unique: s.cache.get_many(unique, budget), budget, "get")
 
 
-def info_many(addresses: Iterable[str], *, timeout: float | None = None) -> Results[Metadata]:
+def info_many(addresses: Iterable[str | Address], *, timeout: float | None = None) -> Results[Metadata]:
     """Metadata of many channels at once, under one timeout (see :func:`get_many`)."""
     s = session()
     addrs = _parse_all(addresses, s)

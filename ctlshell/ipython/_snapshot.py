@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import api
-from ..core import (CtlshellError, Metadata, Reading, ValidationError, alarm_text, display_metadata, format_value,
+from ..core import (Address, CtlshellError, Metadata, Reading, ValidationError, alarm_text, display_metadata, format_value,
                     iso_time, parse_address, plain_value)
 from ._format import html_table
 
@@ -40,13 +40,13 @@ def _read_all(addresses: Sequence[str]) -> dict[str, Reading]:
     the metadata, read where it is not known yet *while* the values are read (one after
     the other, a save of 1 000 channels took 2.3 times ``caget_many``'s time)."""
     scheme = api.session().config.default_scheme
-    canonical = dict.fromkeys(str(parse_address(a, scheme)) for a in addresses)  # AddressError first
-    unknown = [a for a in canonical if display_metadata(a) is None]
+    parsed = [parse_address(a, scheme) for a in addresses]  # AddressError first; parsed once
+    unknown = list(dict.fromkeys(p for p in parsed if display_metadata(str(p)) is None))
     learner = None
     if unknown:  # the display's metadata book hears of them
         learner = threading.Thread(target=_learn, args=(unknown,), name="ctlshell-snapshot-info", daemon=True)
         learner.start()
-    results = api.get_many(addresses)  # Ctrl-C: the metadata read ends on its own, within the timeout
+    results = api.get_many(parsed)  # Ctrl-C: the metadata read ends on its own, within the timeout
     if learner is not None:
         learner.join()
     if results.errors:
@@ -54,7 +54,7 @@ def _read_all(addresses: Sequence[str]) -> dict[str, Reading]:
     return {given: results[a] for given, a in zip(addresses, results.addresses)}  # keyed as given
 
 
-def _learn(addresses: list[str]) -> None:
+def _learn(addresses: list[Address]) -> None:
     try:
         api.info_many(addresses)
     except CtlshellError:  # a channel that fails shows in the values' read
