@@ -19,6 +19,16 @@ from ctlshell.backends.ca import _dbr, _monitor
 from .conftest import caproto_example
 
 
+def _purge_this_loop() -> None:
+    """Clear aioca's channels of the running loop only (``aioca.purge_channel_caches``
+    clears every loop's, the session's anchor channel included: ADR 0028)."""
+    from aioca._catools import _Context
+
+    cache = _Context._channel_caches.pop(asyncio.get_running_loop(), None)
+    if cache is not None:
+        cache.purge()
+
+
 async def _until(check: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -62,12 +72,12 @@ def test_updates_in_order_on_libcas_thread_and_none_after_close(ioc, prefix):
         assert loop_thread not in scalar.threads | array.threads, "an update came through the loop"
         left = m_b.channel.count_subscriptions()
         assert m_c.channel.count_subscriptions() == 1
-        aioca.purge_channel_caches()  # closes m_c (aioca's purge closes each listener first)
+        _purge_this_loop()  # closes m_c (aioca's purge closes each listener first)
         before_purge = len(array.values)
         await aioca.caput(c, [4, 4, 4], wait=True, timeout=5)  # on a new channel of aioca's
         await asyncio.sleep(0.5)
         assert len(array.values) == before_purge, "an update reached a purged channel's monitor"
-        aioca.purge_channel_caches()
+        _purge_this_loop()
         return scalar, array, after_close, listeners, left
 
     scalar, array, after_close, listeners, left = asyncio.run(scenario())
@@ -98,7 +108,7 @@ def test_a_lost_ioc_is_reported_once_and_followed_when_it_returns(ioc, prefix):
             await _until(lambda: seen.values[-1].value == 4.5, 10, "an update after the restart")
         finally:
             m.close()
-            aioca.purge_channel_caches()
+            _purge_this_loop()
         return seen.values
 
     values = asyncio.run(scenario())
@@ -118,7 +128,7 @@ def test_a_monitor_of_a_name_nobody_serves_waits_and_closes_cleanly(prefix):
         m.close()
         m.close()  # twice is harmless
         after = m.channel.count_subscriptions()
-        aioca.purge_channel_caches()
+        _purge_this_loop()
         return during, after, seen.values
 
     assert asyncio.run(scenario()) == (1, 0, [])
@@ -150,9 +160,23 @@ def test_libcas_thread_keeps_its_python_state_across_callbacks(ioc, prefix, monk
             await _until(lambda: seen.values[-1].value == 100.0, 10, "the 100th update")
         finally:
             m.close()
-            aioca.purge_channel_caches()
+            _purge_this_loop()
         return seen.values
 
     values = asyncio.run(scenario())
     assert len(values) >= 100
     assert 1 <= len(made) <= 3 and len(set(made)) == len(made), made  # once per thread
+
+
+def test_a_flush_left_due_by_a_loop_that_ended_does_not_hold_back_the_next():
+    ended = asyncio.new_event_loop()
+    ended.close()
+    _monitor._Flusher.due_on = ended  # a session whose loop stopped before its flush ran
+
+    async def scenario() -> tuple[bool, bool]:
+        _monitor._Flusher.soon()
+        due_here = _monitor._Flusher.due_on is asyncio.get_running_loop()
+        await asyncio.sleep(0)  # the flush runs
+        return due_here, _monitor._Flusher.due_on is None
+
+    assert asyncio.run(scenario()) == (True, True)

@@ -15,8 +15,8 @@ libca subscription is created when the channel first connects (libca keeps it ac
 reconnections), a lost connection is reported as ``aioca.CANothing(ECA_DISCONN)``, and
 aioca's purge of the channel closes it before clearing the channel. This module is the
 reach into aioca's ``get_channel`` and the channel's listener list, and into libca's
-``ca_create_subscription``, for monitors; ``tests/unit/test_ca_monitor.py`` checks it
-against the installed aioca. It knows nothing of ctlshell's model.
+``ca_create_subscription``, for monitors; ``tests/integration/test_ca_monitor.py``
+checks it against the installed aioca and a caproto IOC. It knows nothing of ctlshell's model.
 """
 
 from __future__ import annotations
@@ -46,19 +46,27 @@ _OPENING, _OPEN, _CLOSED = 0, 1, 2
 
 class _Flusher:
     """One ``ca_flush_io`` for every subscription created or cleared in one pass of the
-    loop (aioca flushes once per subscription: 10 000 flushes for 10 000 monitors)."""
+    loop (aioca flushes once per subscription: 10 000 flushes for 10 000 monitors).
 
-    due = False
+    The flush due is remembered with its loop: a loop that ended before running it
+    (a session shut down, a test's own loop) does not hold back the next loop's."""
+
+    due_on: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def soon(cls) -> None:
-        if not cls.due:
-            cls.due = True
-            asyncio.get_running_loop().call_soon(cls._flush)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop runs here (a purge at exit): flush now
+            cadef.ca_flush_io()
+            return
+        if cls.due_on is not loop:
+            cls.due_on = loop
+            loop.call_soon(cls._flush)
 
     @classmethod
     def _flush(cls) -> None:
-        cls.due = False
+        cls.due_on = None
         cadef.ca_flush_io()
 
 
