@@ -7,7 +7,9 @@ that goes away is reported once and its PV is followed again when it comes back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 import time
 from typing import Any
 
@@ -35,6 +37,20 @@ async def _until(check: Any, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"no {what} within {timeout} s")
         await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def _monitoring(name: str) -> AsyncIterator[_Seen]:
+    """A monitor of ``name`` that has its first value; closed, and this loop's
+    channels purged, at the end."""
+    seen = _Seen()
+    m = _monitor.Monitor(name, seen)
+    try:
+        await _until(lambda: seen.values, 10, "the first value")
+        yield seen
+    finally:
+        m.close()
+        _purge_this_loop()
 
 
 class _Seen:
@@ -96,19 +112,13 @@ def test_a_lost_ioc_is_reported_once_and_followed_when_it_returns(ioc, prefix):
     b = f"{prefix}B"
 
     async def scenario() -> list[Any]:
-        seen = _Seen()
-        m = _monitor.Monitor(b, seen)
-        try:
-            await _until(lambda: seen.values, 10, "the first value")
+        async with _monitoring(b) as seen:
             proc.stop()
             await _until(lambda: not getattr(seen.values[-1], "ok", True), 10, "the disconnection")
             await asyncio.to_thread(proc.start)
             await _until(lambda: seen.values[-1].__class__ is _dbr.Time, 20, "a value after the restart")
             await aioca.caput(b, 4.5, wait=True, timeout=5)
             await _until(lambda: seen.values[-1].value == 4.5, 10, "an update after the restart")
-        finally:
-            m.close()
-            _purge_this_loop()
         return seen.values
 
     values = asyncio.run(scenario())
@@ -151,16 +161,10 @@ def test_libcas_thread_keeps_its_python_state_across_callbacks(ioc, prefix, monk
     b = f"{prefix}B"
 
     async def scenario() -> list[Any]:
-        seen = _Seen()
-        m = _monitor.Monitor(b, seen)
-        try:
-            await _until(lambda: seen.values, 10, "the first value")
+        async with _monitoring(b) as seen:
             for k in range(1, 101):
                 await aioca.caput(b, float(k), wait=True, timeout=5)
             await _until(lambda: seen.values[-1].value == 100.0, 10, "the 100th update")
-        finally:
-            m.close()
-            _purge_this_loop()
         return seen.values
 
     values = asyncio.run(scenario())
