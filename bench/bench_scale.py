@@ -12,8 +12,8 @@ a fresh process per measurement so connection set-up is part of every figure):
             --seconds and the client counts what arrives (CPU per update, threads, RSS)
   snapshot  %pv snapshot save / restore (ctlshell) vs caget_many / caput_many(wait='all')
 Before each client starts, the server is let settle (``settle``): a client that has
-just ended leaves the server clearing its N channels (and N subscriptions), which took
-seconds of server CPU and fell on whichever measurement came next.
+just ended can leave the server clearing its N channels (and N subscriptions), work
+that would otherwise fall on whichever measurement comes next.
 Results: results/scale.json; the table shows ctlshell/reference ratios (< 1 is better).
 """
 import argparse
