@@ -29,7 +29,7 @@ from typing import Any
 from .. import _dso  # noqa: F401  (first: epicscorelibs.path loads without setuptools)
 import aioca
 from aioca._catools import get_channel
-from epicscorelibs.ca import cadef, dbr
+from epicscorelibs.ca import cadef
 
 from . import _dbr, _thread_state
 
@@ -91,7 +91,7 @@ def _on_answer(args: Any) -> None:  # pragma: no cover (libca's thread)
                 value = lean(args.raw_dbr)
             else:
                 if to_value is None:  # a lean read answered otherwise (its PV changed meanwhile)
-                    to_value = dbr.type_to_dbr(channel, None, form)[1]
+                    to_value = _dbr.converter(channel, form)
                 value = to_value(args.raw_dbr, args.type, args.count)
         except Exception as exc:  # a value epicscorelibs cannot convert: that channel's error
             value = exc
@@ -103,13 +103,8 @@ def _on_answer(args: Any) -> None:  # pragma: no cover (libca's thread)
 def _request(answers: _Answers, index: int, name: str, channel: Any, form: int) -> Any:
     """Send the read of one connected channel; None when sent, else its failure."""
     try:
-        # a scalar's code without epicscorelibs' type_to_dbr (a tenth of a batch's loop time)
-        code = _dbr.lean_code(cadef.ca_field_type(channel), cadef.ca_element_count(channel), name, form)
-        if code is not None:
-            context = (answers, index, None, name, code, _dbr.decoder(code, 1, name), channel, form)
-        else:
-            code, to_value = dbr.type_to_dbr(channel, None, form)
-            context = (answers, index, to_value, name, code, None, channel, form)
+        code, lean, to_value = _dbr.request_of(channel, name, form)
+        context = (answers, index, to_value, name, code, lean, channel, form)
         ctypes.pythonapi.Py_IncRef(context)  # libca holds it until the answer (argtypes: py_object)
         try:
             cadef.ca_array_get_callback(code, 0, channel, _on_answer, context)

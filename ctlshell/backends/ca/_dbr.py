@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .. import _dso  # noqa: F401  (first: epicscorelibs.path loads without setuptools)
-from epicscorelibs.ca import dbr
+from epicscorelibs.ca import cadef, dbr
 
 __all__ = ["Ctrl", "Time", "decoder"]
 
@@ -198,3 +198,23 @@ def lean_code(field_type: int, count: int, name: str, form: int) -> int | None:
     else:
         return None
     return code if _decoder_of(code) is not None else None
+
+
+def request_of(channel: Any, name: str, form: int) -> tuple[int, Callable[[int], Any] | None,
+                                                             Callable[[Any, int, int], Any] | None]:
+    """What to ask libca for a read or a monitor of a connected ``channel`` named
+    ``name`` in ``form``: ``(code, lean, convert)``. A scalar gets its lean decoder and
+    no converter (:func:`converter` makes one if an answer is not that scalar); any
+    other channel epicscorelibs' converter, from ``type_to_dbr``. Raises
+    ``cadef.Disconnected`` if the channel is down."""
+    code = lean_code(cadef.ca_field_type(channel), cadef.ca_element_count(channel), name, form)
+    if code is not None:
+        return code, _decoder_of(code), None
+    code, convert = dbr.type_to_dbr(channel, None, form)
+    return code, None, convert
+
+
+def converter(channel: Any, form: int) -> Callable[[Any, int, int], Any]:
+    """epicscorelibs' converter of ``channel``'s answers in ``form`` (for an answer a
+    lean decoder was not made for: its PV changed type or length meanwhile)."""
+    return dbr.type_to_dbr(channel, None, form)[1]

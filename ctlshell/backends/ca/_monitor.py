@@ -30,7 +30,7 @@ from typing import Any
 from .. import _dso  # noqa: F401  (first: epicscorelibs.path loads without setuptools)
 import aioca
 from aioca._catools import get_channel
-from epicscorelibs.ca import cadef, dbr
+from epicscorelibs.ca import cadef
 
 from . import _dbr, _thread_state
 
@@ -104,13 +104,9 @@ class Monitor:
     def _open(self) -> None:
         channel = self.channel
         try:
-            code = _dbr.lean_code(cadef.ca_field_type(channel), cadef.ca_element_count(channel), self.name,
-                                  aioca.FORMAT_TIME)
-            if code is None:
-                code, self._to_value = dbr.type_to_dbr(channel, None, aioca.FORMAT_TIME)
+            code, self._lean, self._to_value = _dbr.request_of(channel, self.name, aioca.FORMAT_TIME)
         except cadef.Disconnected:  # lost again already: opened at the next connection
             return
-        self._lean = None if self._to_value is not None else _dbr.decoder(code, 1, self.name)
         self._code = code
         # libca holds a borrowed pointer to self: the channel's listener list keeps
         # self alive until close(), which clears the subscription first
@@ -166,7 +162,7 @@ def _on_event(args: Any) -> None:  # pragma: no cover (libca's thread)
             value = lean(args.raw_dbr)
         else:
             if self._to_value is None:  # a scalar's monitor sent otherwise (its PV changed)
-                self._to_value = dbr.type_to_dbr(self.channel, None, aioca.FORMAT_TIME)[1]
+                self._to_value = _dbr.converter(self.channel, aioca.FORMAT_TIME)
             value = self._to_value(args.raw_dbr, args.type, args.count)
     except Exception:  # a value epicscorelibs cannot convert: that update is lost, not the monitor
         log.exception("ca://%s: an update could not be decoded", self.name)
